@@ -1,0 +1,33 @@
+//! GStreamer pipelines with typed errors, EOS and error as distinct outcomes, and a graceful
+//! shutdown.
+//!
+//! ```
+//! use gstpipe_core::{Error, Pipeline};
+//! use std::time::Duration;
+//!
+//! // A pipeline that ends cleanly.
+//! let pipeline = Pipeline::launch("videotestsrc num-buffers=10 ! fakesink")?;
+//! pipeline.play()?;
+//! pipeline.wait_timeout(Duration::from_secs(10))?;
+//!
+//! // One that fails: the error names the element and says why.
+//! let broken = Pipeline::launch("filesrc location=/nonexistent ! fakesink")?;
+//! let err = broken.play().unwrap_err();
+//! let Error::Element(e) = err else { panic!("expected an element error, got {err}") };
+//! assert_eq!(e.element, "filesrc0");
+//! assert!(e.to_string().contains("/nonexistent")); // "... (No such file \"/nonexistent\")"
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! gstpipe never needs a GLib main loop; [`Context`] runs one for elements that do.
+
+mod context;
+mod error;
+mod pipeline;
+
+pub use context::{Context, init};
+pub use error::{ElementError, Error, Result};
+pub use pipeline::{DEFAULT_STATE_TIMEOUT, DEFAULT_STOP_TIMEOUT, Outcome, Pipeline, Watch};
+
+/// The gstreamer crate gstpipe is built on, re-exported so users need no version match.
+pub use gst;

@@ -1,0 +1,211 @@
+//! Running, ending, failing, stopping and dropping pipelines.
+
+use crate::util::{bounded, temp_dir, thread_count};
+use gst::prelude::*;
+use gstpipe_core::{Error, Outcome, Pipeline, gst};
+use std::time::Duration;
+
+#[test]
+fn finite_pipeline_ends_in_eos() {
+    bounded(30, || {
+        let pipeline = Pipeline::launch("videotestsrc num-buffers=10 ! fakesink").unwrap();
+        assert!(!pipeline.is_done());
+        pipeline.play().unwrap();
+        pipeline.wait().expect("EOS is Ok");
+        assert_eq!(pipeline.outcome(), Some(Outcome::Eos));
+        assert!(pipeline.is_done());
+    });
+}
+
+#[test]
+fn missing_file_is_an_element_error_not_eos() {
+    bounded(30, || {
+        let pipeline = Pipeline::launch("filesrc location=/nonexistent ! fakesink").unwrap();
+        let err = pipeline.play().expect_err("play must fail");
+        let element = err
+            .element_error()
+            .unwrap_or_else(|| panic!("expected element error, got {err:?}"))
+            .clone();
+        assert_eq!(element.element, "filesrc0");
+        // GStreamer's message is generic ("Resource not found."); the path is in the detail.
+        assert!(
+            element.detail().unwrap().contains("/nonexistent"),
+            "{element:?}"
+        );
+        assert!(err.to_string().contains("/nonexistent"), "{err}");
+        assert!(element.path.ends_with("filesrc0"), "{element:?}");
+        // The terminal state is the error, and wait() says so too.
+        assert!(matches!(pipeline.outcome(), Some(Outcome::Error(_))));
+        let waited = pipeline.wait_timeout(Duration::from_secs(5)).unwrap_err();
+        assert_eq!(waited.element_error(), Some(&element));
+        assert!(waited.to_string().contains("filesrc0"), "{waited}");
+    });
+}
+
+#[test]
+fn runtime_error_mid_stream_reaches_wait() {
+    // The capsfilter refuses what videotestsrc produces after negotiation: a streaming error
+    // posted while Playing, not at the state change.
+    bounded(30, || {
+        let pipeline =
+            Pipeline::launch("videotestsrc num-buffers=50 ! identity name=boom ! fakesink")
+                .unwrap();
+        let identity = pipeline.by_name("boom").unwrap();
+        let pad = identity.static_pad("src").unwrap();
+        let seen = std::sync::atomic::AtomicU32::new(0);
+        let element = identity.clone();
+        pad.add_probe(gst::PadProbeType::BUFFER, move |_, _| {
+            if seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 5 {
+                element.post_error_message(gst::error_msg!(
+                    gst::StreamError::Failed,
+                    ["injected failure at buffer 5"]
+                ));
+                return gst::PadProbeReturn::Drop;
+            }
+            gst::PadProbeReturn::Ok
+        });
+        pipeline.play().unwrap();
+        let err = pipeline.wait_timeout(Duration::from_secs(10)).unwrap_err();
+        let e = err.element_error().expect("element error");
+        assert_eq!(e.element, "boom");
+        assert!(e.detail().unwrap().contains("injected failure"), "{e:?}");
+        assert!(
+            err.to_string().contains("injected failure at buffer 5"),
+            "{err}"
+        );
+    });
+}
+
+#[test]
+fn stalled_pipeline_times_out_instead_of_hanging() {
+    bounded(30, || {
+        // A live source whose buffers are all dropped: nothing ever ends.
+        let pipeline =
+            Pipeline::launch("videotestsrc is-live=true ! valve drop=true ! fakesink").unwrap();
+        pipeline.play().unwrap();
+        let started = std::time::Instant::now();
+        let err = pipeline
+            .wait_timeout(Duration::from_millis(300))
+            .unwrap_err();
+        assert!(err.is_timeout(), "{err:?}");
+        assert!(started.elapsed() >= Duration::from_millis(300));
+        assert!(!pipeline.is_done());
+    });
+}
+
+#[test]
+fn stop_finalises_a_matroska_file_from_a_live_source() {
+    bounded(60, || {
+        let dir = temp_dir("mkv");
+        let path = dir.join("live.mkv");
+        let description = format!(
+            "videotestsrc is-live=true ! video/x-raw,width=64,height=48,framerate=30/1 ! \
+             matroskamux ! filesink location={}",
+            path.display()
+        );
+        let pipeline = Pipeline::launch(&description).unwrap();
+        pipeline.play().unwrap();
+        std::thread::sleep(Duration::from_millis(700));
+        pipeline.stop().expect("stop reaches EOS");
+        assert_eq!(pipeline.outcome(), Some(Outcome::Eos));
+        drop(pipeline);
+
+        // GStreamer itself reads it back: demux to the end and ask for the duration.
+        let reader = Pipeline::launch(&format!(
+            "filesrc location={} ! matroskademux ! fakesink name=sink",
+            path.display()
+        ))
+        .unwrap();
+        reader.pause().unwrap();
+        let duration = reader
+            .gst()
+            .query_duration::<gst::ClockTime>()
+            .expect("a finalised file has a duration");
+        assert!(
+            duration >= gst::ClockTime::from_mseconds(300),
+            "duration {duration}"
+        );
+        reader.play().unwrap();
+        reader.wait_timeout(Duration::from_secs(10)).unwrap();
+        let _ = std::fs::remove_dir_all(dir);
+    });
+}
+
+#[test]
+fn stop_without_eos_is_reported_and_pipeline_ends_in_null() {
+    bounded(30, || {
+        let mut pipeline =
+            Pipeline::launch("videotestsrc is-live=true ! valve drop=true ! fakesink").unwrap();
+        pipeline.set_stop_timeout(Duration::from_millis(200));
+        pipeline.play().unwrap();
+        // EOS is dropped by the valve too, so the wait for it is cut short.
+        let err = pipeline.stop().unwrap_err();
+        assert!(err.is_timeout(), "{err:?}");
+        assert_eq!(pipeline.gst().current_state(), gst::State::Null);
+        assert_eq!(pipeline.outcome(), Some(Outcome::Stopped));
+        assert!(matches!(pipeline.wait(), Err(Error::Stopped { .. })));
+    });
+}
+
+#[test]
+fn stop_before_play_is_ok() {
+    let pipeline = Pipeline::launch("videotestsrc ! fakesink").unwrap();
+    pipeline.stop().unwrap();
+}
+
+#[test]
+fn play_again_after_stop_runs_a_second_time() {
+    bounded(30, || {
+        let pipeline = Pipeline::launch("videotestsrc num-buffers=5 ! fakesink").unwrap();
+        pipeline.play().unwrap();
+        pipeline.wait_timeout(Duration::from_secs(10)).unwrap();
+        pipeline.stop().unwrap();
+        pipeline.play().unwrap();
+        pipeline.wait_timeout(Duration::from_secs(10)).unwrap();
+    });
+}
+
+#[test]
+fn dropping_playing_pipelines_leaves_no_threads_behind() {
+    bounded(60, || {
+        let cycle = || {
+            let pipeline = Pipeline::launch(
+                "videotestsrc is-live=true ! queue ! videoconvert ! queue ! fakesink",
+            )
+            .unwrap();
+            pipeline.play().unwrap();
+            std::thread::sleep(Duration::from_millis(50));
+            drop(pipeline);
+        };
+        // Warm up: GLib keeps a few idle pool threads for reuse.
+        for _ in 0..3 {
+            cycle();
+        }
+        let before = thread_count();
+        for _ in 0..20 {
+            cycle();
+        }
+        let after = thread_count();
+        // Each playing pipeline runs 3 streaming threads; 20 leaked cycles would add 60.
+        assert!(
+            after <= before + 2,
+            "threads before {before}, after {after}"
+        );
+    });
+}
+
+#[test]
+fn context_runs_a_main_loop_for_bus_watches() {
+    bounded(30, || {
+        let ctx = gstpipe_core::Context::new().unwrap();
+        assert!(ctx.is_running());
+        let (tx, rx) = std::sync::mpsc::channel();
+        let tx = std::sync::Mutex::new(tx);
+        gst::glib::idle_add_once(move || {
+            let _ = tx.lock().unwrap().send(());
+        });
+        rx.recv_timeout(Duration::from_secs(5))
+            .expect("the main loop ran the idle callback");
+        drop(ctx);
+    });
+}

@@ -1,0 +1,7 @@
+//! Integration tests for gstpipe-core: one binary, one module per area.
+
+mod util;
+
+mod launch;
+mod lifecycle;
+mod lookup;

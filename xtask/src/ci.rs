@@ -1,0 +1,26 @@
+//! `cargo xtask ci`: the checks the CI workflow runs, in the same order.
+
+use crate::util::{Result, cargo, run_checked};
+
+/// fmt --check, clippy with warnings denied, the test suites, rustdoc with warnings denied.
+pub fn run() -> Result {
+    crate::setup::run()?;
+    let mut fmt = cargo();
+    fmt.args(["fmt", "--all", "--", "--check"]);
+    run_checked(fmt, "rustfmt")?;
+    let mut clippy = cargo();
+    clippy.args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]);
+    run_checked(clippy, "clippy")?;
+    crate::test::run(&[])?;
+    let mut doc = cargo();
+    doc.args(["doc", "--workspace", "--no-deps"])
+        .env("RUSTDOCFLAGS", "-D warnings");
+    run_checked(doc, "rustdoc")
+}

@@ -1,0 +1,59 @@
+//! Project automation for gstpipe: `cargo xtask <command>`.
+//!
+//! This crate deliberately depends on nothing but `std`, so it builds on a fresh machine
+//! before GStreamer (or anything else) is installed.
+
+mod bench;
+mod ci;
+mod docs;
+mod run;
+mod setup;
+mod test;
+mod util;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask <command> [args]
+
+commands:
+  setup           install the system packages gstpipe needs (apt, as root or with sudo)
+  run [-- ARGS]   set up, build and run `gstpipe launch` on the default pipeline;
+                  ARGS after `--` go to the CLI (e.g. `cargo xtask run -- -p \"...\"`)
+  test            set up, then run every suite: unit, integration, doc, examples, CLI end to end
+  bench           set up, run the criterion benches and write docs/performance.md
+  docs            regenerate docs/formats.md from the format table
+  ci              what CI runs: fmt --check, clippy -D warnings, test, rustdoc -D warnings
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some((cmd, rest)) = args.split_first() else {
+        eprint!("{USAGE}");
+        return ExitCode::from(2);
+    };
+    let result = match cmd.as_str() {
+        "setup" => setup::run(),
+        "run" => run::run(rest),
+        "test" => test::run(rest),
+        "bench" => bench::run(rest),
+        "docs" => docs::run(),
+        "ci" => ci::run(),
+        "help" | "-h" | "--help" => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        other => {
+            eprintln!("xtask: unknown command `{other}`\n");
+            eprint!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,69 @@
+//! Helpers shared by the subcommands: the workspace root, spawning cargo, timeouts.
+
+use std::path::PathBuf;
+use std::process::{Command, ExitStatus};
+use std::time::{Duration, Instant};
+
+/// A boxed error with a message; xtask prints it and exits non-zero.
+pub type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+/// The workspace root (the parent of this crate's manifest directory).
+pub fn root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().map(PathBuf::from).unwrap_or(manifest)
+}
+
+/// A `cargo` command (the one running xtask, via `$CARGO`) started in the workspace root.
+pub fn cargo() -> Command {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(root());
+    cmd
+}
+
+/// Runs `cmd` to completion, failing with `what` when it exits non-zero.
+pub fn run_checked(mut cmd: Command, what: &str) -> Result {
+    eprintln!("xtask: {what}: {}", describe(&cmd));
+    let status = cmd
+        .status()
+        .map_err(|e| format!("{what}: cannot start: {e}"))?;
+    check(status, what)
+}
+
+/// Runs `cmd`, killing it (and failing) when it runs longer than `limit`.
+pub fn run_with_timeout(mut cmd: Command, what: &str, limit: Duration) -> Result {
+    eprintln!("xtask: {what}: {}", describe(&cmd));
+    let started = Instant::now();
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| format!("{what}: cannot start: {e}"))?;
+    loop {
+        if let Some(status) = child.try_wait()? {
+            eprintln!("xtask: {what}: finished in {:.1?}", started.elapsed());
+            return check(status, what);
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!("{what}: still running after {limit:?}; killed").into());
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn check(status: ExitStatus, what: &str) -> Result {
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{what} failed ({status})").into())
+    }
+}
+
+fn describe(cmd: &Command) -> String {
+    let mut s = cmd.get_program().to_string_lossy().into_owned();
+    for a in cmd.get_args() {
+        s.push(' ');
+        s.push_str(&a.to_string_lossy());
+    }
+    s
+}
