@@ -1,0 +1,12 @@
+//! Integration tests of gstpipe-frame, one module per area. Every pipeline is bounded by
+//! timeouts (`util::TIMEOUT`) so a stalled pipeline fails instead of hanging.
+
+mod all_formats;
+mod errors;
+mod images;
+mod known_values;
+mod lifetimes;
+mod png_reference;
+mod round_trip;
+mod util;
+mod video_meta;
