@@ -191,6 +191,8 @@ impl std::fmt::Debug for Pipeline {
 
 /// How long [`Pipeline::play`] and [`Pipeline::pause`] wait for an asynchronous state change.
 pub const DEFAULT_STATE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a failed state change waits for the element error that explains it.
+const ERROR_GRACE: Duration = Duration::from_millis(500);
 /// How long [`Pipeline::stop`] waits for EOS to travel through the pipeline.
 pub const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -377,14 +379,23 @@ impl Pipeline {
     }
 
     fn state_error(&self, state: gst::State) -> Error {
-        // Errors are recorded synchronously by the bus handler before the state change
-        // returns, so the cause is normally already here.
-        match self.watch.outcome() {
-            Some(Outcome::Error(e)) => Error::Element(e),
-            _ => Error::StateChange {
-                element: self.name().into(),
-                state,
-            },
+        // Errors are recorded synchronously by the bus handler, usually before the state
+        // change returns; an error from a streaming thread (a demuxer failing during preroll)
+        // can trail the failed state change by a little, so give it a moment to arrive.
+        let deadline = Instant::now() + ERROR_GRACE;
+        loop {
+            match self.watch.outcome() {
+                Some(Outcome::Error(e)) => return Error::Element(e),
+                Some(_) => break,
+                None if Instant::now() >= deadline => break,
+                None => {
+                    let _ = self.watch.wait_timeout(ERROR_GRACE / 10);
+                }
+            }
+        }
+        Error::StateChange {
+            element: self.name().into(),
+            state,
         }
     }
 

@@ -26,19 +26,24 @@ fn missing_file_is_an_element_error_not_eos() {
             .element_error()
             .unwrap_or_else(|| panic!("expected element error, got {err:?}"))
             .clone();
-        assert_eq!(element.element, "filesrc0");
+        assert!(element.element.starts_with("filesrc"), "{element:?}");
         // GStreamer's message is generic ("Resource not found."); the path is in the detail.
         assert!(
             element.detail().unwrap().contains("/nonexistent"),
             "{element:?}"
         );
         assert!(err.to_string().contains("/nonexistent"), "{err}");
-        assert!(element.path.ends_with("filesrc0"), "{element:?}");
+        assert!(
+            element
+                .path
+                .ends_with(&format!("GstFileSrc:{}", element.element)),
+            "{element:?}"
+        );
         // The terminal state is the error, and wait() says so too.
         assert!(matches!(pipeline.outcome(), Some(Outcome::Error(_))));
         let waited = pipeline.wait_timeout(Duration::from_secs(5)).unwrap_err();
         assert_eq!(waited.element_error(), Some(&element));
-        assert!(waited.to_string().contains("filesrc0"), "{waited}");
+        assert!(waited.to_string().contains(&element.element), "{waited}");
     });
 }
 
@@ -207,5 +212,29 @@ fn context_runs_a_main_loop_for_bus_watches() {
         rx.recv_timeout(Duration::from_secs(5))
             .expect("the main loop ran the idle callback");
         drop(ctx);
+    });
+}
+
+#[test]
+fn demuxer_failing_during_preroll_is_reported_by_play() {
+    // The demuxer's error comes from its streaming thread, possibly just after the failed
+    // state change: play() still names it rather than a bare state-change failure.
+    bounded(30, || {
+        let dir = temp_dir("corrupt");
+        let file = dir.join("not-matroska.mkv");
+        std::fs::write(&file, "this is not a matroska file\n".repeat(100)).unwrap();
+        for _ in 0..5 {
+            let pipeline = Pipeline::launch(&format!(
+                "filesrc location={} ! matroskademux ! fakesink",
+                file.display()
+            ))
+            .unwrap();
+            let err = pipeline.play().expect_err("a corrupt file cannot preroll");
+            let e = err
+                .element_error()
+                .unwrap_or_else(|| panic!("expected the demuxer's error, got {err:?}"));
+            assert!(e.element.starts_with("matroskademux"), "{e:?}");
+        }
+        let _ = std::fs::remove_dir_all(dir);
     });
 }

@@ -1,0 +1,265 @@
+//! `gstpipe launch`: run a pipeline and report every frame its appsink receives.
+
+use crate::error::usage;
+use crate::interrupt::EosOnInterrupt;
+use crate::output::{FrameReport, Output, Shape, Stats};
+use crate::progress::{Progress, expected_frames, frames_from_duration};
+use crate::save::Saver;
+use anyhow::{Context as _, Result};
+use gst::prelude::*;
+use gstpipe_core::{Error as CoreError, Pipeline};
+use gstpipe_frame::{Frame, Sample, SampleType};
+use gstpipe_sinks::{FrameSink, SinkError};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// The pipeline `launch` runs without `-p` (the Python original's default).
+pub const DEFAULT_PIPELINE: &str = "videotestsrc num-buffers=100 ! capsfilter \
+     caps=video/x-raw,format=RGB,width=640,height=480 ! appsink emit-signals=True";
+
+/// Options of `gstpipe launch`.
+#[derive(Debug, clap::Args)]
+pub struct LaunchArgs {
+    /// The pipeline, in gst-launch-1.0 syntax.
+    #[arg(short, long, value_name = "PIPELINE", default_value = DEFAULT_PIPELINE)]
+    pub pipeline: String,
+    /// The appsink to pull frames from, when the pipeline has several (the others' frames
+    /// are dropped).
+    #[arg(long, value_name = "NAME")]
+    pub sink: Option<String>,
+    /// Print only the summary, no line per frame.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Print NDJSON: one object per frame, then a summary object.
+    #[arg(long)]
+    pub json: bool,
+    /// Take an owned copy of each frame (default: a zero-copy view).
+    #[arg(long)]
+    pub copy: bool,
+    /// Write frames as DIR/frame-000000.png (8 or 16 bits as the format holds).
+    #[arg(long, value_name = "DIR")]
+    pub save: Option<PathBuf>,
+    /// With --save, save only every K-th frame.
+    #[arg(long, value_name = "K", default_value_t = 1, requires = "save",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub every: u64,
+    /// Stop gracefully (end of stream) after N frames.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_frames: Option<u64>,
+    /// Pace frames to the pipeline clock (appsink sync=true) instead of reading as fast as
+    /// possible.
+    #[arg(long)]
+    pub sync: bool,
+    /// Fail when no frame arrives for SECS seconds (default 10).
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
+    pub timeout: Option<Duration>,
+}
+
+fn parse_seconds(s: &str) -> Result<Duration, String> {
+    let secs: f64 = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    Duration::try_from_secs_f64(secs)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| format!("{s:?} is not a positive number of seconds"))
+}
+
+/// Runs `gstpipe launch`.
+pub fn run(args: LaunchArgs) -> Result<()> {
+    let pipeline = Pipeline::launch(&args.pipeline)?;
+    let mut output = Output::stdout(args.json, args.quiet);
+    let has_appsink = args.sink.is_some() || !pipeline.elements::<gst_app::AppSink>().is_empty();
+    if !has_appsink {
+        if args.save.is_some() || args.max_frames.is_some() {
+            return Err(usage(
+                "--save and --max-frames need an appsink in the pipeline (e.g. `... ! appsink`)",
+            ));
+        }
+        return run_to_eos(&pipeline, &mut output);
+    }
+
+    let mut builder = FrameSink::builder(&pipeline);
+    if let Some(name) = &args.sink {
+        builder = builder.name(name);
+    }
+    if args.sync {
+        builder = builder.sync(true);
+    }
+    if let Some(timeout) = args.timeout {
+        builder = builder.timeout(timeout);
+    }
+    let sink = builder.build().map_err(|e| match e {
+        SinkError::Pipeline(CoreError::Ambiguous { .. }) => {
+            anyhow::Error::from(e).context("choose the appsink to read with --sink NAME")
+        }
+        e => e.into(),
+    })?;
+    discard_other_appsinks(&pipeline, sink.appsink());
+    let saver = args
+        .save
+        .clone()
+        .map(|dir| Saver::new(dir, args.every))
+        .transpose()?;
+
+    let start = Instant::now();
+    let _interrupt = EosOnInterrupt::new(pipeline.gst());
+    crate::start::play(&pipeline)?;
+    let progress = Progress::new(
+        !args.json && !args.quiet,
+        expected_frames(pipeline.gst(), args.max_frames),
+        output.terminal,
+    );
+    let mut stats = Stats::default();
+    let mut stopped_early = false;
+    for (index, frame) in sink.iter().enumerate() {
+        let frame = frame.map_err(|e| match e {
+            SinkError::Timeout { waited, .. } => anyhow::Error::from(e).context(format!(
+                "timed out: no frame for {:.1} s (--timeout)",
+                waited.as_secs_f64()
+            )),
+            e => e.into(),
+        })?;
+        let index = index as u64;
+        if index == 0
+            && progress.is_shown()
+            && let Some(total) = frames_from_duration(pipeline.gst(), frame.info().fps())
+        {
+            progress.set_total(args.max_frames.map_or(total, |m| m.min(total)));
+        }
+        let report = inspect(&frame, index, args.copy)?;
+        if let Some(saver) = &saver {
+            saver.save(&frame, index)?;
+        }
+        if output.per_frame() {
+            progress.around(|| output.frame(&report))?;
+        }
+        stats.frames += 1;
+        stats.bytes += report.bytes as u64;
+        progress.inc();
+        if args.max_frames == Some(stats.frames) {
+            stopped_early = true;
+            break;
+        }
+    }
+    // Dropping the sink releases its appsink (it stops blocking upstream), so that the EOS
+    // sent by stop() travels through at once.
+    drop(sink);
+    if stopped_early {
+        pipeline
+            .stop()
+            .context("cannot stop the pipeline after --max-frames")?;
+    } else {
+        pipeline.stop()?;
+    }
+    let elapsed = start.elapsed();
+    drop(progress);
+    output.summary(stats, elapsed)
+}
+
+/// Makes the appsinks gstpipe does not read drop their frames and let end of stream through,
+/// so that their branches neither block the pipeline nor keep it from ending.
+fn discard_other_appsinks(pipeline: &Pipeline, read: &gst_app::AppSink) {
+    for appsink in pipeline.elements::<gst_app::AppSink>() {
+        if &appsink != read {
+            tracing::debug!(appsink = %appsink.name(), "not read: its frames are dropped");
+            appsink.set_max_buffers(1);
+            appsink.set_drop(true);
+            appsink.set_wait_on_eos(false);
+        }
+    }
+}
+
+/// A pipeline without appsink: run it to end of stream, like gst-launch-1.0.
+fn run_to_eos(pipeline: &Pipeline, output: &mut Output) -> Result<()> {
+    let start = Instant::now();
+    let _interrupt = EosOnInterrupt::new(pipeline.gst());
+    crate::start::play(pipeline)?;
+    pipeline.wait()?;
+    pipeline.stop()?;
+    output.summary(Stats::default(), start.elapsed())
+}
+
+/// Looks at the frame as arrays (views, or copies with `copy`) and reports their shapes.
+pub fn inspect(frame: &Frame, index: u64, copy: bool) -> Result<FrameReport> {
+    let info = frame.format_info();
+    let packed = info.is_packed();
+    let (shape, dtype) = match info.sample_type() {
+        SampleType::U8 => (shapes::<u8>(frame, packed, copy)?, "u8"),
+        SampleType::U16 => (shapes::<u16>(frame, packed, copy)?, "u16"),
+        SampleType::None => (
+            Shape::Bytes(
+                (0..info.n_planes())
+                    .map(|p| frame.plane_bytes(p).map(|b| b.len()).unwrap_or(0))
+                    .collect(),
+            ),
+            "none",
+        ),
+    };
+    Ok(FrameReport {
+        index,
+        pts: frame.pts(),
+        format: frame.format().to_str().to_string(),
+        width: frame.width(),
+        height: frame.height(),
+        shape,
+        dtype,
+        bytes: frame.info().size(),
+    })
+}
+
+fn dims(shape: &[usize]) -> [usize; 3] {
+    [shape[0], shape[1], shape[2]]
+}
+
+fn shapes<T: Sample>(frame: &Frame, packed: bool, copy: bool) -> Result<Shape> {
+    if packed {
+        let shape = if copy {
+            dims(frame.to_array::<T>()?.shape())
+        } else {
+            match frame.view::<T>() {
+                Ok(view) => dims(view.shape()),
+                Err(e) => {
+                    // e.g. big-endian 16-bit samples have no zero-copy view: copy instead.
+                    tracing::debug!("no view of the {} frame ({e}), copying", frame.format());
+                    dims(frame.to_array::<T>()?.shape())
+                }
+            }
+        };
+        Ok(Shape::Packed(shape))
+    } else {
+        let shapes = if copy {
+            frame
+                .planes_to_arrays::<T>()?
+                .iter()
+                .map(|a| dims(a.shape()))
+                .collect()
+        } else {
+            match frame.planes::<T>() {
+                Ok(views) => views.iter().map(|v| dims(v.shape())).collect(),
+                Err(e) => {
+                    tracing::debug!("no view of the {} frame ({e}), copying", frame.format());
+                    frame
+                        .planes_to_arrays::<T>()?
+                        .iter()
+                        .map(|a| dims(a.shape()))
+                        .collect()
+                }
+            }
+        };
+        Ok(Shape::Planes(shapes))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seconds_parse() {
+        assert_eq!(parse_seconds("1.5"), Ok(Duration::from_millis(1500)));
+        assert!(parse_seconds("0").is_err());
+        assert!(parse_seconds("-1").is_err());
+        assert!(parse_seconds("soon").is_err());
+    }
+}

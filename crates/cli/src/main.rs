@@ -1,0 +1,110 @@
+//! `gstpipe`: run GStreamer pipelines and look at their frames as arrays.
+//!
+//! ```text
+//! gstpipe launch                                  # the default test pipeline, one line per frame
+//! gstpipe launch -p "videotestsrc num-buffers=10 ! video/x-raw,format=I420 ! appsink" --json
+//! gstpipe launch --save frames/ --every 10 --quiet
+//! gstpipe push -p "appsrc ! videoconvert ! jpegenc ! matroskamux ! filesink location=out.mkv" --frames 30
+//! gstpipe formats --markdown
+//! ```
+//!
+//! - `launch` runs a pipeline (by default `videotestsrc num-buffers=100 ! capsfilter
+//!   caps=video/x-raw,format=RGB,width=640,height=480 ! appsink emit-signals=True`), pulls every
+//!   frame from its appsink and prints, per frame, the index, pts, format, array shape (per plane
+//!   for planar formats) and sample type, then a summary (frames, seconds, fps, MB/s). `--json`
+//!   prints the same as NDJSON; `--save DIR` writes PNGs. A pipeline without appsink runs to end
+//!   of stream like `gst-launch-1.0`.
+//! - `push` generates frames in the application and pushes them into the pipeline's appsrc.
+//! - `formats` prints the table of raw video formats and how gstpipe represents them.
+//!
+//! Ctrl-C ends the stream gracefully (end of stream, so files are finalised, like
+//! `gst-launch-1.0 -e`); a second Ctrl-C quits at once.
+//!
+//! Exit status: 0 at end of stream, 1 when the pipeline fails (the element's name and
+//! GStreamer's message are printed on stderr), 2 for usage errors, pipeline syntax errors and
+//! unknown elements. Logs go to stderr through `tracing`; set `RUST_LOG` (e.g. `RUST_LOG=debug`)
+//! to see more.
+
+mod error;
+mod formats;
+mod interrupt;
+mod launch;
+mod output;
+mod pattern;
+mod progress;
+mod push;
+mod save;
+mod start;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Run GStreamer pipelines and look at their frames as correctly shaped arrays.
+#[derive(Debug, Parser)]
+#[command(
+    name = "gstpipe",
+    version,
+    about,
+    long_about = None,
+    after_help = "Exit status: 0 at end of stream; 1 when the pipeline fails (the element and \
+                  GStreamer's message are printed); 2 for usage errors, pipeline syntax errors \
+                  and unknown elements.\nRUST_LOG (e.g. RUST_LOG=debug) sets what is logged \
+                  to stderr. Ctrl-C ends the stream gracefully; a second Ctrl-C quits."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a pipeline and print every frame its appsink receives.
+    Launch(launch::LaunchArgs),
+    /// Generate frames in the application and push them through the pipeline's appsrc.
+    Push(push::PushArgs),
+    /// Print the raw video format table: channels, sample type, planes, layout.
+    Formats(formats::FormatsArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    interrupt::install();
+    let result = match cli.command {
+        Command::Launch(args) => launch::run(args),
+        Command::Push(args) => push::run(args),
+        Command::Formats(args) => formats::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) if error::is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("gstpipe: error: {err:#}");
+            ExitCode::from(error::exit_code(&err))
+        }
+    }
+}
+
+/// Logs to stderr, filtered by `RUST_LOG` (default: warnings). Without `RUST_LOG`, the core's
+/// error events are left out: the CLI reports that error itself.
+fn init_tracing() {
+    use std::io::IsTerminal as _;
+    use tracing_subscriber::filter::{EnvFilter, filter_fn};
+    use tracing_subscriber::prelude::*;
+
+    let (filter, from_env) = match EnvFilter::try_from_default_env() {
+        Ok(filter) => (filter, true),
+        Err(_) => (EnvFilter::new("warn"), false),
+    };
+    let not_reported_twice = filter_fn(move |meta| {
+        from_env
+            || !(*meta.level() == tracing::Level::ERROR
+                && meta.target().starts_with("gstpipe_core"))
+    });
+    let layer = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_filter(filter)
+        .with_filter(not_reported_twice);
+    tracing_subscriber::registry().with(layer).init();
+}

@@ -1,0 +1,10 @@
+//! End-to-end tests of the `gstpipe` binary: each runs the built executable with a time limit.
+
+mod errors;
+mod formats;
+mod interrupt;
+mod json;
+mod launch;
+mod push;
+mod save;
+mod util;

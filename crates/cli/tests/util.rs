@@ -1,0 +1,174 @@
+//! Running the built `gstpipe` with a time limit, scratch directories, reference pipelines.
+
+use gst::prelude::*;
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long one run of the binary may take before the test fails as hung.
+pub const LIMIT: Duration = Duration::from_secs(60);
+
+/// What a run of the binary left behind.
+#[derive(Debug)]
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// Asserts exit status 0 and returns self.
+    #[track_caller]
+    pub fn success(self) -> Self {
+        assert_eq!(self.code, Some(0), "expected success, got {self:#?}");
+        self
+    }
+
+    /// Asserts the exit status and returns self.
+    #[track_caller]
+    pub fn code(self, code: i32) -> Self {
+        assert_eq!(self.code, Some(code), "expected exit {code}, got {self:#?}");
+        self
+    }
+
+    /// Asserts that stderr shows no panic and no backtrace.
+    #[track_caller]
+    pub fn no_panic(self) -> Self {
+        assert!(
+            !self.stderr.contains("panicked") && !self.stderr.contains("backtrace"),
+            "stderr shows a panic: {}",
+            self.stderr
+        );
+        self
+    }
+
+    /// The stdout lines parsed as JSON (NDJSON).
+    #[track_caller]
+    pub fn json_lines(&self) -> Vec<serde_json::Value> {
+        self.stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON {l:?}: {e}")))
+            .collect()
+    }
+}
+
+/// Runs `gstpipe ARGS` with the default time limit.
+pub fn gstpipe(args: &[&str]) -> Run {
+    gstpipe_within(args, LIMIT)
+}
+
+/// Runs `gstpipe ARGS`; kills it and fails the test when it runs past `limit`.
+pub fn gstpipe_within(args: &[&str], limit: Duration) -> Run {
+    let mut child = spawn(args);
+    let out = child.stdout.take().expect("piped stdout");
+    finish(child, out, String::new(), args, limit)
+}
+
+/// Starts `gstpipe ARGS` with piped stdout and stderr.
+pub fn spawn(args: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_gstpipe"))
+        .args(args)
+        .env_remove("RUST_LOG")
+        .env_remove("RUST_BACKTRACE")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cannot run gstpipe")
+}
+
+/// Reads the rest of `out` (after `read_so_far`) and stderr, waits at most `limit` for the
+/// child (killing it and failing the test past that) and returns what it left.
+pub fn finish(
+    mut child: Child,
+    mut out: impl Read + Send + 'static,
+    read_so_far: String,
+    args: &[&str],
+    limit: Duration,
+) -> Run {
+    let mut err = child.stderr.take().expect("piped stderr");
+    let out = std::thread::spawn(move || {
+        let mut s = read_so_far;
+        let _ = out.read_to_string(&mut s);
+        s
+    });
+    let err = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = err.read_to_string(&mut s);
+        s
+    });
+    let deadline = Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("cannot wait for gstpipe") {
+            break Some(status);
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let run = Run {
+        code: status.and_then(|s| s.code()),
+        stdout: out.join().expect("stdout reader"),
+        stderr: err.join().expect("stderr reader"),
+    };
+    assert!(
+        status.is_some(),
+        "gstpipe {args:?} ran past {limit:?} and was killed: {run:#?}"
+    );
+    run
+}
+
+/// Sends SIGINT (Ctrl-C) to the child.
+pub fn interrupt(child: &Child) {
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("cannot run kill");
+    assert!(status.success(), "kill -INT failed");
+}
+
+/// A fresh, empty directory for one test under Cargo's scratch directory.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("gstpipe-cli")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("cannot create a scratch directory");
+    dir
+}
+
+/// Runs a reference pipeline in process (with GStreamer's own elements) to end of stream.
+#[track_caller]
+pub fn run_reference(description: &str) {
+    let pipeline = gstpipe_core::Pipeline::launch(description).expect("reference pipeline");
+    pipeline.play().expect("reference pipeline plays");
+    pipeline
+        .wait_timeout(LIMIT)
+        .unwrap_or_else(|e| panic!("reference pipeline {description:?} failed: {e}"));
+}
+
+/// Counts the buffers reaching the element called `sink` while the pipeline runs to EOS.
+#[track_caller]
+pub fn count_buffers(description: &str, sink: &str) -> u64 {
+    let pipeline = gstpipe_core::Pipeline::launch(description).expect("counting pipeline");
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let pad = pipeline
+        .by_name(sink)
+        .expect("the counting sink")
+        .static_pad("sink")
+        .expect("a sink pad");
+    let c = std::sync::Arc::clone(&count);
+    pad.add_probe(gst::PadProbeType::BUFFER, move |_, _| {
+        c.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        gst::PadProbeReturn::Ok
+    });
+    pipeline.play().expect("counting pipeline plays");
+    pipeline
+        .wait_timeout(LIMIT)
+        .unwrap_or_else(|e| panic!("counting pipeline {description:?} failed: {e}"));
+    count.load(std::sync::atomic::Ordering::Relaxed)
+}

@@ -1,0 +1,13 @@
+//! Integration tests for gstpipe-sinks: one binary, one module per area.
+
+mod util;
+
+mod batches;
+mod callback;
+mod channel;
+mod errors;
+mod iter;
+mod lookup;
+mod source;
+#[cfg(feature = "stream")]
+mod stream;
