@@ -3,7 +3,7 @@
 use crate::error::SinkError;
 use crate::sink::FrameSink;
 use gstpipe_frame::Sample;
-use ndarray::{Array4, ArrayView3};
+use ndarray::{Array4, ArrayView3, ArrayViewMut4, Axis};
 use std::marker::PhantomData;
 
 /// Frames stacked into one contiguous array, as models take them.
@@ -25,6 +25,59 @@ impl<T> Batch<T> {
     /// Whether the batch holds no frame (never true for batches the iterator yields).
     pub fn is_empty(&self) -> bool {
         self.pts.is_empty()
+    }
+}
+
+impl<T: Sample> Batch<T> {
+    /// Stacks frames you already hold into one batch, copying each frame once (row by row,
+    /// skipping row padding). Every frame must be one packed array of the same shape:
+    /// otherwise [`SinkError::CapsChanged`] (or the frame's own error) names what differs.
+    /// An empty slice gives an empty batch of shape `(0, 0, 0, 0)`.
+    pub fn from_frames(frames: &[gstpipe_frame::Frame]) -> Result<Self, SinkError> {
+        let mut stack = Stack::new("Batch::from_frames", frames.len());
+        for frame in frames {
+            stack.push(frame)?;
+        }
+        Ok(stack.finish())
+    }
+
+    /// Copies `frames` into `out`, an array you keep between batches, of shape
+    /// `(frames.len(), height, width, channels)`: no allocation, so filling a reused array
+    /// runs at copy speed where [`Batch::from_frames`] also pays for fresh memory. Returns the
+    /// frames' timestamps. A frame of another shape, or an array of the wrong shape, is an
+    /// error ([`SinkError::BatchShape`]); `out` may then be partly written.
+    pub fn stack_into(
+        frames: &[gstpipe_frame::Frame],
+        mut out: ArrayViewMut4<'_, T>,
+    ) -> Result<Vec<Option<gst::ClockTime>>, SinkError> {
+        let found = {
+            let (n, h, w, c) = out.dim();
+            [n, h, w, c]
+        };
+        let mut pts = Vec::with_capacity(frames.len());
+        for (i, frame) in frames.iter().enumerate() {
+            let view = frame.view::<T>()?;
+            let (h, w, c) = view.dim();
+            let expected = [frames.len(), h, w, c];
+            if expected != found {
+                return Err(SinkError::BatchShape { expected, found });
+            }
+            let mut dst = out.index_axis_mut(Axis(0), i);
+            for (mut dst_row, src_row) in dst.outer_iter_mut().zip(view.outer_iter()) {
+                match (dst_row.as_slice_mut(), src_row.as_slice()) {
+                    (Some(d), Some(s)) => d.copy_from_slice(s),
+                    _ => dst_row.assign(&src_row),
+                }
+            }
+            pts.push(frame.pts());
+        }
+        if frames.is_empty() && found[0] != 0 {
+            return Err(SinkError::BatchShape {
+                expected: [0, found[1], found[2], found[3]],
+                found,
+            });
+        }
+        Ok(pts)
     }
 }
 
@@ -87,10 +140,8 @@ impl<T: Sample> Iterator for Batches<'_, T> {
         if self.done {
             return None;
         }
-        let mut data: Vec<T> = Vec::new();
-        let mut pts = Vec::with_capacity(self.n);
-        let mut shape: Option<[usize; 3]> = None;
-        while pts.len() < self.n {
+        let mut stack = Stack::new(&self.sink.name, self.n);
+        while stack.len() < self.n {
             let frame = match self.sink.pull() {
                 None => {
                     self.done = true;
@@ -99,37 +150,76 @@ impl<T: Sample> Iterator for Batches<'_, T> {
                 Some(Err(e)) => return self.fail(e),
                 Some(Ok(frame)) => frame,
             };
-            let view = match frame.view::<T>() {
-                Ok(view) => view,
-                Err(e) => return self.fail(e.into()),
-            };
-            let (h, w, c) = view.dim();
-            let found = [h, w, c];
-            match shape {
-                None => {
-                    shape = Some(found);
-                    data.reserve_exact(self.n * h * w * c);
-                }
-                Some(expected) if expected != found => {
-                    return self.fail(SinkError::CapsChanged {
-                        element: self.sink.name.clone(),
-                        expected,
-                        found,
-                    });
-                }
-                Some(_) => {}
+            if let Err(e) = stack.push(&frame) {
+                return self.fail(e);
             }
-            append(&mut data, view);
-            pts.push(frame.pts());
         }
-        let [h, w, c] = shape?;
-        let array = Array4::from_shape_vec((pts.len(), h, w, c), data)
-            .expect("one (h, w, c) frame appended per timestamp");
-        Some(Ok(Batch { array, pts }))
+        (!stack.is_empty()).then(|| Ok(stack.finish()))
     }
 }
 
 impl<T: Sample> std::iter::FusedIterator for Batches<'_, T> {}
+
+/// Frames being stacked into one batch: checks that shapes agree and copies each once.
+struct Stack<'a, T> {
+    element: &'a str,
+    capacity: usize,
+    data: Vec<T>,
+    pts: Vec<Option<gst::ClockTime>>,
+    shape: Option<[usize; 3]>,
+}
+
+impl<'a, T: Sample> Stack<'a, T> {
+    fn new(element: &'a str, capacity: usize) -> Self {
+        Stack {
+            element,
+            capacity,
+            data: Vec::new(),
+            pts: Vec::with_capacity(capacity),
+            shape: None,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.pts.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.pts.is_empty()
+    }
+
+    fn push(&mut self, frame: &gstpipe_frame::Frame) -> Result<(), SinkError> {
+        let view = frame.view::<T>()?;
+        let (h, w, c) = view.dim();
+        match self.shape {
+            None => {
+                self.shape = Some([h, w, c]);
+                self.data.reserve_exact(self.capacity * h * w * c);
+            }
+            Some(expected) if expected != [h, w, c] => {
+                return Err(SinkError::CapsChanged {
+                    element: self.element.to_string(),
+                    expected,
+                    found: [h, w, c],
+                });
+            }
+            Some(_) => {}
+        }
+        append(&mut self.data, view);
+        self.pts.push(frame.pts());
+        Ok(())
+    }
+
+    fn finish(self) -> Batch<T> {
+        let [h, w, c] = self.shape.unwrap_or([0; 3]);
+        let array = Array4::from_shape_vec((self.pts.len(), h, w, c), self.data)
+            .expect("one (h, w, c) frame appended per timestamp");
+        Batch {
+            array,
+            pts: self.pts,
+        }
+    }
+}
 
 /// Appends a frame's samples in logical (row-major) order, row by row where rows are
 /// contiguous (the usual case: only row padding between them).

@@ -64,6 +64,16 @@ pub enum SinkError {
     #[error("frame callback failed: {0}")]
     Callback(String),
 
+    /// The array given to [`Batch::stack_into`](crate::Batch::stack_into) does not have the
+    /// shape `(frames, height, width, channels)` of the frames to stack.
+    #[error("batch array shape mismatch: the frames need {expected:?}, the array is {found:?}")]
+    BatchShape {
+        /// `(frames, height, width, channels)` of the frames.
+        expected: [usize; 4],
+        /// The array's shape.
+        found: [usize; 4],
+    },
+
     /// An array (or buffer) pushed into a [`FrameSource`](crate::FrameSource) does not match its
     /// `VideoInfo`; nothing was pushed.
     #[error("{element}: {what} mismatch: expected {expected}, found {found}; nothing was pushed")]

@@ -134,3 +134,83 @@ fn formats_that_are_not_one_array_are_frame_errors() {
         );
     });
 }
+
+#[test]
+fn from_frames_stacks_held_frames_and_refuses_mixed_sizes() {
+    use gstpipe_sinks::Batch;
+    bounded(30, || {
+        let pipeline = Pipeline::launch(BALL).unwrap();
+        let sink = FrameSink::new(&pipeline).unwrap();
+        pipeline.play().unwrap();
+        let frames: Vec<_> = sink.iter().take(3).map(|f| f.unwrap()).collect();
+        let batch = Batch::<u8>::from_frames(&frames).unwrap();
+        assert_eq!(batch.array.shape(), [3, 30, 40, 3]);
+        for (i, frame) in frames.iter().enumerate() {
+            // Reference: each frame's own view (stride-correct, independent of the batch).
+            assert_eq!(
+                batch.array.index_axis(Axis(0), i),
+                frame.view::<u8>().unwrap()
+            );
+            assert_eq!(batch.pts[i], frame.pts());
+        }
+        drop((frames, sink, pipeline));
+
+        let small = Pipeline::launch(
+            "videotestsrc num-buffers=1 ! video/x-raw,format=RGB,width=8,height=6 ! appsink",
+        )
+        .unwrap();
+        let sink = FrameSink::new(&small).unwrap();
+        small.play().unwrap();
+        let other = sink.iter().next().unwrap().unwrap();
+        let big = Pipeline::launch(BALL).unwrap();
+        let sink = FrameSink::new(&big).unwrap();
+        big.play().unwrap();
+        let first = sink.iter().next().unwrap().unwrap();
+        match Batch::<u8>::from_frames(&[first, other]) {
+            Err(SinkError::CapsChanged {
+                expected, found, ..
+            }) => {
+                assert_eq!(expected, [30, 40, 3]);
+                assert_eq!(found, [6, 8, 3]);
+            }
+            other => panic!("expected CapsChanged, got {other:?}"),
+        }
+        assert_eq!(
+            Batch::<u8>::from_frames(&[]).unwrap().array.shape(),
+            [0, 0, 0, 0]
+        );
+    });
+}
+
+#[test]
+fn stack_into_fills_a_reused_array_and_checks_its_shape() {
+    use gstpipe_sinks::Batch;
+    use ndarray::Array4;
+    bounded(30, || {
+        let pipeline = Pipeline::launch(BALL).unwrap();
+        let sink = FrameSink::new(&pipeline).unwrap();
+        pipeline.play().unwrap();
+        let frames: Vec<_> = sink.iter().take(4).map(|f| f.unwrap()).collect();
+        let mut out = Array4::<u8>::zeros((2, 30, 40, 3));
+        for pair in frames.chunks(2) {
+            let pts = Batch::<u8>::stack_into(pair, out.view_mut()).unwrap();
+            for (i, frame) in pair.iter().enumerate() {
+                assert_eq!(out.index_axis(Axis(0), i), frame.view::<u8>().unwrap());
+                assert_eq!(pts[i], frame.pts());
+            }
+        }
+        let mut wrong = Array4::<u8>::zeros((2, 30, 41, 3));
+        match Batch::<u8>::stack_into(&frames[..2], wrong.view_mut()) {
+            Err(SinkError::BatchShape { expected, found }) => {
+                assert_eq!(expected, [2, 30, 40, 3]);
+                assert_eq!(found, [2, 30, 41, 3]);
+            }
+            other => panic!("expected BatchShape, got {other:?}"),
+        }
+        let mut three = Array4::<u8>::zeros((3, 30, 40, 3));
+        assert!(matches!(
+            Batch::<u8>::stack_into(&frames[..2], three.view_mut()),
+            Err(SinkError::BatchShape { .. })
+        ));
+    });
+}
