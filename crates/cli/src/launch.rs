@@ -205,6 +205,7 @@ pub fn inspect(frame: &Frame, index: u64, copy: bool) -> Result<FrameReport> {
         shape,
         dtype,
         bytes: frame.info().size(),
+        detections: frame.detections(),
     })
 }
 
@@ -254,6 +255,41 @@ fn shapes<T: Sample>(frame: &Frame, packed: bool, copy: bool) -> Result<Shape> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `inspect` reads a frame's detections into its report, and the report's JSON has them.
+    #[test]
+    fn inspect_reports_detections() {
+        use gst_video::{VideoFormat, VideoInfo};
+        use gstpipe_frame::{Detection, add_detections};
+
+        gst::init().unwrap();
+        let info = VideoInfo::builder(VideoFormat::Rgb, 8, 6).build().unwrap();
+        let plain =
+            Frame::from_buffer(gst::Buffer::with_size(info.size()).unwrap(), &info).unwrap();
+        let report = inspect(&plain, 0, false).unwrap();
+        assert!(report.detections.is_empty());
+        assert!(report.to_json().get("detections").is_none());
+
+        let detections = [
+            Detection::new("chat 🐈", (1, 1, 4, 3), 0.5).with_track_id(3),
+            Detection::new("犬", (0, 0, 8, 6), 0.25),
+        ];
+        let mut buffer = gst::Buffer::with_size(info.size()).unwrap();
+        add_detections(buffer.get_mut().unwrap(), &detections);
+        let frame = Frame::from_buffer(buffer, &info).unwrap();
+        let report = inspect(&frame, 7, true).unwrap();
+        assert_eq!(report.detections, detections);
+        let json = report.to_json();
+        assert_eq!(json["detections"][0]["class_name"], "chat 🐈");
+        assert_eq!(json["detections"][0]["track_id"], 3);
+        assert_eq!(json["detections"][1]["confidence"], 0.25);
+        assert!(json["detections"][1]["track_id"].is_null());
+        assert!(
+            report.to_line().ends_with("  2 detections"),
+            "{}",
+            report.to_line()
+        );
+    }
 
     #[test]
     fn seconds_parse() {

@@ -1,6 +1,7 @@
 //! What `launch` prints: one line (or NDJSON object) per frame and a summary.
 
 use anyhow::{Context as _, Result};
+use gstpipe_frame::Detection;
 use serde_json::{Value, json};
 use std::io::{IsTerminal as _, Write};
 use std::time::Duration;
@@ -35,12 +36,14 @@ pub struct FrameReport {
     pub dtype: &'static str,
     /// Size of the frame in bytes (all planes, with padding).
     pub bytes: usize,
+    /// The object detections on the frame's buffer (region-of-interest metas).
+    pub detections: Vec<Detection>,
 }
 
 impl FrameReport {
     /// The NDJSON object: `index`, `pts_ns`, `format`, `width`, `height`, `shape` (packed) or
     /// `planes` (planar), `dtype`, `bytes`; sub-byte formats have `shape: null` and
-    /// `plane_bytes`.
+    /// `plane_bytes`; `detections` only when the frame has some.
     pub fn to_json(&self) -> Value {
         let mut v = json!({
             "index": self.index,
@@ -64,10 +67,15 @@ impl FrameReport {
         }
         obj.insert("dtype".into(), json!(self.dtype));
         obj.insert("bytes".into(), json!(self.bytes));
+        if !self.detections.is_empty() {
+            let detections: Vec<Value> = self.detections.iter().map(detection_json).collect();
+            obj.insert("detections".into(), Value::Array(detections));
+        }
         v
     }
 
-    /// The text line: `frame 0  pts 0:00:00.000000000  RGB  [480, 640, 3]  u8`.
+    /// The text line: `frame 0  pts 0:00:00.000000000  RGB  [480, 640, 3]  u8`, then
+    /// `  2 detections` when the frame has some.
     pub fn to_line(&self) -> String {
         let pts = match self.pts {
             Some(pts) => pts.to_string(),
@@ -81,11 +89,31 @@ impl FrameReport {
             }
             Shape::Bytes(b) => format!("plane bytes {b:?}"),
         };
-        format!(
+        let mut line = format!(
             "frame {}  pts {}  {}  {}  {}",
             self.index, pts, self.format, shape, self.dtype
-        )
+        );
+        match self.detections.len() {
+            0 => {}
+            1 => line.push_str("  1 detection"),
+            n => line.push_str(&format!("  {n} detections")),
+        }
+        line
     }
+}
+
+/// One detection as JSON: `x`, `y`, `w`, `h`, `confidence` (number or null), `class_name`,
+/// `track_id` (integer or null).
+pub fn detection_json(d: &Detection) -> Value {
+    json!({
+        "x": d.x,
+        "y": d.y,
+        "w": d.w,
+        "h": d.h,
+        "confidence": d.confidence,
+        "class_name": d.class_name,
+        "track_id": d.track_id,
+    })
 }
 
 fn fmt_shape(s: &[usize; 3]) -> String {
@@ -202,7 +230,42 @@ mod tests {
             shape,
             dtype: "u8",
             bytes: 463_203,
+            detections: Vec::new(),
         }
+    }
+
+    #[test]
+    fn detections_only_when_present() {
+        let mut r = report(Shape::Packed([481, 641, 3]));
+        assert!(r.to_json().get("detections").is_none());
+        assert!(!r.to_line().contains("detection"));
+        r.detections = vec![
+            Detection::new("piéton 🚶", (1, 2, 30, 40), 0.875).with_track_id(u64::MAX),
+            Detection {
+                confidence: None,
+                ..Detection::new("行人", (0, 0, 641, 481), 0.0)
+            },
+        ];
+        let v = r.to_json();
+        assert_eq!(
+            v["detections"],
+            json!([
+                {"x": 1, "y": 2, "w": 30, "h": 40, "confidence": 0.875,
+                 "class_name": "piéton 🚶", "track_id": u64::MAX},
+                {"x": 0, "y": 0, "w": 641, "h": 481, "confidence": null,
+                 "class_name": "行人", "track_id": null},
+            ])
+        );
+        // Field order: detections come after the fields that were there before.
+        let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
+        assert_eq!(keys.last().unwrap().as_str(), "detections");
+        // NDJSON: one line, non-ASCII kept as UTF-8, and it parses back.
+        let line = v.to_string();
+        assert!(!line.contains('\n') && line.contains("piéton 🚶"), "{line}");
+        assert_eq!(serde_json::from_str::<Value>(&line).unwrap(), v);
+        assert!(r.to_line().ends_with("u8  2 detections"), "{}", r.to_line());
+        r.detections.truncate(1);
+        assert!(r.to_line().ends_with("u8  1 detection"), "{}", r.to_line());
     }
 
     #[test]

@@ -46,6 +46,10 @@
 //!
 //! [`FrameSource`] pushes arrays into an `appsrc`, checked against a `VideoInfo` and stamped
 //! from its framerate; [`FrameSource::finish`] sends EOS and waits so muxers finalise files.
+//! [`FrameSource::push_with_detections`] attaches object [`Detection`]s to a frame as standard
+//! region-of-interest metas, which [`Frame::detections`] reads back downstream.
+//!
+//! The user guide, `docs/guide.md`, walks through all of this step by step.
 //!
 //! ```
 //! use gst_video::{VideoFormat, VideoInfo};
@@ -87,8 +91,14 @@ pub use crate::source::{DEFAULT_MAX_QUEUED, FrameSource, FrameSourceBuilder, fra
 #[cfg(feature = "stream")]
 pub use crate::stream::{DEFAULT_STREAM_CAPACITY, FrameStream};
 
-/// The frame type the sinks yield, re-exported from gstpipe-frame.
-pub use gstpipe_frame::{Frame, FrameError, Sample};
+/// The frame type the sinks yield and the detections a [`FrameSource`] attaches, re-exported
+/// from gstpipe-frame.
+pub use gstpipe_frame::{Detection, Frame, FrameError, Sample};
+
+/// The user guide (`docs/guide.md`): its Rust snippets run as doc tests of this crate.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/guide.md")]
+pub struct GuideDoctests;
 
 #[cfg(test)]
 mod tests {

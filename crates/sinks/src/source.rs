@@ -7,7 +7,8 @@ use gst::prelude::*;
 use gst_video::VideoInfo;
 use gstpipe_core::{Outcome, Pipeline, Watch};
 use gstpipe_frame::{
-    FormatInfo, Sample, array_to_buffer, format_info, planes_to_buffer, view_to_buffer,
+    Detection, FormatInfo, Sample, add_detections, array_to_buffer, format_info, planes_to_buffer,
+    view_to_buffer,
 };
 use ndarray::{Array3, ArrayView3};
 use std::sync::Mutex;
@@ -290,6 +291,61 @@ impl FrameSource {
         self.push_stamped(buffer, None)
     }
 
+    /// Like [`push`](FrameSource::push), with `detections` attached to the frame's buffer as
+    /// standard region-of-interest metas (see [`Detection`]): downstream elements read them as
+    /// `GstVideoRegionOfInterestMeta`, and a [`FrameSink`](crate::FrameSink)'s
+    /// [`Frame::detections`](crate::Frame::detections) gives them back. The pixels are copied
+    /// once, as by `push`; the detections are not checked against the frame size.
+    ///
+    /// ```
+    /// use gst_video::{VideoFormat, VideoInfo};
+    /// use gstpipe_core::Pipeline;
+    /// use gstpipe_sinks::{Detection, FrameSink, FrameSource};
+    /// use ndarray::Array3;
+    ///
+    /// let pipeline = Pipeline::launch("appsrc ! queue ! appsink")?;
+    /// let info = VideoInfo::builder(VideoFormat::Gray8, 32, 24).fps(gst::Fraction::new(30, 1)).build()?;
+    /// let source = FrameSource::new(&pipeline, info)?;
+    /// let sink = FrameSink::new(&pipeline)?;
+    /// pipeline.play()?;
+    /// let pixels = Array3::<u8>::zeros((24, 32, 1));
+    /// let person = Detection::new("person", (4, 2, 10, 20), 0.9).with_track_id(1);
+    /// source.push_with_detections(pixels.view(), &[person.clone()])?;
+    /// assert_eq!(sink.pull().expect("a frame")?.detections(), [person]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`push`](FrameSource::push).
+    pub fn push_with_detections<T: Sample>(
+        &self,
+        view: ArrayView3<'_, T>,
+        detections: &[Detection],
+    ) -> Result<(), SinkError> {
+        self.check_packed::<T>(view.dim())?;
+        let buffer = view_to_buffer(view, &self.info)?;
+        self.push_detected(buffer, detections)
+    }
+
+    /// Like [`push_array`](FrameSource::push_array) (no copy of a contiguous array), with
+    /// `detections` attached as in [`push_with_detections`](FrameSource::push_with_detections).
+    ///
+    /// Planar frames and ready buffers take their detections through
+    /// [`add_detections`](gstpipe_frame::add_detections) on the buffer before
+    /// [`push_buffer`](FrameSource::push_buffer).
+    ///
+    /// # Errors
+    /// As [`push`](FrameSource::push).
+    pub fn push_array_with_detections<T: Sample>(
+        &self,
+        array: Array3<T>,
+        detections: &[Detection],
+    ) -> Result<(), SinkError> {
+        self.check_packed::<T>(array.dim())?;
+        let buffer = array_to_buffer(array, &self.info)?;
+        self.push_detected(buffer, detections)
+    }
+
     /// Pushes one array per memory plane (`I420`: Y `(h, w, 1)`, U and V
     /// `(h/2, w/2, 1)`; `NV12`: Y and interleaved UV `(h/2, w/2, 2)`; see
     /// [`shapes`](FrameSource::shapes)), copied into one buffer.
@@ -491,6 +547,17 @@ impl FrameSource {
             }
             std::thread::sleep(Duration::from_millis(1));
         }
+    }
+
+    /// Attaches `detections` to a buffer made for this push, then pushes it as the next frame.
+    fn push_detected(
+        &self,
+        mut buffer: gst::Buffer,
+        detections: &[Detection],
+    ) -> Result<(), SinkError> {
+        // The buffer was just made (one reference): make_mut does not copy it.
+        add_detections(buffer.make_mut(), detections);
+        self.push_stamped(buffer, None)
     }
 
     fn push_stamped(&self, mut buffer: gst::Buffer, at: Stamp) -> Result<(), SinkError> {

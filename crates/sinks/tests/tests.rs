@@ -5,6 +5,7 @@ mod util;
 mod batches;
 mod callback;
 mod channel;
+mod detections;
 mod errors;
 mod iter;
 mod lookup;
