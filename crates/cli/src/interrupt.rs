@@ -8,23 +8,16 @@ use std::time::Duration;
 
 static INTERRUPTS: AtomicUsize = AtomicUsize::new(0);
 
-#[cfg(unix)]
-extern "C" fn on_sigint(_signal: libc::c_int) {
-    // Only async-signal-safe work here: an atomic increment and _exit.
-    if INTERRUPTS.fetch_add(1, Ordering::SeqCst) >= 1 {
-        // SAFETY: _exit is async-signal-safe and takes no pointers.
-        unsafe { libc::_exit(130) };
-    }
-}
-
-/// Installs the SIGINT handler (nothing on other platforms).
+/// Installs the Ctrl-C handler (the `ctrlc` crate runs it on its own thread, so it may do
+/// ordinary work): the first Ctrl-C is recorded, the second exits with status 130.
 pub fn install() {
-    #[cfg(unix)]
-    {
-        let handler: extern "C" fn(libc::c_int) = on_sigint;
-        // SAFETY: the handler only does async-signal-safe work (an atomic and _exit); the
-        // function pointer is valid for the life of the process.
-        unsafe { libc::signal(libc::SIGINT, handler as libc::sighandler_t) };
+    let installed = ctrlc::set_handler(|| {
+        if INTERRUPTS.fetch_add(1, Ordering::SeqCst) >= 1 {
+            std::process::exit(130);
+        }
+    });
+    if let Err(e) = installed {
+        tracing::warn!("cannot install the Ctrl-C handler: {e}");
     }
 }
 
