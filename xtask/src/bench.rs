@@ -13,6 +13,14 @@ pub fn run(extra: &[String]) -> Result {
         .args(extra);
     run_checked(bench, "cargo bench")?;
     let mut report = cargo();
-    report.args(["run", "--release", "--quiet", "--package", "gstpipe-benches", "--bin", "report"]);
+    report.args([
+        "run",
+        "--release",
+        "--quiet",
+        "--package",
+        "gstpipe-benches",
+        "--bin",
+        "report",
+    ]);
     run_checked(report, "performance report")
 }

@@ -6,8 +6,11 @@
 mod bench;
 mod ci;
 mod docs;
+mod fuzz;
+mod memcheck;
 mod run;
 mod setup;
+mod soak;
 mod test;
 mod util;
 
@@ -24,6 +27,14 @@ commands:
   bench           set up, run the criterion benches and write docs/performance.md
   docs            regenerate docs/formats.md from the format table
   ci              what CI runs: fmt --check, clippy -D warnings, test, rustdoc -D warnings
+  soak [--cycles N] [--frames N]
+                  long soak in release (default 1000 lifecycles, 100000 frames per adapter):
+                  threads, fds and resident memory, printed as a table
+  fuzz [--cases N]
+                  property tests (frame props, core fuzz) in release, PROPTEST_CASES=N (2000)
+  memcheck [--suite PACKAGE]
+                  frame and sinks integration suites under valgrind memcheck: fails on memory
+                  errors and definite leaks through gstpipe code; reports in target/memcheck/
 ";
 
 fn main() -> ExitCode {
@@ -39,6 +50,9 @@ fn main() -> ExitCode {
         "bench" => bench::run(rest),
         "docs" => docs::run(),
         "ci" => ci::run(),
+        "soak" => soak::run(rest),
+        "fuzz" => fuzz::run(rest),
+        "memcheck" => memcheck::run(rest),
         "help" | "-h" | "--help" => {
             print!("{USAGE}");
             Ok(())

@@ -76,7 +76,26 @@ impl Shared {
         }
         let listeners = self.listeners.lock().unwrap_or_else(|p| p.into_inner());
         for listener in listeners.iter() {
-            listener(msg);
+            // This runs inside GStreamer's C bus handler: a panic unwinding out of it aborts
+            // the process. Catch it and make it the pipeline's error instead.
+            let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| listener(msg)));
+            if let Err(panic) = caught {
+                let cause = panic
+                    .downcast_ref::<&str>()
+                    .copied()
+                    .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+                    .unwrap_or("(no message)");
+                tracing::error!(pipeline = %self.name, %element, "message listener panicked: {cause}");
+                self.finish(Outcome::Error(ElementError {
+                    element: element.clone(),
+                    path: src.map(|s| s.path_string().to_string()).unwrap_or_default(),
+                    message: format!("message listener panicked: {cause}"),
+                    debug: Some(format!(
+                        "a Pipeline::on_message listener panicked on a {:?} message",
+                        msg.type_()
+                    )),
+                }));
+            }
         }
     }
 }
@@ -201,34 +220,75 @@ impl Pipeline {
     /// single element (or a bin) is wrapped in a new pipeline.
     ///
     /// Errors: [`Error::MissingElement`] naming the unknown factory, [`Error::Parse`] with
-    /// GStreamer's message for bad syntax.
+    /// GStreamer's message for bad syntax (and for a NUL character, which C strings cannot
+    /// hold).
     pub fn launch(description: &str) -> Result<Self> {
         init()?;
+        if let Some(at) = description.find('\0') {
+            // glib would panic (debug builds) or silently cut the description there.
+            return Err(Error::Parse {
+                description: description.into(),
+                message: format!("the description contains a NUL character at byte {at}"),
+            });
+        }
+        if only_references(description) {
+            // GStreamer 1.22's parser dereferences a null pointer on these (`t. ! t.`).
+            return Err(Error::Parse {
+                description: description.into(),
+                message: "no element to link: the description only links name references \
+                          (`name.`) and caps"
+                    .into(),
+            });
+        }
+        // GStreamer 1.22's parser also dereferences a null pointer when links name
+        // references but the top level it ends up with has no element: `nosuch t. ! t.`, or
+        // `, t. ! t.` after a syntax error made it drop what followed. Inside an explicit
+        // `pipeline.( ... )` the top level always has one, so descriptions with references
+        // are parsed that way (the same pipeline as at the top level).
+        let wrapped = has_reference(description).then(|| format!("pipeline.( {description} )"));
         let mut context = gst::ParseContext::new();
         let parsed = gst::parse::launch_full(
-            description,
+            wrapped.as_deref().unwrap_or(description),
             Some(&mut context),
             gst::ParseFlags::FATAL_ERRORS,
         );
         let element = match parsed {
+            Ok(element) if wrapped.is_some() => unwrap_nested_pipeline(element),
             Ok(element) => element,
             Err(err) => {
-                let missing = context.missing_elements();
-                if let Some(factory) = missing.into_iter().next() {
+                let kind = err.kind::<gst::ParseError>();
+                let message = match (&wrapped, kind) {
+                    (Some(_), Some(gst::ParseError::EmptyBin)) => {
+                        "empty pipeline not allowed".to_owned()
+                    }
+                    (Some(w), _) => err.message().replace(w.as_str(), description),
+                    (None, _) => err.message().to_owned(),
+                };
+                // GStreamer 1.22 also lists elements whose properties could not be set
+                // (`videotestsrc n=3`): only factories that are really not installed count.
+                let missing = context
+                    .missing_elements()
+                    .into_iter()
+                    .find(|f| gst::ElementFactory::find(f).is_none());
+                if let Some(factory) = missing {
                     return Err(Error::MissingElement {
                         factory,
                         description: description.into(),
                     });
                 }
-                if let Some(gst::ParseError::NoSuchElement) = err.kind::<gst::ParseError>() {
+                // `no element "foo"`, `no source element for URI "foo://x"`; not
+                // `No src-element named "t"` (an unresolved name reference).
+                let names_factory =
+                    message.starts_with("no element \"") || message.contains("element for URI");
+                if kind == Some(gst::ParseError::NoSuchElement) && names_factory {
                     return Err(Error::MissingElement {
-                        factory: quoted(err.message()).unwrap_or_else(|| err.message().into()),
+                        factory: quoted(&message).unwrap_or_else(|| message.clone()),
                         description: description.into(),
                     });
                 }
                 return Err(Error::Parse {
                     description: description.into(),
-                    message: err.message().into(),
+                    message,
                 });
             }
         };
@@ -306,7 +366,9 @@ impl Pipeline {
     }
 
     /// Calls `listener` on the bus's posting thread for every message (after gstpipe has
-    /// recorded EOS and errors). Keep it short: it runs on streaming threads.
+    /// recorded EOS and errors). Keep it short: it runs on streaming threads. A panic in the
+    /// listener is caught and becomes the pipeline's error (`message listener panicked: ...`,
+    /// from the message's source element) instead of aborting the process.
     pub fn on_message<F>(&self, listener: F)
     where
         F: Fn(&gst::Message) + Send + Sync + 'static,
@@ -432,8 +494,9 @@ impl Pipeline {
         let result = if self.is_done() {
             self.watch.result(self.watch.outcome().as_ref())
         } else if running {
-            self.pipeline.send_event(gst::event::Eos::new());
-            self.watch
+            let sent = self.send_eos();
+            let result = self
+                .watch
                 .wait_timeout(self.stop_timeout)
                 .map_err(|e| match e {
                     Error::Timeout { after, .. } => Error::Timeout {
@@ -441,12 +504,58 @@ impl Pipeline {
                         after,
                     },
                     other => other,
-                })
+                });
+            if sent.try_recv().is_err() {
+                // The EOS event is stuck in a source whose streaming thread is blocked
+                // downstream (e.g. an appsink holding back EOS until its queued samples are
+                // pulled, `wait-on-eos`). The thread sending it holds the pipeline's state
+                // lock, so going to Null would wait for it forever: release the streaming
+                // thread by shutting the sinks down first.
+                self.shut_down_sinks();
+                if sent.recv_timeout(self.stop_timeout).is_err() {
+                    tracing::warn!(pipeline = %self.name(), "EOS still not delivered after shutting the sinks down");
+                }
+            }
+            result
         } else {
             Ok(())
         };
         self.to_null();
         result
+    }
+
+    /// Sends EOS into the pipeline from a helper thread (`send_event` blocks until every
+    /// source has taken it, which a source whose streaming thread is blocked downstream does
+    /// not do); the receiver gets a message once it has been delivered.
+    fn send_eos(&self) -> std::sync::mpsc::Receiver<()> {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let pipeline = self.pipeline.clone();
+        let spawned = std::thread::Builder::new()
+            .name("gstpipe-eos".into())
+            .spawn(move || {
+                pipeline.send_event(gst::event::Eos::new());
+                let _ = tx.send(());
+            });
+        if let Err(e) = spawned {
+            tracing::warn!(pipeline = %self.name(), "cannot spawn a thread to send EOS: {e}");
+        }
+        rx
+    }
+
+    /// Sets every sink element (not bins) to Null on its own, which releases streaming threads
+    /// blocked in them.
+    fn shut_down_sinks(&self) {
+        let sinks = self
+            .pipeline
+            .iterate_recurse()
+            .into_iter()
+            .flatten()
+            .filter(|e| e.element_flags().contains(gst::ElementFlags::SINK) && !e.is::<gst::Bin>());
+        for sink in sinks {
+            if let Err(e) = sink.set_state(gst::State::Null) {
+                tracing::warn!(pipeline = %self.name(), sink = %sink.name(), "cannot shut down: {e}");
+            }
+        }
     }
 
     fn to_null(&self) {
@@ -541,6 +650,69 @@ impl Drop for Pipeline {
     }
 }
 
+/// Whether `description` links name references (`t.`, `t.src_0`) and caps filters but holds
+/// no element at all, like `t. ! t.` or `a. ! video/x-raw ! b.`: never a valid pipeline, and
+/// one that crashes GStreamer 1.22's parser (it resolves the references against a null
+/// top-level element). Conservative: anything that may create an element (a name without a
+/// dot, a bin, a URI, quoting) answers false and is left to GStreamer.
+fn only_references(description: &str) -> bool {
+    if description.contains(['(', ')', '"', '\'', '\\']) || description.contains("://") {
+        return false;
+    }
+    let segments: Vec<&str> = description.split('!').map(str::trim).collect();
+    if segments.len() < 2 {
+        return false;
+    }
+    let is_reference = |token: &str| {
+        token.contains('.')
+            && token
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-%:".contains(c))
+    };
+    let is_caps = |segment: &str| {
+        segment.split_once('/').is_some_and(|(media, _)| {
+            !media.is_empty()
+                && media
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c))
+        })
+    };
+    let last = segments.len() - 1;
+    segments.iter().enumerate().all(|(i, segment)| {
+        (i > 0 && i < last && is_caps(segment)) || segment.split_whitespace().all(is_reference)
+    })
+}
+
+/// Whether `description` has a token that can be a name reference (`t.`, `t.src_0`).
+fn has_reference(description: &str) -> bool {
+    description
+        .split(|c: char| c.is_whitespace() || c == '!')
+        .any(|token| {
+            token.contains('.')
+                && token
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "._-%:".contains(c))
+        })
+}
+
+/// The pipeline a description parsed inside `pipeline.( ... )` describes: the wrapper, or
+/// the description's own pipeline when it was one (`pipeline.( ... )` itself).
+fn unwrap_nested_pipeline(element: gst::Element) -> gst::Element {
+    let Some(outer) = element.downcast_ref::<gst::Pipeline>() else {
+        return element;
+    };
+    let children = outer.children();
+    if let [inner] = children.as_slice()
+        && inner.is::<gst::Pipeline>()
+        && outer.remove(inner).is_ok()
+    {
+        // Its bus was the wrapper's while inside it: give it one of its own again.
+        inner.set_bus(Some(&gst::Bus::new()));
+        return inner.clone();
+    }
+    element
+}
+
 /// The first `"..."` quoted part of a message (GStreamer's `no element "foo"`).
 fn quoted(message: &str) -> Option<String> {
     let start = message.find('"')? + 1;
@@ -551,6 +723,56 @@ fn quoted(message: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::quoted;
+
+    #[test]
+    fn only_references_spots_element_free_descriptions() {
+        use super::only_references;
+        for crashing in [
+            "t. ! t.",
+            "t.!o/E!t.",
+            "t. ! video/x-raw,width=5 ! u.",
+            "t.src ! t.sink",
+            "t. ! u. ! v.",
+            "t. ! t.  u. ! u.",
+            "t. !! t.",
+        ] {
+            assert!(only_references(crashing), "{crashing}");
+        }
+        for fine in [
+            "t. ! fakesink",
+            "tee name=t t. ! t.",
+            "( t. ! t. )",
+            "t.",
+            "t. t.",
+            "video/x-raw ! t.",
+            "t. ! \"video/x-raw\" ! t.",
+            "file:///x ! t.",
+            "videotestsrc pattern=0.5 ! t.",
+        ] {
+            assert!(!only_references(fine), "{fine}");
+        }
+    }
+
+    #[test]
+    fn has_reference_finds_name_references() {
+        use super::has_reference;
+        for with in [
+            "t. ! fakesink",
+            "tee name=t t.src_0 ! queue",
+            "a!t.",
+            "x ! t. ",
+        ] {
+            assert!(has_reference(with), "{with}");
+        }
+        for without in [
+            "videotestsrc ! fakesink",
+            "videotestsrc pattern=0.5 ! video/x-raw,framerate=30/1 ! fakesink",
+            "filesrc location=/tmp/a.mp4 ! fakesink",
+            "pipeline.( fakesink )",
+        ] {
+            assert!(!has_reference(without), "{without}");
+        }
+    }
 
     #[test]
     fn quoted_takes_the_first_quoted_part() {

@@ -45,8 +45,8 @@ fn unknown_element_in_the_middle_is_named() {
 fn single_element_is_wrapped_in_a_pipeline() {
     // parse::launch("fakesrc num-buffers=3") returns the element itself, not a pipeline.
     bounded(20, || {
-        let pipeline = Pipeline::launch("fakesrc num-buffers=3").expect("launch");
-        assert!(pipeline.by_name("fakesrc0").is_some());
+        let pipeline = Pipeline::launch("fakesrc name=lone num-buffers=3").expect("launch");
+        assert!(pipeline.by_name("lone").is_some());
         pipeline.play().expect("play");
         // A lone source with no sink never posts EOS from a sink; stop it cleanly instead.
         let _ = pipeline.wait_timeout(std::time::Duration::from_millis(500));

@@ -58,9 +58,12 @@ fn runtime_error_mid_stream_reaches_wait() {
         let identity = pipeline.by_name("boom").unwrap();
         let pad = identity.static_pad("src").unwrap();
         let seen = std::sync::atomic::AtomicU32::new(0);
-        let element = identity.clone();
-        pad.add_probe(gst::PadProbeType::BUFFER, move |_, _| {
-            if seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 5 {
+        // Found through the pad, not captured: a captured element would be owned by its own
+        // pad's probe (a reference cycle).
+        pad.add_probe(gst::PadProbeType::BUFFER, move |pad, _| {
+            if seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 5
+                && let Some(element) = pad.parent_element()
+            {
                 element.post_error_message(gst::error_msg!(
                     gst::StreamError::Failed,
                     ["injected failure at buffer 5"]

@@ -2,6 +2,7 @@
 
 mod util;
 
+mod fuzz;
 mod launch;
 mod lifecycle;
 mod lookup;

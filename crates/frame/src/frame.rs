@@ -70,14 +70,28 @@ impl Frame {
     /// # Errors
     /// [`FrameError::BufferTooSmall`] when the buffer (or a plane its `VideoMeta` describes)
     /// is smaller than needed, [`FrameError::InvalidStride`] for zero, negative or too short
-    /// strides, [`FrameError::Map`] when GStreamer cannot map it or its `VideoMeta`
-    /// contradicts `info`, [`FrameError::UnknownFormat`].
+    /// strides, [`FrameError::Map`] when GStreamer cannot map it, its `VideoMeta`
+    /// contradicts `info` or `info` is not valid (caps with a negative width give such
+    /// infos), [`FrameError::UnknownFormat`].
     pub fn from_buffer(
         buffer: gst::Buffer,
         info: &gst_video::VideoInfo,
     ) -> Result<Frame, FrameError> {
         let format = info.format();
         let format_info = format_info(format)?;
+        if !info.is_valid() {
+            // gst_video::VideoFrame asserts this (a panic); caps such as `width=-1` or
+            // `width=4294967295` still give a VideoInfo.
+            return Err(FrameError::Map {
+                format,
+                reason: format!(
+                    "the video info is not valid ({}x{}, {} bytes)",
+                    info.width() as i32,
+                    info.height() as i32,
+                    info.size()
+                ),
+            });
+        }
         if let Some(meta) = buffer.meta::<gst_video::VideoMeta>() {
             if meta.format() != format
                 || meta.width() < info.width()
@@ -136,15 +150,16 @@ impl Frame {
             format_info,
             whole,
         };
-        frame.validate_planes()?;
+        frame.validate_planes(info)?;
         Ok(frame)
     }
 
     /// Checks every plane's stride and that `stride * rows` bytes are mapped behind it, which
-    /// makes `VideoFrame::plane_data` (a slice of exactly that length) sound to call.
-    fn validate_planes(&self) -> Result<(), FrameError> {
+    /// makes `VideoFrame::plane_data` (a slice of exactly that length) sound to call. Tiled
+    /// planes must hold at least the bytes `info` (the caps) gives them.
+    fn validate_planes(&self, info: &gst_video::VideoInfo) -> Result<(), FrameError> {
         if self.is_tiled() {
-            return Ok(());
+            return self.validate_tiled_planes(info);
         }
         for plane in 0..self.n_planes() {
             let needed = self.plane_len(plane)?;
@@ -155,6 +170,31 @@ impl Frame {
                 None => self.mapped_bytes_after(plane),
             };
             if needed > available {
+                return Err(FrameError::BufferTooSmall {
+                    format: self.format(),
+                    expected: needed,
+                    found: available,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Tiled planes have no rows to check: each must hold (up to the next plane or the end
+    /// of the buffer, as `plane_bytes` slices it) at least the bytes the caps give it, also
+    /// when a `VideoMeta` moved it.
+    fn validate_tiled_planes(&self, info: &gst_video::VideoInfo) -> Result<(), FrameError> {
+        let offsets = &info.offset()[..self.n_planes()];
+        for (plane, &start) in offsets.iter().enumerate() {
+            let end = offsets
+                .iter()
+                .copied()
+                .filter(|&o| o > start)
+                .min()
+                .unwrap_or(info.size());
+            let needed = end.saturating_sub(start);
+            let available = self.plane_bytes(plane).map_or(0, <[u8]>::len);
+            if available < needed {
                 return Err(FrameError::BufferTooSmall {
                     format: self.format(),
                     expected: needed,

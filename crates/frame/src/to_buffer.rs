@@ -161,7 +161,9 @@ impl<'a> Target<'a> {
             let row_bytes = w * c * size;
             let row_stride = self.row_stride(p, row_bytes)?;
             let offset = self.info.offset()[p];
-            let needed = offset + h.saturating_sub(1) * row_stride + row_bytes;
+            // Whole rows, the last one's padding included: what `Frame` (and
+            // `VideoFrame::plane_data`) expect behind a plane when reading the buffer back.
+            let needed = offset + h * row_stride;
             if needed > total {
                 return Err(FrameError::BufferTooSmall {
                     format: self.format(),

@@ -7,6 +7,7 @@ mod images;
 mod known_values;
 mod lifetimes;
 mod png_reference;
+mod props;
 mod round_trip;
 mod util;
 mod video_meta;

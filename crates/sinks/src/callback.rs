@@ -41,6 +41,11 @@ impl FrameSink {
     /// The callback keeps running until the pipeline ends, whether or not the handle is kept;
     /// the handle only observes. Do not stop the pipeline from inside the callback.
     ///
+    /// Installed after [`Pipeline::play`](gstpipe_core::Pipeline::play), frames the appsink
+    /// had already queued are handed to the callback first, in order, on the calling thread
+    /// before `on_frame` returns (the appsink only signals frames queued after the callback
+    /// exists, and a full queue would otherwise hold the pipeline forever).
+    ///
     /// ```
     /// use gstpipe_core::Pipeline;
     /// use gstpipe_sinks::FrameSink;
@@ -57,7 +62,7 @@ impl FrameSink {
     ///
     /// # Errors
     /// None today; the `Result` leaves room for refusing a sink that cannot take callbacks.
-    pub fn on_frame<F, E>(self, mut callback: F) -> Result<CallbackHandle, SinkError>
+    pub fn on_frame<F, E>(self, callback: F) -> Result<CallbackHandle, SinkError>
     where
         F: FnMut(Frame) -> Result<(), E> + Send + 'static,
         E: std::fmt::Display,
@@ -69,43 +74,102 @@ impl FrameSink {
             epoch: Instant::now(),
             error: Mutex::new(None),
         });
+        // Taking the oldest queued sample and running the callback on it is one step under
+        // this lock, so frames stay in order when the catch-up below and the streaming thread
+        // both deliver.
+        let callback = Arc::new(Mutex::new(callback));
         let on_sample = Arc::clone(&shared);
         let on_eos = Arc::clone(&shared);
+        let streaming = Arc::clone(&callback);
         let watch = self.watch.clone();
         let callbacks = gst_app::AppSinkCallbacks::builder()
             .new_sample(move |appsink| {
+                let mut callback = streaming.lock().unwrap_or_else(|p| p.into_inner());
                 if let Some(Outcome::Error(_)) = watch.outcome() {
                     return Err(gst::FlowError::Error);
                 }
-                let sample = appsink.pull_sample().map_err(|_| gst::FlowError::Flushing)?;
-                let result = match Frame::from_sample(&sample) {
-                    Ok(frame) => callback(frame).map_err(|e| e.to_string()),
-                    Err(e) => Err(format!("cannot map the frame: {e}")),
-                };
-                match result {
-                    Ok(()) => {
-                        on_sample.frames.fetch_add(1, Ordering::Relaxed);
-                        on_sample
-                            .last_frame
-                            .store(on_sample.since_epoch(), Ordering::Relaxed);
-                        Ok(gst::FlowSuccess::Ok)
-                    }
-                    Err(message) => {
-                        tracing::error!(appsink = %appsink.name(), "frame callback failed: {message}");
-                        *on_sample.error.lock().unwrap_or_else(|p| p.into_inner()) =
-                            Some(message.clone());
-                        appsink.post_error_message(gst::error_msg!(
-                            gst::CoreError::Failed,
-                            ("frame callback failed: {}", message)
-                        ));
-                        Err(gst::FlowError::Error)
-                    }
+                // Not a blocking pull: the catch-up may have taken this sample already.
+                match appsink.try_pull_sample(gst::ClockTime::ZERO) {
+                    Some(sample) => deliver(&mut *callback, appsink, &sample, &on_sample),
+                    None => Ok(gst::FlowSuccess::Ok),
                 }
             })
             .eos(move |_| on_eos.eos.store(true, Ordering::Release))
             .build();
         self.appsink.set_callbacks(callbacks);
+        // Installed after play, the appsink may already hold frames: `new-sample` is only
+        // called for frames queued from now on, and with a full queue upstream would wait
+        // forever. Hand those to the callback here, oldest first.
+        loop {
+            let mut guard = callback.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(Outcome::Error(_)) = self.watch.outcome() {
+                break;
+            }
+            let Some(sample) = self.appsink.try_pull_sample(gst::ClockTime::ZERO) else {
+                break;
+            };
+            let appsink = &self.appsink;
+            let delivered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                deliver(&mut *guard, appsink, &sample, &shared)
+            }));
+            match delivered {
+                Ok(Ok(_)) => {}
+                Ok(Err(_)) => break,
+                Err(panic) => {
+                    // As gstreamer-rs does for a panic on the streaming thread.
+                    let cause = panic
+                        .downcast_ref::<&str>()
+                        .copied()
+                        .or_else(|| panic.downcast_ref::<String>().map(String::as_str));
+                    let message = match cause {
+                        Some(cause) => format!("Panicked: {cause}"),
+                        None => "Panicked".to_string(),
+                    };
+                    appsink.post_error_message(gst::error_msg!(
+                        gst::LibraryError::Failed,
+                        ("{}", message)
+                    ));
+                    break;
+                }
+            }
+        }
         Ok(CallbackHandle { sink: self, shared })
+    }
+}
+
+/// Runs the callback on one sample: counts it, or records the callback's error and posts it
+/// from the appsink so the pipeline fails with it.
+fn deliver<F, E>(
+    callback: &mut F,
+    appsink: &gst_app::AppSink,
+    sample: &gst::Sample,
+    shared: &Shared,
+) -> Result<gst::FlowSuccess, gst::FlowError>
+where
+    F: FnMut(Frame) -> Result<(), E>,
+    E: std::fmt::Display,
+{
+    let result = match Frame::from_sample(sample) {
+        Ok(frame) => callback(frame).map_err(|e| e.to_string()),
+        Err(e) => Err(format!("cannot map the frame: {e}")),
+    };
+    match result {
+        Ok(()) => {
+            shared.frames.fetch_add(1, Ordering::Relaxed);
+            shared
+                .last_frame
+                .store(shared.since_epoch(), Ordering::Relaxed);
+            Ok(gst::FlowSuccess::Ok)
+        }
+        Err(message) => {
+            tracing::error!(appsink = %appsink.name(), "frame callback failed: {message}");
+            *shared.error.lock().unwrap_or_else(|p| p.into_inner()) = Some(message.clone());
+            appsink.post_error_message(gst::error_msg!(
+                gst::CoreError::Failed,
+                ("frame callback failed: {}", message)
+            ));
+            Err(gst::FlowError::Error)
+        }
     }
 }
 

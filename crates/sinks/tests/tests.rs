@@ -7,8 +7,10 @@ mod callback;
 mod channel;
 mod detections;
 mod errors;
+mod faults;
 mod iter;
 mod lookup;
+mod soak;
 mod source;
 #[cfg(feature = "stream")]
 mod stream;

@@ -52,12 +52,16 @@ pub fn failing_pipeline(tail: &str) -> Pipeline {
     let identity = pipeline.by_name("boom").unwrap();
     let pad = identity.static_pad("src").unwrap();
     let seen = AtomicU32::new(0);
-    pad.add_probe(gst::PadProbeType::BUFFER, move |_, _| {
+    // The probe finds its element through the pad: capturing `identity` would make the
+    // pad's probe own its own element, a reference cycle that leaks the pipeline.
+    pad.add_probe(gst::PadProbeType::BUFFER, move |pad, _| {
         if seen.fetch_add(1, Ordering::SeqCst) == 5 {
-            identity.post_error_message(gst::error_msg!(
-                gst::StreamError::Failed,
-                ["injected failure at buffer 5"]
-            ));
+            if let Some(identity) = pad.parent_element() {
+                identity.post_error_message(gst::error_msg!(
+                    gst::StreamError::Failed,
+                    ["injected failure at buffer 5"]
+                ));
+            }
             return gst::PadProbeReturn::Drop;
         }
         gst::PadProbeReturn::Ok
