@@ -9,7 +9,7 @@ pub fn run(extra: &[String]) -> Result {
     let mut bench = cargo();
     bench
         .args(["bench", "--package", "gstpipe-benches", "--benches", "--"])
-        .args(["--warm-up-time", "1", "--measurement-time", "3"])
+        .args(["--warm-up-time", "2", "--measurement-time", "6"])
         .args(extra);
     run_checked(bench, "cargo bench")?;
     let mut report = cargo();

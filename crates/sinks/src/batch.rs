@@ -63,6 +63,12 @@ impl<T: Sample> Batch<T> {
                 return Err(SinkError::BatchShape { expected, found });
             }
             let mut dst = out.index_axis_mut(Axis(0), i);
+            // Tight rows on both sides: one copy for the whole frame.
+            if let (Some(d), Some(s)) = (dst.as_slice_mut(), view.as_slice()) {
+                d.copy_from_slice(s);
+                pts.push(frame.pts());
+                continue;
+            }
             for (mut dst_row, src_row) in dst.outer_iter_mut().zip(view.outer_iter()) {
                 match (dst_row.as_slice_mut(), src_row.as_slice()) {
                     (Some(d), Some(s)) => d.copy_from_slice(s),
@@ -224,6 +230,11 @@ impl<'a, T: Sample> Stack<'a, T> {
 /// Appends a frame's samples in logical (row-major) order, row by row where rows are
 /// contiguous (the usual case: only row padding between them).
 fn append<T: Sample>(data: &mut Vec<T>, view: ArrayView3<'_, T>) {
+    if let Some(samples) = view.as_slice() {
+        // Tight rows: the whole frame in one copy.
+        data.extend_from_slice(samples);
+        return;
+    }
     for row in view.outer_iter() {
         match row.as_slice() {
             Some(samples) => data.extend_from_slice(samples),
