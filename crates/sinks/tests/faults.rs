@@ -3,7 +3,7 @@
 //! dropped under a reading thread or under held frames, and `FrameSource` pushes after a
 //! failure or from several threads at once.
 
-use crate::util::{assert_injected, bounded, gst_pts};
+use crate::util::{assert_injected, bounded, failing_pipeline, gst_pts};
 use gst::prelude::*;
 use gst_video::{VideoFormat, VideoInfo};
 use gstpipe_core::{Outcome, Pipeline, gst};
@@ -15,35 +15,6 @@ use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
 
 type Item = Result<Frame, SinkError>;
-
-/// `util::failing_pipeline`, without its reference cycle: the probe holds the `identity`
-/// weakly (a probe owning a strong reference to the element whose pad holds it keeps both
-/// alive forever, which `cargo xtask memcheck` reports as a definite leak). Element `boom`
-/// posts "injected failure at buffer 5" when its 6th buffer passes, and drops it.
-fn failing_pipeline(tail: &str) -> Pipeline {
-    let pipeline = Pipeline::launch(&format!(
-        "videotestsrc num-buffers=50 ! video/x-raw,format=RGB,width=32,height=24 ! \
-         identity name=boom ! {tail}"
-    ))
-    .unwrap();
-    let identity = pipeline.by_name("boom").unwrap();
-    let pad = identity.static_pad("src").unwrap();
-    let identity = identity.downgrade();
-    let seen = AtomicU64::new(0);
-    pad.add_probe(gst::PadProbeType::BUFFER, move |_, _| {
-        if seen.fetch_add(1, Ordering::SeqCst) == 5 {
-            if let Some(identity) = identity.upgrade() {
-                identity.post_error_message(gst::error_msg!(
-                    gst::StreamError::Failed,
-                    ["injected failure at buffer 5"]
-                ));
-            }
-            return gst::PadProbeReturn::Drop;
-        }
-        gst::PadProbeReturn::Ok
-    });
-    pipeline
-}
 
 /// Every item of an async stream, driven to its end on a one-thread tokio runtime.
 #[cfg(feature = "stream")]
