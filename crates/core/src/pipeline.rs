@@ -242,27 +242,29 @@ impl Pipeline {
         }
         // GStreamer 1.22's parser also dereferences a null pointer when links name
         // references but the top level it ends up with has no element: `nosuch t. ! t.`, or
-        // `, t. ! t.` after a syntax error made it drop what followed. Inside an explicit
-        // `pipeline.( ... )` the top level always has one, so descriptions with references
-        // are parsed that way (the same pipeline as at the top level).
-        let wrapped = has_reference(description).then(|| format!("pipeline.( {description} )"));
+        // `, t. ! t.` after a syntax error made it drop what followed. An element in front
+        // (an empty, pad-less bin, removed again) keeps the top level from being empty.
+        let anchored =
+            has_reference(description).then(|| format!("bin name={ANCHOR} {description}"));
         let mut context = gst::ParseContext::new();
         let parsed = gst::parse::launch_full(
-            wrapped.as_deref().unwrap_or(description),
+            anchored.as_deref().unwrap_or(description),
             Some(&mut context),
             gst::ParseFlags::FATAL_ERRORS,
         );
         let element = match parsed {
-            Ok(element) if wrapped.is_some() => unwrap_nested_pipeline(element),
+            Ok(element) if anchored.is_some() => {
+                remove_anchor(element).ok_or_else(|| Error::Parse {
+                    description: description.into(),
+                    message: "empty pipeline not allowed".into(),
+                })?
+            }
             Ok(element) => element,
             Err(err) => {
                 let kind = err.kind::<gst::ParseError>();
-                let message = match (&wrapped, kind) {
-                    (Some(_), Some(gst::ParseError::EmptyBin)) => {
-                        "empty pipeline not allowed".to_owned()
-                    }
-                    (Some(w), _) => err.message().replace(w.as_str(), description),
-                    (None, _) => err.message().to_owned(),
+                let message = match &anchored {
+                    Some(text) => err.message().replace(text.as_str(), description),
+                    None => err.message().to_owned(),
                 };
                 // GStreamer 1.22 also lists elements whose properties could not be set
                 // (`videotestsrc n=3`): only factories that are really not installed count.
@@ -683,34 +685,42 @@ fn only_references(description: &str) -> bool {
     })
 }
 
-/// Whether `description` has a token that can be a name reference (`t.`, `t.src_0`).
+/// Whether `description` may hold a name reference: GStreamer's lexer reads one wherever a
+/// letter, digit or `_` is followed by a dot (`t.`, `t.src_0`, even `u.:a./`). A superset:
+/// decimals and file names (`pattern=0.5`, `a.mp4`) count too.
 fn has_reference(description: &str) -> bool {
     description
-        .split(|c: char| c.is_whitespace() || c == '!')
-        .any(|token| {
-            token.contains('.')
-                && token
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "._-%:".contains(c))
-        })
+        .as_bytes()
+        .windows(2)
+        .any(|w| (w[0].is_ascii_alphanumeric() || w[0] == b'_') && w[1] == b'.')
 }
 
-/// The pipeline a description parsed inside `pipeline.( ... )` describes: the wrapper, or
-/// the description's own pipeline when it was one (`pipeline.( ... )` itself).
-fn unwrap_nested_pipeline(element: gst::Element) -> gst::Element {
-    let Some(outer) = element.downcast_ref::<gst::Pipeline>() else {
-        return element;
-    };
-    let children = outer.children();
-    if let [inner] = children.as_slice()
-        && inner.is::<gst::Pipeline>()
-        && outer.remove(inner).is_ok()
-    {
-        // Its bus was the wrapper's while inside it: give it one of its own again.
-        inner.set_bus(Some(&gst::Bus::new()));
-        return inner.clone();
+/// Name of the element `Pipeline::launch` puts in front of descriptions with references.
+const ANCHOR: &str = "gstpipe-launch-anchor";
+
+/// What a description parsed behind the [`ANCHOR`] describes: the pipeline without the
+/// anchor (the description's own pipeline when it was one, `pipeline.( ... )`), or `None`
+/// when nothing else is left.
+fn remove_anchor(element: gst::Element) -> Option<gst::Element> {
+    let bin = element.downcast::<gst::Bin>().ok()?;
+    if bin.name() == ANCHOR {
+        return None;
     }
-    element
+    if let Some(anchor) = bin.by_name(ANCHOR)
+        && anchor.parent().as_ref() == Some(bin.upcast_ref::<gst::Object>())
+    {
+        let _ = bin.remove(&anchor);
+    }
+    let children = bin.children();
+    match children.as_slice() {
+        [] => None,
+        [inner] if inner.is::<gst::Pipeline>() && bin.remove(inner).is_ok() => {
+            // Its bus was the outer pipeline's while inside it: give it one of its own again.
+            inner.set_bus(Some(&gst::Bus::new()));
+            Some(inner.clone())
+        }
+        _ => Some(bin.upcast()),
+    }
 }
 
 /// The first `"..."` quoted part of a message (GStreamer's `no element "foo"`).
@@ -760,15 +770,16 @@ mod tests {
             "t. ! fakesink",
             "tee name=t t.src_0 ! queue",
             "a!t.",
-            "x ! t. ",
+            "u.:a./",
+            "pipeline.( fakesink )",
+            "videotestsrc pattern=0.5 ! fakesink",
         ] {
             assert!(has_reference(with), "{with}");
         }
         for without in [
             "videotestsrc ! fakesink",
-            "videotestsrc pattern=0.5 ! video/x-raw,framerate=30/1 ! fakesink",
-            "filesrc location=/tmp/a.mp4 ! fakesink",
-            "pipeline.( fakesink )",
+            "videotestsrc ! video/x-raw,framerate=30/1 ! fakesink",
+            "fakesrc ! .sink queue",
         ] {
             assert!(!has_reference(without), "{without}");
         }
