@@ -567,23 +567,8 @@ impl Frame {
 
     fn copy_plane<T: Sample>(&self, plane: usize) -> Result<Array3<T>, FrameError> {
         let format = self.format();
-        let [h, w, c] = self
-            .plane_shape(plane)
-            .ok_or(FrameError::NotRepresentable {
-                format,
-                layout: self.format_info.layout(),
-            })?;
-        let bytes = self.plane_bytes(plane)?;
-        let row_bytes = w * c * T::TYPE.size_bytes();
-        let row_stride = self.row_stride(plane);
+        let (bytes, [h, w, c], row_bytes, row_stride) = self.checked_plane::<T>(plane)?;
         let needed = h.saturating_sub(1) * row_stride + row_bytes;
-        if bytes.len() < needed {
-            return Err(FrameError::BufferTooSmall {
-                format,
-                expected: needed,
-                found: bytes.len(),
-            });
-        }
         let swap = !self.format_info.byte_order().is_native();
         let mut out = Vec::with_capacity(h * w * c);
         if row_stride == row_bytes {
@@ -606,23 +591,8 @@ impl Frame {
     pub(crate) fn gather_packed<T: Sample>(&self, offsets: &[usize]) -> Result<Vec<T>, FrameError> {
         self.ensure_packed()?;
         self.ensure_type::<T>()?;
-        let format = self.format();
-        let [h, w, c] = self.plane_shape(0).ok_or(FrameError::NotRepresentable {
-            format,
-            layout: self.format_info.layout(),
-        })?;
         let size = T::TYPE.size_bytes();
-        let bytes = self.plane_bytes(0)?;
-        let row_bytes = w * c * size;
-        let row_stride = self.row_stride(0);
-        let needed = h.saturating_sub(1) * row_stride + row_bytes;
-        if bytes.len() < needed {
-            return Err(FrameError::BufferTooSmall {
-                format,
-                expected: needed,
-                found: bytes.len(),
-            });
-        }
+        let (bytes, [h, w, c], row_bytes, row_stride) = self.checked_plane::<T>(0)?;
         let swap = !self.format_info.byte_order().is_native();
         let mut out = Vec::with_capacity(h * w * offsets.len());
         for row in 0..h {
@@ -632,6 +602,30 @@ impl Frame {
             }
         }
         Ok(out)
+    }
+
+    /// A plane's bytes, shape, row length in bytes and row stride, checked to hold every
+    /// row of `T` samples the shape promises.
+    fn checked_plane<T: Sample>(&self, plane: usize) -> Result<CheckedPlane<'_>, FrameError> {
+        let format = self.format();
+        let shape @ [h, w, c] = self
+            .plane_shape(plane)
+            .ok_or(FrameError::NotRepresentable {
+                format,
+                layout: self.format_info.layout(),
+            })?;
+        let bytes = self.plane_bytes(plane)?;
+        let row_bytes = w * c * T::TYPE.size_bytes();
+        let row_stride = self.row_stride(plane);
+        let needed = h.saturating_sub(1) * row_stride + row_bytes;
+        if bytes.len() < needed {
+            return Err(FrameError::BufferTooSmall {
+                format,
+                expected: needed,
+                found: bytes.len(),
+            });
+        }
+        Ok((bytes, shape, row_bytes, row_stride))
     }
 
     /// Plane 0 bytes plus its geometry `(bytes, [h, w, c], row_stride)` for zero-copy image
@@ -645,6 +639,9 @@ impl Frame {
         Ok((self.plane_bytes(0)?, shape, self.row_stride(0)))
     }
 }
+
+/// `(bytes, [h, w, c], row bytes, row stride)` of a plane checked by `checked_plane`.
+type CheckedPlane<'a> = (&'a [u8], [usize; 3], usize, usize);
 
 #[cfg(test)]
 mod tests {
