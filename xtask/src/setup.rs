@@ -3,16 +3,24 @@
 use crate::util::Result;
 use std::process::{Command, Stdio};
 
-/// Debian 12 packages: build dependencies (pkg-config, the -dev packages) and the plugins the
-/// tests use (videotestsrc, videoconvert, appsink/appsrc in base; pngenc, matroska in good;
-/// gst-launch-1.0 and gst-discoverer-1.0 in tools).
+/// Debian 12 packages: build dependencies (pkg-config, the -dev packages), the plugins the
+/// tests use (videotestsrc, videoconvert, appsink/appsrc in base; pngenc, jpegenc, vp8, matroska,
+/// RTP and RTSP in good; x264enc in ugly; H.265 and VP9 parsers/encoders in bad; avdec_* in
+/// libav), gst-launch-1.0 in tools, gst-rtsp-server's library for the live tests, and Python's
+/// venv and headers for the Python package.
 pub const PACKAGES: &[&str] = &[
     "pkg-config",
     "libgstreamer1.0-dev",
     "libgstreamer-plugins-base1.0-dev",
     "gstreamer1.0-plugins-base",
     "gstreamer1.0-plugins-good",
+    "gstreamer1.0-plugins-bad",
+    "gstreamer1.0-plugins-ugly",
+    "gstreamer1.0-libav",
     "gstreamer1.0-tools",
+    "libgstrtspserver-1.0-dev",
+    "python3-venv",
+    "python3-dev",
 ];
 
 /// Installs the missing packages, or explains how when this process cannot.

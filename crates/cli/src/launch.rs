@@ -8,7 +8,7 @@ use crate::save::Saver;
 use anyhow::{Context as _, Result};
 use gst::prelude::*;
 use gstpipe_core::{Error as CoreError, Pipeline};
-use gstpipe_frame::{Frame, Sample, SampleType};
+use gstpipe_frame::{Frame, SampleType, SampleValue};
 use gstpipe_sinks::{FrameSink, SinkError};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -213,7 +213,7 @@ fn dims(shape: &[usize]) -> [usize; 3] {
     [shape[0], shape[1], shape[2]]
 }
 
-fn shapes<T: Sample>(frame: &Frame, packed: bool, copy: bool) -> Result<Shape> {
+fn shapes<T: SampleValue>(frame: &Frame, packed: bool, copy: bool) -> Result<Shape> {
     if packed {
         let shape = if copy {
             dims(frame.to_array::<T>()?.shape())

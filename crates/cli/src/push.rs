@@ -6,7 +6,7 @@ use crate::pattern::{Level, Pattern, Range, generate};
 use anyhow::{Context as _, Result};
 use gst_video::VideoFormat;
 use gstpipe_core::{Outcome, Pipeline};
-use gstpipe_frame::{Sample, SampleType};
+use gstpipe_frame::{SampleType, SampleValue};
 use gstpipe_sinks::FrameSource;
 use std::time::Instant;
 
@@ -147,7 +147,7 @@ pub fn run(args: PushArgs) -> Result<()> {
     Ok(())
 }
 
-fn push_one<T: Sample + Level>(
+fn push_one<T: SampleValue + Level>(
     src: &FrameSource,
     args: &PushArgs,
     index: u64,

@@ -459,7 +459,7 @@ impl Frame {
         }
     }
 
-    fn ensure_type<T: Sample>(&self) -> Result<(), FrameError> {
+    fn ensure_type<T: SampleValue>(&self) -> Result<(), FrameError> {
         let expected = self.format_info.sample_type();
         if T::TYPE == expected {
             Ok(())
@@ -495,7 +495,7 @@ impl Frame {
     /// [`FrameError::ForeignByteOrder`] for big-endian `u16` formats (use
     /// [`to_array`](Frame::to_array)), [`FrameError::Misaligned`] when the memory is not
     /// 2-byte aligned for `u16`.
-    pub fn view<T: Sample>(&self) -> Result<ArrayView3<'_, T>, FrameError> {
+    pub fn view<T: SampleValue>(&self) -> Result<ArrayView3<'_, T>, FrameError> {
         self.ensure_packed()?;
         self.ensure_type::<T>()?;
         self.ensure_native_order()?;
@@ -508,14 +508,14 @@ impl Frame {
     ///
     /// # Errors
     /// As [`view`](Frame::view), except that planar formats are fine.
-    pub fn planes<T: Sample>(&self) -> Result<Vec<ArrayView3<'_, T>>, FrameError> {
+    pub fn planes<T: SampleValue>(&self) -> Result<Vec<ArrayView3<'_, T>>, FrameError> {
         self.ensure_representable()?;
         self.ensure_type::<T>()?;
         self.ensure_native_order()?;
         (0..self.n_planes()).map(|p| self.plane_view(p)).collect()
     }
 
-    fn plane_view<T: Sample>(&self, plane: usize) -> Result<ArrayView3<'_, T>, FrameError> {
+    fn plane_view<T: SampleValue>(&self, plane: usize) -> Result<ArrayView3<'_, T>, FrameError> {
         let format = self.format();
         let shape = self
             .plane_shape(plane)
@@ -548,7 +548,7 @@ impl Frame {
     /// # Errors
     /// [`FrameError::NotPacked`], [`FrameError::NotRepresentable`],
     /// [`FrameError::WrongSampleType`].
-    pub fn to_array<T: Sample>(&self) -> Result<Array3<T>, FrameError> {
+    pub fn to_array<T: SampleValue>(&self) -> Result<Array3<T>, FrameError> {
         self.ensure_packed()?;
         self.ensure_type::<T>()?;
         self.copy_plane(0)
@@ -559,13 +559,13 @@ impl Frame {
     ///
     /// # Errors
     /// [`FrameError::NotRepresentable`], [`FrameError::WrongSampleType`].
-    pub fn planes_to_arrays<T: Sample>(&self) -> Result<Vec<Array3<T>>, FrameError> {
+    pub fn planes_to_arrays<T: SampleValue>(&self) -> Result<Vec<Array3<T>>, FrameError> {
         self.ensure_representable()?;
         self.ensure_type::<T>()?;
         (0..self.n_planes()).map(|p| self.copy_plane(p)).collect()
     }
 
-    fn copy_plane<T: Sample>(&self, plane: usize) -> Result<Array3<T>, FrameError> {
+    fn copy_plane<T: SampleValue>(&self, plane: usize) -> Result<Array3<T>, FrameError> {
         let format = self.format();
         let (bytes, [h, w, c], row_bytes, row_stride) = self.checked_plane::<T>(plane)?;
         let needed = h.saturating_sub(1) * row_stride + row_bytes;
@@ -588,7 +588,10 @@ impl Frame {
 
     /// Samples of packed plane 0 reordered per pixel: for each pixel, the samples at
     /// `offsets` (in samples), converted to native order. One pass over the memory.
-    pub(crate) fn gather_packed<T: Sample>(&self, offsets: &[usize]) -> Result<Vec<T>, FrameError> {
+    pub(crate) fn gather_packed<T: SampleValue>(
+        &self,
+        offsets: &[usize],
+    ) -> Result<Vec<T>, FrameError> {
         self.ensure_packed()?;
         self.ensure_type::<T>()?;
         let size = T::TYPE.size_bytes();
@@ -606,7 +609,7 @@ impl Frame {
 
     /// A plane's bytes, shape, row length in bytes and row stride, checked to hold every
     /// row of `T` samples the shape promises.
-    fn checked_plane<T: Sample>(&self, plane: usize) -> Result<CheckedPlane<'_>, FrameError> {
+    fn checked_plane<T: SampleValue>(&self, plane: usize) -> Result<CheckedPlane<'_>, FrameError> {
         let format = self.format();
         let shape @ [h, w, c] = self
             .plane_shape(plane)

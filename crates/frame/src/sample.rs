@@ -4,18 +4,18 @@ use crate::format::SampleType;
 
 /// An array element type gstpipe maps video samples to: `u8` or `u16`. Sealed: the
 /// conversions rely on the exact sizes.
-pub trait Sample:
+pub trait SampleValue:
     sealed::Sealed + Copy + Default + PartialEq + std::fmt::Debug + Send + Sync + 'static
 {
     /// The [`SampleType`] this Rust type stands for.
     const TYPE: SampleType;
 }
 
-impl Sample for u8 {
+impl SampleValue for u8 {
     const TYPE: SampleType = SampleType::U8;
 }
 
-impl Sample for u16 {
+impl SampleValue for u16 {
     const TYPE: SampleType = SampleType::U16;
 }
 

@@ -11,13 +11,13 @@ use crate::sample::Sample;
 /// A `Vec` of samples exposed to GStreamer as bytes, so it can back a buffer without copying.
 struct SampleVec<T>(Vec<T>);
 
-impl<T: Sample> AsMut<[u8]> for SampleVec<T> {
+impl<T: SampleValue> AsMut<[u8]> for SampleVec<T> {
     fn as_mut(&mut self) -> &mut [u8] {
         bytemuck::cast_slice_mut(&mut self.0)
     }
 }
 
-impl<T: Sample> AsRef<[u8]> for SampleVec<T> {
+impl<T: SampleValue> AsRef<[u8]> for SampleVec<T> {
     fn as_ref(&self) -> &[u8] {
         bytemuck::cast_slice(&self.0)
     }
@@ -31,7 +31,7 @@ struct Target<'a> {
 }
 
 impl<'a> Target<'a> {
-    fn new<T: Sample>(info: &'a VideoInfo, packed: bool) -> Result<Self, FrameError> {
+    fn new<T: SampleValue>(info: &'a VideoInfo, packed: bool) -> Result<Self, FrameError> {
         let format = info.format();
         let format_info = format_info(format)?;
         if !format_info.is_representable() {
@@ -152,7 +152,10 @@ impl<'a> Target<'a> {
     }
 
     /// Copies `planes` (shapes already checked) into a new buffer laid out as `info` says.
-    fn copy<T: Sample>(&self, planes: &[ArrayView3<'_, T>]) -> Result<gst::Buffer, FrameError> {
+    fn copy<T: SampleValue>(
+        &self,
+        planes: &[ArrayView3<'_, T>],
+    ) -> Result<gst::Buffer, FrameError> {
         let size = T::TYPE.size_bytes();
         let total = self.info.size();
         let mut data = vec![0u8; total];
@@ -200,7 +203,7 @@ impl<'a> Target<'a> {
 /// # Errors
 /// [`FrameError::ShapeMismatch`], [`FrameError::WrongSampleType`], [`FrameError::NotPacked`]
 /// (use [`planes_to_buffer`]), [`FrameError::NotRepresentable`].
-pub fn array_to_buffer<T: Sample>(
+pub fn array_to_buffer<T: SampleValue>(
     array: Array3<T>,
     info: &VideoInfo,
 ) -> Result<gst::Buffer, FrameError> {
@@ -245,7 +248,7 @@ pub fn array_to_buffer<T: Sample>(
 ///
 /// # Errors
 /// As [`array_to_buffer`].
-pub fn view_to_buffer<T: Sample>(
+pub fn view_to_buffer<T: SampleValue>(
     view: ArrayView3<'_, T>,
     info: &VideoInfo,
 ) -> Result<gst::Buffer, FrameError> {
@@ -260,7 +263,7 @@ pub fn view_to_buffer<T: Sample>(
 /// # Errors
 /// [`FrameError::PlaneCountMismatch`], [`FrameError::ShapeMismatch`],
 /// [`FrameError::WrongSampleType`], [`FrameError::NotRepresentable`].
-pub fn planes_to_buffer<T: Sample>(
+pub fn planes_to_buffer<T: SampleValue>(
     planes: &[ArrayView3<'_, T>],
     info: &VideoInfo,
 ) -> Result<gst::Buffer, FrameError> {

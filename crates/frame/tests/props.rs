@@ -20,7 +20,7 @@ use std::sync::{Arc, OnceLock};
 
 use gst_video::{VideoFormat, VideoFormatInfo, VideoFrameFlags, VideoInfo, VideoMeta};
 use gstpipe_frame::{
-    FormatInfo, Frame, FrameError, Layout, Sample, SampleType, array_to_buffer, format_info,
+    FormatInfo, Frame, FrameError, Layout, SampleType, SampleValue, array_to_buffer, format_info,
     formats, planes_to_buffer, view_to_buffer,
 };
 use image::DynamicImage;
@@ -487,7 +487,7 @@ fn holds_everything(case: &BufferCase, info: &VideoInfo, r: &Reference, bounds: 
 }
 
 /// A test-side view of `u8` / `u16` with conversions to and from `u32`.
-trait TestSample: Sample + Into<u32> {
+trait TestSample: SampleValue + Into<u32> {
     fn from_u32(v: u32) -> Self;
 }
 

@@ -28,7 +28,7 @@ impl<T> Batch<T> {
     }
 }
 
-impl<T: Sample> Batch<T> {
+impl<T: SampleValue> Batch<T> {
     /// Stacks frames you already hold into one batch, copying each frame once (row by row,
     /// skipping row padding). Every frame must be one packed array of the same shape:
     /// otherwise [`SinkError::CapsChanged`] (or the frame's own error) names what differs.
@@ -111,7 +111,7 @@ impl FrameSink {
     ///
     /// # Panics
     /// If `n` is 0.
-    pub fn batches<T: Sample>(&self, n: usize) -> Batches<'_, T> {
+    pub fn batches<T: SampleValue>(&self, n: usize) -> Batches<'_, T> {
         assert!(n > 0, "a batch holds at least one frame");
         Batches {
             sink: self,
@@ -132,14 +132,14 @@ pub struct Batches<'a, T> {
     _samples: PhantomData<fn() -> T>,
 }
 
-impl<T: Sample> Batches<'_, T> {
+impl<T: SampleValue> Batches<'_, T> {
     fn fail(&mut self, error: SinkError) -> Option<Result<Batch<T>, SinkError>> {
         self.done = true;
         Some(Err(error))
     }
 }
 
-impl<T: Sample> Iterator for Batches<'_, T> {
+impl<T: SampleValue> Iterator for Batches<'_, T> {
     type Item = Result<Batch<T>, SinkError>;
 
     fn next(&mut self) -> Option<Self::Item> {
@@ -164,7 +164,7 @@ impl<T: Sample> Iterator for Batches<'_, T> {
     }
 }
 
-impl<T: Sample> std::iter::FusedIterator for Batches<'_, T> {}
+impl<T: SampleValue> std::iter::FusedIterator for Batches<'_, T> {}
 
 /// Frames being stacked into one batch: checks that shapes agree and copies each once.
 struct Stack<'a, T> {
@@ -175,7 +175,7 @@ struct Stack<'a, T> {
     shape: Option<[usize; 3]>,
 }
 
-impl<'a, T: Sample> Stack<'a, T> {
+impl<'a, T: SampleValue> Stack<'a, T> {
     fn new(element: &'a str, capacity: usize) -> Self {
         Stack {
             element,
@@ -229,7 +229,7 @@ impl<'a, T: Sample> Stack<'a, T> {
 
 /// Appends a frame's samples in logical (row-major) order, row by row where rows are
 /// contiguous (the usual case: only row padding between them).
-fn append<T: Sample>(data: &mut Vec<T>, view: ArrayView3<'_, T>) {
+fn append<T: SampleValue>(data: &mut Vec<T>, view: ArrayView3<'_, T>) {
     if let Some(samples) = view.as_slice() {
         // Tight rows: the whole frame in one copy.
         data.extend_from_slice(samples);

@@ -93,7 +93,7 @@ pub use crate::stream::{DEFAULT_STREAM_CAPACITY, FrameStream};
 
 /// The frame type the sinks yield and the detections a [`FrameSource`] attaches, re-exported
 /// from gstpipe-frame.
-pub use gstpipe_frame::{Detection, Frame, FrameError, Sample};
+pub use gstpipe_frame::{Detection, Frame, FrameError, SampleValue};
 
 /// The user guide (`docs/guide.md`): its Rust snippets run as doc tests of this crate.
 #[cfg(doctest)]

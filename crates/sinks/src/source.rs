@@ -7,8 +7,8 @@ use gst::prelude::*;
 use gst_video::VideoInfo;
 use gstpipe_core::{Outcome, Pipeline, Watch};
 use gstpipe_frame::{
-    Detection, FormatInfo, Sample, add_detections, array_to_buffer, format_info, planes_to_buffer,
-    view_to_buffer,
+    Detection, FormatInfo, SampleValue, add_detections, array_to_buffer, format_info,
+    planes_to_buffer, view_to_buffer,
 };
 use ndarray::{Array3, ArrayView3};
 use std::sync::Mutex;
@@ -258,7 +258,7 @@ impl FrameSource {
     /// pipeline is stopped, `Eos` after [`finish`](FrameSource::finish)); the pipeline's error
     /// once it has failed (e.g. `not-negotiated` downstream, see [`SinkError::flow`]);
     /// [`SinkError::Timeout`] when the appsrc stays full.
-    pub fn push<T: Sample>(&self, view: ArrayView3<'_, T>) -> Result<(), SinkError> {
+    pub fn push<T: SampleValue>(&self, view: ArrayView3<'_, T>) -> Result<(), SinkError> {
         self.check_packed::<T>(view.dim())?;
         let buffer = view_to_buffer(view, &self.info)?;
         self.push_stamped(buffer, None)
@@ -268,7 +268,7 @@ impl FrameSource {
     ///
     /// # Errors
     /// As [`push`](FrameSource::push).
-    pub fn push_at<T: Sample>(
+    pub fn push_at<T: SampleValue>(
         &self,
         view: ArrayView3<'_, T>,
         pts: Option<gst::ClockTime>,
@@ -285,7 +285,7 @@ impl FrameSource {
     ///
     /// # Errors
     /// As [`push`](FrameSource::push).
-    pub fn push_array<T: Sample>(&self, array: Array3<T>) -> Result<(), SinkError> {
+    pub fn push_array<T: SampleValue>(&self, array: Array3<T>) -> Result<(), SinkError> {
         self.check_packed::<T>(array.dim())?;
         let buffer = array_to_buffer(array, &self.info)?;
         self.push_stamped(buffer, None)
@@ -317,7 +317,7 @@ impl FrameSource {
     ///
     /// # Errors
     /// As [`push`](FrameSource::push).
-    pub fn push_with_detections<T: Sample>(
+    pub fn push_with_detections<T: SampleValue>(
         &self,
         view: ArrayView3<'_, T>,
         detections: &[Detection],
@@ -336,7 +336,7 @@ impl FrameSource {
     ///
     /// # Errors
     /// As [`push`](FrameSource::push).
-    pub fn push_array_with_detections<T: Sample>(
+    pub fn push_array_with_detections<T: SampleValue>(
         &self,
         array: Array3<T>,
         detections: &[Detection],
@@ -353,7 +353,10 @@ impl FrameSource {
     /// # Errors
     /// As [`push`](FrameSource::push); [`SinkError::Mismatch`] (`planes`) for a wrong number
     /// of arrays.
-    pub fn push_planes<T: Sample>(&self, planes: &[ArrayView3<'_, T>]) -> Result<(), SinkError> {
+    pub fn push_planes<T: SampleValue>(
+        &self,
+        planes: &[ArrayView3<'_, T>],
+    ) -> Result<(), SinkError> {
         let expected = self.format.n_planes();
         if planes.len() != expected {
             return Err(self.mismatch(
@@ -445,7 +448,7 @@ impl FrameSource {
         }
     }
 
-    fn check_packed<T: Sample>(&self, dim: (usize, usize, usize)) -> Result<(), SinkError> {
+    fn check_packed<T: SampleValue>(&self, dim: (usize, usize, usize)) -> Result<(), SinkError> {
         let planes = self.format.n_planes();
         if planes != 1 && self.format.is_representable() {
             return Err(self.mismatch(
@@ -458,7 +461,7 @@ impl FrameSource {
     }
 
     /// Checks sample type, then height, width and channels of plane `plane`.
-    fn check_plane<T: Sample>(
+    fn check_plane<T: SampleValue>(
         &self,
         plane: usize,
         (h, w, c): (usize, usize, usize),
