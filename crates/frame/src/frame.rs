@@ -8,7 +8,7 @@ use ndarray::{Array3, ArrayView3, ShapeBuilder as _};
 
 use crate::error::FrameError;
 use crate::format::{ByteOrder, FormatInfo, Layout, format_info};
-use crate::sample::Sample;
+use crate::sample::SampleValue;
 
 /// Bytes of the `RGB8P` palette plane: 256 32-bit entries.
 pub(crate) const PALETTE_BYTES: usize = 256 * 4;

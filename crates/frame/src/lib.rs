@@ -84,5 +84,5 @@ pub use crate::format::{
     sample_type,
 };
 pub use crate::frame::Frame;
-pub use crate::sample::Sample;
+pub use crate::sample::SampleValue;
 pub use crate::to_buffer::{array_to_buffer, planes_to_buffer, view_to_buffer};

@@ -6,7 +6,7 @@ use ndarray::{Array3, ArrayView3};
 use crate::error::FrameError;
 use crate::format::{FormatInfo, Layout, format_info};
 use crate::frame::PALETTE_BYTES;
-use crate::sample::Sample;
+use crate::sample::SampleValue;
 
 /// A `Vec` of samples exposed to GStreamer as bytes, so it can back a buffer without copying.
 struct SampleVec<T>(Vec<T>);

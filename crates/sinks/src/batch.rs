@@ -2,7 +2,7 @@
 
 use crate::error::SinkError;
 use crate::sink::FrameSink;
-use gstpipe_frame::Sample;
+use gstpipe_frame::SampleValue;
 use ndarray::{Array4, ArrayView3, ArrayViewMut4, Axis};
 use std::marker::PhantomData;
 
