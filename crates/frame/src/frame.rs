@@ -98,8 +98,7 @@ impl Frame {
         if let Some(meta) = buffer.meta::<gst_video::VideoMeta>() {
             tracing::trace!(%format, offsets = ?meta.offset(), strides = ?meta.stride(), "mapping with VideoMeta");
         }
-        let needs_whole =
-            caps_layout.format_info().layout() == Layout::Tiled || is_alternate(info);
+        let needs_whole = caps_layout.format_info().layout() == Layout::Tiled || is_alternate(info);
         let whole = if needs_whole {
             Some(
                 buffer

@@ -5,9 +5,9 @@ use ndarray::{Array3, ArrayView3};
 
 use crate::error::FrameError;
 use crate::format::Layout;
-use crate::layout::FrameLayout;
-use crate::frame::PALETTE_BYTES;
 use crate::format::SampleType;
+use crate::frame::PALETTE_BYTES;
+use crate::layout::FrameLayout;
 use crate::sample::SampleValue;
 
 /// A `Vec` of samples exposed to GStreamer as bytes, so it can back a buffer without copying.
@@ -54,10 +54,7 @@ impl<'a> Target<'a> {
     }
 
     /// Checks every plane's count and shape before anything is copied.
-    fn check_planes<T: SampleValue>(
-        &self,
-        planes: &[ArrayView3<'_, T>],
-    ) -> Result<(), FrameError> {
+    fn check_planes<T: SampleValue>(&self, planes: &[ArrayView3<'_, T>]) -> Result<(), FrameError> {
         self.layout.ensure_plane_count(planes.len())?;
         for (p, plane) in planes.iter().enumerate() {
             self.layout.check_plane(p, plane.shape(), T::TYPE)?;
