@@ -19,7 +19,7 @@ pub(crate) const PALETTE_BYTES: usize = 256 * 4;
 /// A `Frame` owns a `gst_video::VideoFrame` (the buffer mapped for reading through
 /// `gst_video_frame_map`, so `VideoMeta` strides and offsets are honoured) and hands out
 /// [`view`](Frame::view)s and [`planes`](Frame::planes) that borrow from it without copying,
-/// and owned copies ([`to_array`](Frame::to_array), [`to_image`](Frame::to_image)).
+/// and owned copies ([`to_array`](Frame::to_array), `to_image` with the `image` feature).
 ///
 /// Every plane is checked against the mapped memory when the frame is built: a buffer smaller
 /// than its caps (or its `VideoMeta`) promise is an error, never a read past its end.

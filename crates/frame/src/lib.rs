@@ -52,7 +52,7 @@
 //!
 //! # Byte order
 //!
-//! Copies ([`Frame::to_array`], [`Frame::planes_to_arrays`], [`Frame::to_image`]) convert
+//! Copies ([`Frame::to_array`], [`Frame::planes_to_arrays`], `Frame::to_image`) convert
 //! big-endian formats (`GRAY16_BE`, `RGBA64_BE`, ...) to native order; a zero-copy `u16` view of
 //! a foreign byte order is refused ([`FrameError::ForeignByteOrder`]) rather than showing
 //! swapped values. Arrays going into buffers are converted to the format's order.

@@ -228,7 +228,7 @@ pub fn view_to_buffer<T: SampleValue>(
     target.copy(&[view])
 }
 
-/// Copies one array per memory plane (shapes as [`FormatInfo::plane_shapes`] gives them:
+/// Copies one array per memory plane (shapes as [`FrameLayout::planes`] gives them:
 /// `I420` Y, U, V; `NV12` Y and interleaved UV) into a new buffer with `info`'s strides and
 /// offsets. Packed formats take a single array.
 ///
