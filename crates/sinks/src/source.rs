@@ -5,10 +5,10 @@ use crate::error::SinkError;
 use crate::sink::DEFAULT_TIMEOUT;
 use gst::prelude::*;
 use gst_video::VideoInfo;
-use gstpipe_core::{Outcome, Pipeline, Watch};
+use gstpipe_core::{Outcome, Pipeline, Subscription, Watch};
 use gstpipe_frame::{Detection, FrameError, FrameLayout, Input, InputKind, add_detections};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 /// How many buffers a [`FrameSource`] lets the appsrc queue before a push waits, unless
@@ -45,10 +45,16 @@ fn frame_duration(index: u64, framerate: gst::Fraction) -> Option<gst::ClockTime
 
 /// Arrays (or buffers) into a pipeline's `appsrc`.
 ///
-/// Sets the appsrc's caps from a `VideoInfo` (format, size, framerate), `format=time`,
-/// `is-live=true` (so [`Pipeline::play`] returns without waiting for a preroll only pushes
-/// could complete), `block=false` and `leaky-type=none` (a push never blocks inside GStreamer
-/// and never drops a frame), `max-buffers` from [`FrameSourceBuilder::max_queued`].
+/// Sets the appsrc's caps from a `VideoInfo` (format, size, framerate), `format=time` (frames
+/// are stamped with times) and `block=false` (a push waits for room itself, bounded, instead
+/// of blocking inside GStreamer). What the launch description wrote on the appsrc is kept
+/// (`is-live`, `max-buffers`, `max-bytes`, `max-time`, `leaky-type`, `do-timestamp`,
+/// `stream-type`, and `caps` when no `VideoInfo` is given); where it said nothing, gstpipe's
+/// defaults apply: `is-live=true` (so [`Pipeline::play`] returns without waiting for a preroll
+/// only pushes could complete), `max-buffers` [`DEFAULT_MAX_QUEUED`], no byte or time limit,
+/// `leaky-type=none` (no frame is dropped), `do-timestamp=false`. Builder calls
+/// ([`live`](FrameSourceBuilder::live), [`max_queued`](FrameSourceBuilder::max_queued)) win
+/// over both.
 ///
 /// One method pushes everything: [`push`](FrameSource::push) takes anything that converts
 /// into an [`Input`] (a view, an owned array, one array per plane, a ready buffer), checks it
@@ -57,10 +63,11 @@ fn frame_duration(index: u64, framerate: gst::Fraction) -> Option<gst::ClockTime
 /// `pts = index * 1e9 * den / num` and the matching duration, from 0.
 /// [`frame`](FrameSource::frame) does the same with the caller's timestamps or detections.
 ///
-/// Backpressure follows the appsrc's own signals: when a push finds `max_queued` buffers
-/// queued the appsrc calls `enough-data`, and later pushes wait (on a condition variable, at
+/// Backpressure follows the appsrc's own signals: when a push finds the queue at its limit
+/// (`max-buffers`, and `max-bytes` / `max-time` when set) the appsrc calls `enough-data`
+/// (that push's buffer is still queued), and later pushes wait (on a condition variable, at
 /// most the timeout) for its `need-data`, which it calls once the streaming thread has taken
-/// every queued buffer. A pipeline that fails or stops wakes the wait at once.
+/// every queued buffer. A pipeline that fails, ends or is stopped wakes the wait at once.
 ///
 /// ```
 /// use gst_video::{VideoFormat, VideoInfo};
@@ -89,8 +96,10 @@ pub struct FrameSource {
     watch: Watch,
     name: String,
     timeout: Duration,
-    max_queued: u64,
+    limits: Limits,
     room: Arc<Room>,
+    /// Wakes waiting pushes when the pipeline ends or is being stopped.
+    _subscription: Subscription,
     /// Serialises stamping and pushing, so indices follow push order.
     push_lock: Mutex<()>,
     pushed: AtomicU64,
@@ -107,6 +116,14 @@ impl std::fmt::Debug for FrameSource {
             .field("finished", &self.is_finished())
             .finish()
     }
+}
+
+/// The appsrc's queue limits, as configured.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    buffers: u64,
+    bytes: u64,
+    time: gst::ClockTime,
 }
 
 /// The appsrc's queue state as its `need-data` / `enough-data` callbacks report it, and a
@@ -149,8 +166,8 @@ pub struct FrameSourceBuilder<'a> {
     pipeline: &'a Pipeline,
     name: Option<String>,
     info: Option<VideoInfo>,
-    live: bool,
-    max_queued: u64,
+    live: Option<bool>,
+    max_queued: Option<u64>,
     timeout: Duration,
 }
 
@@ -168,18 +185,20 @@ impl<'a> FrameSourceBuilder<'a> {
         self
     }
 
-    /// Whether the appsrc is a live source (`is-live`). Default `true`: [`Pipeline::play`]
-    /// returns at once and frames flow as they are pushed. With `false`, the pipeline
-    /// prerolls on the first frame, so push one before `play` (which waits for preroll).
+    /// Whether the appsrc is a live source (`is-live`). Default: what the description wrote,
+    /// else `true`: [`Pipeline::play`] returns at once and frames flow as they are pushed.
+    /// With `false`, the pipeline prerolls on the first frame, so push one before `play`
+    /// (which waits for preroll).
     pub fn live(mut self, live: bool) -> Self {
-        self.live = live;
+        self.live = Some(live);
         self
     }
 
     /// How many buffers the appsrc may hold before pushes wait for downstream (its
-    /// `max-buffers`; 0 is unlimited). Default [`DEFAULT_MAX_QUEUED`].
+    /// `max-buffers`; 0 is unlimited). Default: the description's `max-buffers`, else
+    /// [`DEFAULT_MAX_QUEUED`].
     pub fn max_queued(mut self, max_queued: u64) -> Self {
-        self.max_queued = max_queued;
+        self.max_queued = Some(max_queued);
         self
     }
 
@@ -212,53 +231,73 @@ impl<'a> FrameSourceBuilder<'a> {
         let caps = info.to_caps().map_err(|_| SinkError::NoVideoInfo {
             element: name.clone(),
         })?;
+        // What the description (or code before us) set is the user's; read it before
+        // touching anything.
+        let pipeline = self.pipeline;
+        let user_set = |property: &str| pipeline.is_user_set(&appsrc, property);
+        let live = self
+            .live
+            .unwrap_or_else(|| !user_set("is-live") || appsrc.is_live());
+        let max_queued = self.max_queued.unwrap_or_else(|| {
+            if user_set("max-buffers") {
+                appsrc.max_buffers()
+            } else {
+                DEFAULT_MAX_QUEUED
+            }
+        });
+        let keep_bytes = user_set("max-bytes");
+        let keep_time = user_set("max-time");
+        let keep_leaky = user_set("leaky-type");
+        let keep_timestamp = user_set("do-timestamp");
+        let keep_stream_type = user_set("stream-type");
         appsrc.set_caps(Some(&caps));
         appsrc.set_format(gst::Format::Time);
-        appsrc.set_is_live(self.live);
         appsrc.set_block(false);
-        appsrc.set_leaky_type(gst_app::AppLeakyType::None);
-        appsrc.set_max_buffers(self.max_queued);
-        appsrc.set_max_bytes(0);
-        appsrc.set_max_time(gst::ClockTime::ZERO);
-        appsrc.set_do_timestamp(false);
-        appsrc.set_stream_type(gst_app::AppStreamType::Stream);
+        appsrc.set_is_live(live);
+        appsrc.set_max_buffers(max_queued);
+        if !keep_bytes {
+            appsrc.set_max_bytes(0);
+        }
+        if !keep_time {
+            appsrc.set_max_time(gst::ClockTime::ZERO);
+        }
+        if !keep_leaky {
+            appsrc.set_leaky_type(gst_app::AppLeakyType::None);
+        }
+        if !keep_timestamp {
+            appsrc.set_do_timestamp(false);
+        }
+        if !keep_stream_type {
+            appsrc.set_stream_type(gst_app::AppStreamType::Stream);
+        }
+        let limits = Limits {
+            buffers: appsrc.max_buffers(),
+            bytes: appsrc.max_bytes(),
+            time: appsrc.max_time(),
+        };
 
         let room = Arc::new(Room::default());
-        let (need, enough) = (Arc::clone(&room), Arc::clone(&room));
+        let (need, enough, ended) = (Arc::clone(&room), Arc::clone(&room), Arc::clone(&room));
         appsrc.set_callbacks(
             gst_app::AppSrcCallbacks::builder()
                 .need_data(move |_, _| need.signal(Some(false)))
                 .enough_data(move |_| enough.signal(Some(true)))
                 .build(),
         );
-        // A failing, ending or stopping pipeline wakes waiting pushes at once. The listener
-        // outlives the source (listeners cannot be removed): it holds the room weakly.
-        let weak: Weak<Room> = Arc::downgrade(&room);
-        let appsrc_object = appsrc.clone().upcast::<gst::Object>();
-        let watched = appsrc_object.downgrade();
-        drop(appsrc_object);
-        self.pipeline.on_message(move |msg| {
-            let wake = match msg.view() {
-                gst::MessageView::Error(_) | gst::MessageView::Eos(_) => true,
-                gst::MessageView::StateChanged(_) => {
-                    watched.upgrade().is_some_and(|o| msg.src() == Some(&o))
-                }
-                _ => false,
-            };
-            if wake && let Some(room) = weak.upgrade() {
-                room.signal(None);
-            }
-        });
-        tracing::debug!(appsrc = %name, %caps, live = self.live, max_queued = self.max_queued, "frame source configured");
+        // A pipeline that fails, ends or is being stopped wakes waiting pushes at once.
+        let watch = pipeline.watch();
+        let subscription = watch.subscribe(move |_| ended.signal(None));
+        tracing::debug!(appsrc = %name, %caps, live, ?limits, "frame source configured");
         Ok(FrameSource {
             appsrc,
             info,
             layout,
-            watch: self.pipeline.watch(),
+            watch,
             name,
             timeout: self.timeout,
-            max_queued: self.max_queued,
+            limits,
             room,
+            _subscription: subscription,
             push_lock: Mutex::new(()),
             pushed: AtomicU64::new(0),
             finished: AtomicBool::new(false),
@@ -359,8 +398,8 @@ impl FrameSource {
             pipeline,
             name: None,
             info: None,
-            live: true,
-            max_queued: DEFAULT_MAX_QUEUED,
+            live: None,
+            max_queued: None,
             timeout: DEFAULT_TIMEOUT,
         }
     }
@@ -547,8 +586,8 @@ impl FrameSource {
     }
 
     /// Whether a push may go ahead: the appsrc has room (no `enough-data` since the last
-    /// `need-data`, or fewer than `max_queued` buffers queued), or the push itself will report
-    /// why not (the pipeline ended or stopped, the appsrc is flushing).
+    /// `need-data`, or its queue below its limits again), or the push itself will report why
+    /// not (the pipeline ended or stopped, the appsrc is flushing).
     fn may_push(&self, full: bool) -> Result<bool, SinkError> {
         match self.watch.outcome() {
             Some(Outcome::Error(e)) => {
@@ -558,14 +597,23 @@ impl FrameSource {
             Some(_) => return Ok(true),
             None => {}
         }
-        Ok(!full
-            || self.max_queued == 0
-            || self.appsrc.current_state() < gst::State::Paused
-            || self.appsrc.current_level_buffers() < self.max_queued)
+        Ok(!full || self.appsrc.current_state() < gst::State::Paused || !self.over_limits())
+    }
+
+    /// Whether the appsrc's queue is at one of its limits (0 is no limit).
+    fn over_limits(&self) -> bool {
+        let Limits {
+            buffers,
+            bytes,
+            time,
+        } = self.limits;
+        (buffers > 0 && self.appsrc.current_level_buffers() >= buffers)
+            || (bytes > 0 && self.appsrc.current_level_bytes() >= bytes)
+            || (time > gst::ClockTime::ZERO && self.appsrc.current_level_time() >= time)
     }
 
     /// Waits (bounded by the timeout) until the appsrc has room; reports a failed pipeline.
-    /// Woken by `need-data` and by the pipeline's error, EOS and the appsrc's state changes;
+    /// Woken by `need-data` and by the pipeline's end or stop (a `Watch` subscription);
     /// GStreamer is never called with the room's lock held.
     fn wait_for_room(&self) -> Result<(), SinkError> {
         let deadline = Instant::now() + self.timeout;

@@ -778,3 +778,75 @@ fn caller_timestamps_and_unstamped_buffers() {
         assert_eq!(frame.pts(), Some(gst::ClockTime::from_mseconds(200)));
     });
 }
+
+#[test]
+fn the_description_keeps_its_appsrc_settings_and_builder_calls_win() {
+    bounded(30, || {
+        // Nothing written: gstpipe's defaults.
+        let pipeline = Pipeline::launch("appsrc ! fakesink").unwrap();
+        let source = FrameSource::new(&pipeline, info(VideoFormat::Gray8, 8, 4, 25)).unwrap();
+        let appsrc = source.appsrc();
+        assert!(appsrc.is_live());
+        assert_eq!(appsrc.max_buffers(), gstpipe_sinks::DEFAULT_MAX_QUEUED);
+        assert_eq!(appsrc.max_bytes(), 0, "appsrc's own default is 200000");
+        assert_eq!(appsrc.format(), gst::Format::Time);
+
+        // Written in the description: kept.
+        let pipeline = Pipeline::launch(
+            "appsrc is-live=false max-buffers=1 max-bytes=1000 do-timestamp=true ! fakesink",
+        )
+        .unwrap();
+        let source = FrameSource::new(&pipeline, info(VideoFormat::Gray8, 8, 4, 25)).unwrap();
+        let appsrc = source.appsrc();
+        assert!(!appsrc.is_live());
+        assert_eq!(appsrc.max_buffers(), 1);
+        assert_eq!(appsrc.max_bytes(), 1000);
+        assert!(appsrc.do_timestamp());
+
+        // Builder calls win over the description.
+        let pipeline = Pipeline::launch("appsrc is-live=false max-buffers=1 ! fakesink").unwrap();
+        let source = FrameSource::builder(&pipeline)
+            .info(info(VideoFormat::Gray8, 8, 4, 25))
+            .live(true)
+            .max_queued(3)
+            .build()
+            .unwrap();
+        assert!(source.appsrc().is_live());
+        assert_eq!(source.appsrc().max_buffers(), 3);
+    });
+}
+
+#[test]
+fn a_byte_limit_written_in_the_description_bounds_the_queue() {
+    bounded(60, || {
+        const N: usize = 30;
+        // GRAY8 8x4 frames are 32 bytes: the appsrc holds two before its byte limit.
+        let pipeline = Pipeline::launch("appsrc max-bytes=64 ! appsink max-buffers=1").unwrap();
+        let source = FrameSource::builder(&pipeline)
+            .info(info(VideoFormat::Gray8, 8, 4, 25))
+            .max_queued(0)
+            .build()
+            .unwrap();
+        assert_eq!(source.appsrc().max_bytes(), 64);
+        let sink = FrameSink::builder(&pipeline)
+            .max_buffers(1)
+            .build()
+            .unwrap();
+        pipeline.play().unwrap();
+        let reader = std::thread::spawn(move || {
+            sink.iter()
+                .map(|f| f.unwrap().view::<u8>().unwrap()[[3, 7, 0]])
+                .collect::<Vec<_>>()
+        });
+        let mut highest = 0;
+        for i in 0..N {
+            source.push(Array3::from_elem((4, 8, 1), i as u8)).unwrap();
+            highest = highest.max(source.appsrc().current_level_bytes());
+        }
+        source.finish().unwrap();
+        // The push that finds 64 bytes queued still queues its 32; the next one waits.
+        assert!(highest <= 96, "the appsrc held {highest} bytes");
+        let expected: Vec<u8> = (0..N as u8).collect();
+        assert_eq!(reader.join().unwrap(), expected);
+    });
+}
