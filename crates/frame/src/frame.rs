@@ -95,9 +95,13 @@ impl Frame {
             });
         }
         caps_layout.check_buffer(&buffer)?;
-        if let Some(meta) = buffer.meta::<gst_video::VideoMeta>() {
-            tracing::trace!(%format, offsets = ?meta.offset(), strides = ?meta.stride(), "mapping with VideoMeta");
-        }
+        let has_meta = match buffer.meta::<gst_video::VideoMeta>() {
+            Some(meta) => {
+                tracing::trace!(%format, offsets = ?meta.offset(), strides = ?meta.stride(), "mapping with VideoMeta");
+                true
+            }
+            None => false,
+        };
         let needs_whole = caps_layout.format_info().layout() == Layout::Tiled || is_alternate(info);
         let whole = if needs_whole {
             Some(
@@ -121,7 +125,11 @@ impl Frame {
             }
         })?;
         // The mapped info carries the VideoMeta's size when there is one.
-        let layout = FrameLayout::new(frame.info())?;
+        let layout = if has_meta {
+            FrameLayout::new(frame.info())?
+        } else {
+            caps_layout
+        };
         let frame = Frame {
             frame,
             layout,

@@ -553,6 +553,39 @@ mod tests {
     }
 
     #[test]
+    fn alternate_interlace_takes_one_field_of_rows() {
+        init();
+        let info = VideoInfo::builder(VideoFormat::Nv12, 6, 9)
+            .interlace_mode(gst_video::VideoInterlaceMode::Alternate)
+            .build()
+            .unwrap();
+        // 9 rows: fields of 5 luma rows, 3 chroma rows.
+        let y = Array3::<u8>::from_shape_fn((5, 6, 1), |(r, c, _)| (r * 6 + c) as u8);
+        let uv =
+            Array3::<u8>::from_shape_fn((3, 3, 2), |(r, c, k)| (100 + r * 6 + c * 2 + k) as u8);
+        let buffer = Input::from([y.view(), uv.view()])
+            .into_buffer(&info)
+            .unwrap();
+        let map = buffer.map_readable().unwrap();
+        let (offset, stride) = (info.offset()[1], info.stride()[1] as usize);
+        assert_eq!(map[offset + 2 * stride + 5], uv[[2, 2, 1]]);
+        drop(map);
+        let frame = crate::Frame::from_buffer(buffer, &info).unwrap();
+        assert_eq!(frame.planes::<u8>().unwrap(), [y.view(), uv.view()]);
+        // The frame's full height is refused.
+        let full = Array3::<u8>::zeros((9, 6, 1));
+        assert!(matches!(
+            planes_to_buffer(&[full.view(), uv.view()], &info),
+            Err(FrameError::ShapeMismatch {
+                plane: 0,
+                expected: [5, 6, 1],
+                found: [9, 6, 1],
+                ..
+            })
+        ));
+    }
+
+    #[test]
     fn custom_strides_get_a_video_meta() {
         init();
         let info = VideoInfo::builder(VideoFormat::Gray8, 3, 2)
