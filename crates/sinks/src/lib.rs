@@ -46,8 +46,9 @@
 //!
 //! [`FrameSource`] pushes arrays into an `appsrc`, checked against a `VideoInfo` and stamped
 //! from its framerate; [`FrameSource::finish`] sends EOS and waits so muxers finalise files.
-//! [`FrameSource::push_with_detections`] attaches object [`Detection`]s to a frame as standard
-//! region-of-interest metas, which [`Frame::detections`] reads back downstream.
+//! [`FrameSource::push`] takes a view, an owned array, planes or a buffer ([`Input`]);
+//! [`FrameSource::frame`] adds timestamps and object [`Detection`]s, attached as standard
+//! region-of-interest metas that [`Frame::detections`] reads back downstream.
 //!
 //! The user guide, `docs/guide.md`, walks through all of this step by step.
 //!
@@ -63,7 +64,7 @@
 //! let sink = FrameSink::new(&pipeline)?;
 //! pipeline.play()?;
 //! let rgb = Array3::<u8>::from_shape_fn((2, 4, 3), |(y, x, c)| (y * 40 + x * 10 + c) as u8);
-//! source.push(rgb.view())?;
+//! source.push(rgb.view())?; // a view is copied once; an owned array is not copied
 //! let frame = sink.pull().expect("a frame")?;
 //! let bgr = frame.view::<u8>()?;
 //! assert_eq!(bgr[[1, 3, 0]], rgb[[1, 3, 2]]); // videoconvert swapped the channels
@@ -87,13 +88,15 @@ pub use crate::error::SinkError;
 pub use crate::sink::{
     DEFAULT_MAX_BUFFERS, DEFAULT_TIMEOUT, FrameSink, FrameSinkBuilder, Frames, IntoFrames,
 };
-pub use crate::source::{DEFAULT_MAX_QUEUED, FrameSource, FrameSourceBuilder, frame_pts};
+pub use crate::source::{
+    DEFAULT_MAX_QUEUED, FrameSource, FrameSourceBuilder, PushFrame, frame_pts,
+};
 #[cfg(feature = "stream")]
 pub use crate::stream::{DEFAULT_STREAM_CAPACITY, FrameStream};
 
 /// The frame type the sinks yield and the detections a [`FrameSource`] attaches, re-exported
 /// from gstpipe-frame.
-pub use gstpipe_frame::{Detection, Frame, FrameError, SampleValue};
+pub use gstpipe_frame::{Detection, Frame, FrameError, FrameLayout, Input, SampleValue};
 
 /// The user guide (`docs/guide.md`): its Rust snippets run as doc tests of this crate.
 #[cfg(doctest)]
