@@ -25,6 +25,8 @@ commands:
                   ARGS after `--` go to the CLI (e.g. `cargo xtask run -- -p \"...\"`)
   test            set up, then run every suite: unit, integration, doc, examples, CLI end to end
   bench           set up, run the criterion benches and write docs/performance.md
+  bench --process [--reps N] [--scale F] [--no-write]
+                  only the whole-process comparison (gstpipe launch vs a raw loop)
   docs            regenerate docs/formats.md from the format table
   ci              what CI runs: fmt --check, clippy -D warnings, test, rustdoc -D warnings
   soak [--cycles N] [--frames N]
