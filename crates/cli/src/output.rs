@@ -25,7 +25,7 @@ pub struct FrameReport {
     /// Presentation timestamp.
     pub pts: Option<gst::ClockTime>,
     /// Format name (e.g. `RGB`, `I420`).
-    pub format: String,
+    pub format: &'static str,
     /// Width in pixels.
     pub width: u32,
     /// Height in pixels.
