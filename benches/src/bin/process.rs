@@ -472,9 +472,12 @@ fn render(results: &[SizeResult], reps: usize, load_before: &str, load_after: &s
     );
     let _ = writeln!(
         s,
-        "| size | frames | fakesink fps | gstpipe fps | gstpipe / fakesink | target ≥ 0.9 | raw fps | raw / fakesink |"
+        "| size | frames | fakesink fps | gstpipe fps | gstpipe / fakesink | target ≥ 0.9 | raw fps | raw / fakesink | CPU time fakesink / gstpipe |"
     );
-    let _ = writeln!(s, "| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: |");
+    let _ = writeln!(
+        s,
+        "| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |"
+    );
     for r in results {
         let (Some(f), Some(g), Some(w)) = (
             r.index(Program::Raw, false, Tail::Fakesink),
@@ -485,9 +488,10 @@ fn render(results: &[SizeResult], reps: usize, load_before: &str, load_after: &s
         };
         let (gr, glo, ghi) = r.ratio(g, f);
         let (wr, wlo, whi) = r.ratio(w, f);
+        let (cr, clo, chi) = r.cpu_ratio(g, f);
         let _ = writeln!(
             s,
-            "| {} | {} | {:.1} | {:.1} | **{gr:.3}** ({glo:.2}..{ghi:.2}) | {} | {:.1} | {wr:.3} ({wlo:.2}..{whi:.2}) |",
+            "| {} | {} | {:.1} | {:.1} | **{gr:.3}** ({glo:.2}..{ghi:.2}) | {} | {:.1} | {wr:.3} ({wlo:.2}..{whi:.2}) | {cr:.3} ({clo:.2}..{chi:.2}) |",
             r.label,
             r.frames,
             median(r.fps(f)),
@@ -503,9 +507,9 @@ fn render(results: &[SizeResult], reps: usize, load_before: &str, load_after: &s
     );
     let _ = writeln!(
         s,
-        "| size | frames | mode | max-buffers=2 fps | max-buffers=8 fps | 2 / 8 |"
+        "| size | frames | mode | max-buffers=2 fps | max-buffers=8 fps | 2 / 8 (fps) | CPU time 8 / 2 |"
     );
-    let _ = writeln!(s, "| --- | ---: | --- | ---: | ---: | ---: |");
+    let _ = writeln!(s, "| --- | ---: | --- | ---: | ---: | ---: | ---: |");
     for r in results {
         for copy in [false, true] {
             let (Some(two), Some(eight)) = (
@@ -515,9 +519,10 @@ fn render(results: &[SizeResult], reps: usize, load_before: &str, load_after: &s
                 continue;
             };
             let (ratio, lo, hi) = r.ratio(two, eight);
+            let (cr, clo, chi) = r.cpu_ratio(two, eight);
             let _ = writeln!(
                 s,
-                "| {}x{} | {} | {} | {:.1} | {:.1} | **{ratio:.3}** ({lo:.2}..{hi:.2}) |",
+                "| {}x{} | {} | {} | {:.1} | {:.1} | **{ratio:.3}** ({lo:.2}..{hi:.2}) | {cr:.3} ({clo:.2}..{chi:.2}) |",
                 r.width,
                 r.height,
                 r.frames,
