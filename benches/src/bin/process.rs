@@ -62,6 +62,10 @@ enum Tail {
     Bare,
     /// `appsink sync=false max-buffers=8 drop=false` (queue depth)
     Deep,
+    /// As `Props`, from the cheap `pattern=black` source (queue depth)
+    BlackProps,
+    /// As `Deep`, from the cheap `pattern=black` source (queue depth)
+    BlackDeep,
     /// `fakesink sync=false` (the ceiling)
     Fakesink,
 }
@@ -71,7 +75,8 @@ impl Tail {
         match self {
             Tail::Props => "appsink sync=false max-buffers=2 drop=false",
             Tail::Bare => "appsink",
-            Tail::Deep => "appsink sync=false max-buffers=8 drop=false",
+            Tail::Deep | Tail::BlackDeep => "appsink sync=false max-buffers=8 drop=false",
+            Tail::BlackProps => "appsink sync=false max-buffers=2 drop=false",
             Tail::Fakesink => "fakesink sync=false",
         }
     }
@@ -90,12 +95,32 @@ struct Variant {
     tail: Tail,
 }
 
+impl Tail {
+    /// The source's pattern: the default (`smpte`), or `black`, which costs the source little.
+    fn pattern(self) -> &'static str {
+        match self {
+            Tail::BlackProps | Tail::BlackDeep => " pattern=black",
+            _ => "",
+        }
+    }
+
+    /// Frames per run relative to the size's: the cheap source runs 4 times as many.
+    fn frames(self, frames: u64) -> u64 {
+        match self {
+            Tail::BlackProps | Tail::BlackDeep => frames * 4,
+            _ => frames,
+        }
+    }
+}
+
 fn description(size: &Size, frames: u64, tail: Tail) -> String {
     // A framerate far above what any side reaches: the bare appsink keeps GStreamer's
     // sync=true, and its buffers are then always late, never paced, exactly as with sync=false.
     format!(
-        "videotestsrc num-buffers={frames} ! video/x-raw,format=RGB,width={},height={},\
+        "videotestsrc num-buffers={}{} ! video/x-raw,format=RGB,width={},height={},\
          framerate=100000/1 ! {}",
+        tail.frames(frames),
+        tail.pattern(),
         size.width,
         size.height,
         tail.text()
@@ -122,6 +147,13 @@ fn variants(size: &Size) -> Vec<Variant> {
                 copy,
                 tail: Tail::Deep,
             });
+            for tail in [Tail::BlackProps, Tail::BlackDeep] {
+                v.push(Variant {
+                    program: Program::Raw,
+                    copy,
+                    tail,
+                });
+            }
         }
     } else {
         v.push(Variant {
@@ -230,7 +262,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     }
                 };
                 cmd.env_remove("RUST_LOG").env_remove("GST_DEBUG");
-                let (wall, cpu) = run_once(cmd, frames, v.tail == Tail::Fakesink)
+                let (wall, cpu) = run_once(cmd, v.tail.frames(frames), v.tail == Tail::Fakesink)
                     .map_err(|e| format!("{v:?} at {}: {e}", size.label))?;
                 eprintln!(
                     "process: {} round {}/{} {v:?}: {:.3} s wall, {:.3} s CPU",
@@ -350,7 +382,7 @@ impl SizeResult {
     fn fps(&self, i: usize) -> Vec<f64> {
         self.walls[i]
             .iter()
-            .map(|w| self.frames as f64 / w)
+            .map(|w| self.variants[i].tail.frames(self.frames) as f64 / w)
             .collect()
     }
 
@@ -503,33 +535,44 @@ fn render(results: &[SizeResult], reps: usize, load_before: &str, load_after: &s
     let _ = writeln!(
         s,
         "\n### Queue depth\n\nThe raw loop alone, `max-buffers=2` against `max-buffers=8` \
-         (`sync=false drop=false`), same rounds as above.\n"
+         (`sync=false drop=false`), same rounds as above; from the default `smpte` source and \
+         from `pattern=black`, which costs the source little (4 times the frames per run).\n"
     );
     let _ = writeln!(
         s,
-        "| size | frames | mode | max-buffers=2 fps | max-buffers=8 fps | 2 / 8 (fps) | CPU time 8 / 2 |"
+        "| size | source | frames | mode | max-buffers=2 fps | max-buffers=8 fps | 2 / 8 (fps) | CPU time 8 / 2 |"
     );
-    let _ = writeln!(s, "| --- | ---: | --- | ---: | ---: | ---: | ---: |");
+    let _ = writeln!(s, "| --- | --- | ---: | --- | ---: | ---: | ---: | ---: |");
     for r in results {
-        for copy in [false, true] {
-            let (Some(two), Some(eight)) = (
-                r.index(Program::Raw, copy, Tail::Props),
-                r.index(Program::Raw, copy, Tail::Deep),
-            ) else {
-                continue;
-            };
-            let (ratio, lo, hi) = r.ratio(two, eight);
-            let (cr, clo, chi) = r.cpu_ratio(two, eight);
-            let _ = writeln!(
-                s,
-                "| {}x{} | {} | {} | {:.1} | {:.1} | **{ratio:.3}** ({lo:.2}..{hi:.2}) | {cr:.3} ({clo:.2}..{chi:.2}) |",
-                r.width,
-                r.height,
-                r.frames,
-                if copy { "copy" } else { "view" },
-                median(r.fps(two)),
-                median(r.fps(eight)),
-            );
+        for (two, eight) in [
+            (Tail::Props, Tail::Deep),
+            (Tail::BlackProps, Tail::BlackDeep),
+        ] {
+            for copy in [false, true] {
+                let (Some(two), Some(eight)) = (
+                    r.index(Program::Raw, copy, two),
+                    r.index(Program::Raw, copy, eight),
+                ) else {
+                    continue;
+                };
+                let (ratio, lo, hi) = r.ratio(two, eight);
+                let (cr, clo, chi) = r.cpu_ratio(two, eight);
+                let _ = writeln!(
+                    s,
+                    "| {}x{} | {} | {} | {} | {:.1} | {:.1} | **{ratio:.3}** ({lo:.2}..{hi:.2}) | {cr:.3} ({clo:.2}..{chi:.2}) |",
+                    r.width,
+                    r.height,
+                    if r.variants[two].tail.pattern().is_empty() {
+                        "smpte"
+                    } else {
+                        "black"
+                    },
+                    r.variants[two].tail.frames(r.frames),
+                    if copy { "copy" } else { "view" },
+                    median(r.fps(two)),
+                    median(r.fps(eight)),
+                );
+            }
         }
     }
     s
