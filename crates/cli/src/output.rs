@@ -224,7 +224,7 @@ mod tests {
         FrameReport {
             index: 3,
             pts: Some(gst::ClockTime::from_mseconds(100)),
-            format: "I420".into(),
+            format: "I420",
             width: 641,
             height: 481,
             shape,
