@@ -86,6 +86,8 @@ impl Tail {
 enum Program {
     Gstpipe,
     Raw,
+    /// `raw_pull` again, as a separate variant: raw / raw shows the noise of a ratio.
+    RawControl,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -140,6 +142,11 @@ fn variants(size: &Size) -> Vec<Variant> {
             }
         }
     }
+    v.push(Variant {
+        program: Program::RawControl,
+        copy: false,
+        tail: Tail::Props,
+    });
     if size.label == "640x480" {
         for copy in [false, true] {
             v.push(Variant {
@@ -252,7 +259,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         c.args(["-p", &desc]);
                         c
                     }
-                    Program::Raw => {
+                    Program::Raw | Program::RawControl => {
                         let mut c = Command::new(&raw);
                         if v.copy {
                             c.arg("--copy");
@@ -493,6 +500,36 @@ fn render(results: &[SizeResult], reps: usize, load_before: &str, load_after: &s
                 );
             }
         }
+    }
+    let _ = writeln!(
+        s,
+        "\n### Noise floor\n\nThe raw loop against itself (the same command run as two \
+         variants of the same rounds, view, `{}`): how far a ratio of identical work strays \
+         on this machine in this run.\n",
+        Tail::Props.text()
+    );
+    let _ = writeln!(
+        s,
+        "| size | frames | raw fps | raw (again) fps | raw / raw (fps) | CPU time |"
+    );
+    let _ = writeln!(s, "| --- | ---: | ---: | ---: | ---: | ---: |");
+    for r in results {
+        let (Some(a), Some(b)) = (
+            r.index(Program::Raw, false, Tail::Props),
+            r.index(Program::RawControl, false, Tail::Props),
+        ) else {
+            continue;
+        };
+        let (ratio, lo, hi) = r.ratio(a, b);
+        let (cr, clo, chi) = r.cpu_ratio(a, b);
+        let _ = writeln!(
+            s,
+            "| {} | {} | {:.1} | {:.1} | **{ratio:.3}** ({lo:.2}..{hi:.2}) | {cr:.3} ({clo:.2}..{chi:.2}) |",
+            r.label,
+            r.frames,
+            median(r.fps(a)),
+            median(r.fps(b)),
+        );
     }
     let _ = writeln!(
         s,
