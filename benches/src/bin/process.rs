@@ -621,11 +621,9 @@ fn write_section(out: &Path, text: &str) -> std::io::Result<()> {
     let block = format!("{BEGIN}\n\n{}\n{END}\n", text.trim_end());
     let updated = match (previous.find(BEGIN), previous.find(END)) {
         (Some(b), Some(e)) if b < e => {
-            format!(
-                "{}{block}{}",
-                &previous[..b],
-                &previous[e + END.len()..].trim_start_matches('\n')
-            )
+            let rest = previous[e + END.len()..].trim_start_matches('\n');
+            let gap = if rest.is_empty() { "" } else { "\n" };
+            format!("{}{block}{gap}{rest}", &previous[..b])
         }
         _ => {
             let mut s = previous.trim_end().to_string();
