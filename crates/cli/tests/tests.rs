@@ -5,6 +5,7 @@ mod formats;
 mod interrupt;
 mod json;
 mod launch;
+mod media;
 mod push;
 mod save;
 mod util;
