@@ -142,6 +142,12 @@ const RATIOS: &[(&str, &str, &str, f64)] = &[
         "memcpy",
         0.8,
     ),
+    (
+        "VideoReader / decodebin ! fakesink (fps)",
+        "reader_sequential",
+        "decodebin_fakesink",
+        0.95,
+    ),
 ];
 
 fn render(groups: &BTreeMap<String, Vec<Measured>>) -> String {

@@ -143,3 +143,24 @@ fn variable_frame_rate() {
         reader.fps()
     );
 }
+
+#[test]
+fn holding_every_frame_does_not_stall_the_decoder() {
+    // Frames handed out hold the decoder's buffers; a decoder with a bounded pool would stall
+    // if the reader did not copy what it cannot hand back.
+    for name in ["h264.mkv", "h265.mkv", "vp8.webm", "vp9.webm", "mjpeg.avi"] {
+        bounded(60, move || {
+            let clip = clip(name);
+            let mut reader = open(&clip, None);
+            let held: Vec<_> = reader
+                .frames()
+                .collect::<Result<_, _>>()
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(held.len(), clip.frames, "{name}");
+            let batch = reader
+                .get_batch(&(0..clip.frames).rev().collect::<Vec<_>>())
+                .unwrap();
+            assert_eq!(batch.len(), clip.frames);
+        });
+    }
+}
