@@ -185,7 +185,12 @@ fn scan(
         let progress = Arc::clone(&progress);
         sinkpad.add_probe(
             gst::PadProbeType::BUFFER | gst::PadProbeType::BUFFER_LIST,
-            move |_, info| {
+            move |pad, info| {
+                // The segment, as a decoder clips to it: frames that end before its start (an
+                // edit list's cut) or start at or after its stop are never shown.
+                let segment = pad
+                    .sticky_event::<gst::event::Segment>(0)
+                    .and_then(|e| e.segment().downcast_ref::<gst::ClockTime>().cloned());
                 let record = |buffer: &gst::BufferRef| {
                     progress.fetch_add(1, Ordering::Relaxed);
                     let flags = buffer.flags();
@@ -195,6 +200,17 @@ fn scan(
                         || flags.contains(gst::BufferFlags::HEADER) && buffer.size() == 0
                     {
                         return;
+                    }
+                    if let (Some(segment), Some(pts)) = (&segment, buffer.pts()) {
+                        let before = buffer.duration().is_some_and(|d| {
+                            segment
+                                .start()
+                                .is_some_and(|start| !d.is_zero() && pts + d <= start)
+                        });
+                        let after = segment.stop().is_some_and(|stop| pts >= stop);
+                        if before || after {
+                            return;
+                        }
                     }
                     let key = !flags.contains(gst::BufferFlags::DELTA_UNIT);
                     entries

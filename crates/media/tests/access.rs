@@ -164,3 +164,44 @@ fn holding_every_frame_does_not_stall_the_decoder() {
         });
     }
 }
+
+#[test]
+fn a_decoding_index_agrees_with_the_parse_scan() {
+    bounded(90, || {
+        let clip = clip("vp9.webm");
+        let reference = reference(&clip.path, None);
+        let parsed = open(&clip, None);
+        assert_eq!(parsed.index_source(), gstpipe_media::IndexSource::Parse);
+        let mut decoded = gstpipe_media::VideoReader::builder()
+            .index_mode(gstpipe_media::IndexMode::Decode)
+            .open(clip.path())
+            .unwrap();
+        assert_eq!(decoded.index_source(), gstpipe_media::IndexSource::Decode);
+        assert_eq!(decoded.pts(), parsed.pts());
+        for i in [40usize, 3, 22] {
+            assert_frame(&reference, i, &decoded.get(i).unwrap(), "decoding index");
+        }
+    });
+}
+
+#[test]
+fn a_file_uri_reads_like_its_path() {
+    bounded(60, || {
+        let clip = clip("vp8.webm");
+        let reference = reference(&clip.path, None);
+        let uri = format!("file://{}", clip.path());
+        let mut reader = gstpipe_media::VideoReader::open(&uri).unwrap();
+        assert_eq!(reader.uri(), uri);
+        assert_eq!(reader.len(), clip.frames);
+        assert_frame(&reference, 33, &reader.get(33).unwrap(), "by URI");
+    });
+}
+
+#[test]
+fn a_reader_can_move_to_another_thread() {
+    fn send<T: Send>(_: &T) {}
+    let reader = open(&clip("mjpeg.avi"), None);
+    send(&reader);
+    let len = std::thread::spawn(move || reader.len()).join().unwrap();
+    assert_eq!(len, 40);
+}
