@@ -8,8 +8,9 @@ use crate::source::{
 use gst::prelude::*;
 use gstpipe_core::Pipeline;
 use gstpipe_frame::Frame;
-use std::sync::Arc;
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// How long a pull or a scan waits without progress before [`MediaError::Timeout`], unless
@@ -252,6 +253,70 @@ struct Decoder {
     log: Arc<BusLog>,
     /// The index of the frame the next pull returns, when known.
     next: Option<usize>,
+    skip: Arc<Skipper>,
+    /// Frames the skipper dropped, in order, not yet checked against the index.
+    passed: VecDeque<gst::ClockTime>,
+    /// A pulled sample waiting behind passed frames that come before it.
+    held: Option<gst::Sample>,
+}
+
+/// Drops the frames the reader passes over on its way to a wanted frame before they are
+/// converted (`videoconvert` into RGB costs about as much as decoding), and remembers their
+/// pts so that the reader still checks every frame against the index.
+#[derive(Debug, Default)]
+struct Skipper {
+    state: Mutex<SkipState>,
+}
+
+#[derive(Debug, Default)]
+struct SkipState {
+    /// Frames with a pts below this are dropped.
+    below: Option<gst::ClockTime>,
+    dropped: Vec<gst::ClockTime>,
+}
+
+impl Skipper {
+    fn lock(&self) -> std::sync::MutexGuard<'_, SkipState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Installs the skipper on `pad` (the converter's sink pad).
+    fn install(self: &Arc<Self>, pad: &gst::Pad) {
+        let skip = Arc::clone(self);
+        pad.add_probe(
+            gst::PadProbeType::BUFFER | gst::PadProbeType::EVENT_FLUSH,
+            move |_, info| match &info.data {
+                Some(gst::PadProbeData::Buffer(buffer)) => {
+                    let mut state = skip.lock();
+                    match (state.below, buffer.pts()) {
+                        (Some(below), Some(pts)) if pts < below => {
+                            state.dropped.push(pts);
+                            gst::PadProbeReturn::Drop
+                        }
+                        _ => gst::PadProbeReturn::Ok,
+                    }
+                }
+                Some(gst::PadProbeData::Event(event)) => {
+                    // In stream order: what was dropped before a flush belongs to the past.
+                    if event.type_() == gst::EventType::FlushStop {
+                        skip.lock().dropped.clear();
+                    }
+                    gst::PadProbeReturn::Ok
+                }
+                _ => gst::PadProbeReturn::Ok,
+            },
+        );
+    }
+}
+
+/// What the decoder produced next, in stream order.
+enum Item {
+    /// A frame dropped on the way (its pts).
+    Passed(gst::ClockTime),
+    /// A frame pulled from the appsink.
+    Frame(gst::Sample),
+    /// End of stream.
+    End,
 }
 
 impl Decoder {
@@ -287,6 +352,10 @@ impl Decoder {
             .map_err(build_error)?;
         convert.link(&appsink).map_err(build_error)?;
         link_streams(&decodebin, &convert, Arc::new(Streams::default()));
+        let skip = Arc::new(Skipper::default());
+        if let Some(pad) = convert.static_pad("sink") {
+            skip.install(&pad);
+        }
         let mut pipeline = Pipeline::from_pipeline(pipeline);
         pipeline.set_state_timeout(timeout);
         let log = BusLog::new(Arc::clone(warnings));
@@ -297,6 +366,9 @@ impl Decoder {
             appsink,
             log,
             next: Some(0),
+            skip,
+            passed: VecDeque::new(),
+            held: None,
         })
     }
 
@@ -354,6 +426,36 @@ impl Decoder {
         }
     }
 
+    /// Frames below `pts` are dropped before conversion from now on (`None`: none is).
+    fn skip_below(&self, pts: Option<gst::ClockTime>) {
+        self.skip.lock().below = pts;
+    }
+
+    /// The next frame in stream order: one the skipper dropped, or one pulled.
+    fn next_item(&mut self, uri: &str, timeout: Duration) -> Result<Item, MediaError> {
+        loop {
+            self.passed.extend(self.skip.lock().dropped.drain(..));
+            if let Some(held) = &self.held {
+                let pts = held.buffer().and_then(|b| b.pts());
+                if let Some(&first) = self.passed.front()
+                    && pts.is_none_or(|p| first < p)
+                {
+                    self.passed.pop_front();
+                    return Ok(Item::Passed(first));
+                }
+                return Ok(Item::Frame(self.held.take().expect("held")));
+            }
+            match self.pull(uri, timeout)? {
+                // Frames dropped before this one were recorded before it was queued.
+                Some(sample) => self.held = Some(sample),
+                None => {
+                    self.passed.extend(self.skip.lock().dropped.drain(..));
+                    return Ok(self.passed.pop_front().map_or(Item::End, Item::Passed));
+                }
+            }
+        }
+    }
+
     /// A flushing keyframe seek (`FLUSH | KEY_UNIT | SNAP_BEFORE`): the demuxer restarts at the
     /// last keyframe at or before `pts`, and timestamps frames from there as a sequential
     /// decode does. (An accurate seek between keyframes is not reliable: qtdemux in 1.22 then
@@ -361,6 +463,8 @@ impl Decoder {
     /// the stream.)
     fn seek(&mut self, uri: &str, pts: gst::ClockTime) -> Result<(), MediaError> {
         self.next = None;
+        self.passed.clear();
+        self.held = None;
         self.pipeline
             .gst()
             .seek_simple(
@@ -748,13 +852,18 @@ impl VideoReader {
             decoder.seek(&uri, at).map_err(Miss::Error)?;
             Ok(Err(k))
         };
+        // Frames before the wanted one are only checked, not converted.
+        decoder.skip_below(Some(
+            target.saturating_sub(gst::ClockTime::from_nseconds(index.tolerance)),
+        ));
         if !ahead {
             expected = seek(decoder, "")?;
         }
         loop {
-            let sample = match decoder.pull(&uri, self.options.timeout) {
-                Ok(Some(sample)) => sample,
-                Ok(None) => {
+            let (pts, sample) = match decoder.next_item(&uri, self.options.timeout) {
+                Ok(Item::Frame(sample)) => (sample.buffer().and_then(|b| b.pts()), Some(sample)),
+                Ok(Item::Passed(pts)) => (Some(pts), None),
+                Ok(Item::End) => {
                     decoder.next = Some(index.pts.len());
                     expected = seek(decoder, "the stream ended before it")?;
                     continue;
@@ -766,7 +875,6 @@ impl VideoReader {
                 }
             };
             self.decoded += 1;
-            let pts = sample.buffer().and_then(|b| b.pts());
             let Some(j) = pts.and_then(|p| index.find(p)) else {
                 decoder.next = None;
                 return Err(Miss::Unlisted(pts));
@@ -789,7 +897,9 @@ impl VideoReader {
             }
             decoder.next = Some(j + 1);
             expected = Ok(j + 1);
-            if j == i {
+            if j == i
+                && let Some(sample) = sample
+            {
                 return Ok(restamp(sample, target));
             }
             if j > i {

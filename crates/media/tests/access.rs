@@ -205,3 +205,14 @@ fn a_reader_can_move_to_another_thread() {
     let len = std::thread::spawn(move || reader.len()).join().unwrap();
     assert_eq!(len, 40);
 }
+
+#[test]
+fn h264_with_b_frames_as_rgb() {
+    // Converted frames take another path: the frames passed over are dropped before
+    // conversion, and still checked.
+    assert!(!every_index(
+        "h264.mkv",
+        Some(VideoFormat::Rgb),
+        Some("video/x-raw,format=RGB")
+    ));
+}

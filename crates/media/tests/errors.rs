@@ -163,7 +163,9 @@ fn a_truncated_mp4_file_is_a_clear_error() {
         // mp4mux writes the index (moov) at the end: without it nothing can be read. qtdemux
         // says so, but parsebin sometimes swallows its error: then the scan times out.
         match &err {
-            MediaError::Element { error, .. } => assert_eq!(error.element, "qtdemux0", "{err:?}"),
+            MediaError::Element { error, .. } => {
+                assert!(error.element.starts_with("qtdemux"), "{err:?}")
+            }
             MediaError::Timeout { operation, .. } => {
                 assert!(operation.contains("none appeared"), "{err}")
             }
