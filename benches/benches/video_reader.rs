@@ -21,33 +21,59 @@ use std::time::Duration;
 
 const LIMIT: Duration = Duration::from_secs(300);
 
-/// Frames in the sequential clip (5 s at 30 fps).
-const SEQUENTIAL_FRAMES: usize = 150;
-/// Frames in the random-access clip (one minute at 30 fps).
-const MINUTE_FRAMES: usize = 1800;
+/// The clips' sizes: 1080p, 150 frames (5 s) and 1800 frames (one minute) when benchmarking;
+/// small ones when `cargo test --benches` runs each benchmark once (no `--bench` argument),
+/// so that the test suite does not encode a minute of 1080p.
+struct Clips {
+    width: u32,
+    height: u32,
+    sequential: usize,
+    minute: usize,
+    label: &'static str,
+}
+
+fn clips() -> Clips {
+    if std::env::args().any(|a| a == "--bench") {
+        Clips {
+            width: 1920,
+            height: 1080,
+            sequential: 150,
+            minute: 1800,
+            label: "1080p",
+        }
+    } else {
+        Clips {
+            width: 160,
+            height: 120,
+            sequential: 30,
+            minute: 1800,
+            label: "test",
+        }
+    }
+}
 
 /// The 10 frame indices read from the one-minute clip (fixed, so that every tool reads the
 /// same ones; `benches/scripts/random_access.py` uses the same list).
 pub const RANDOM_INDICES: [usize; 10] = [1234, 77, 1799, 903, 450, 1501, 12, 1020, 666, 1350];
 
-/// `target/bench-media/NAME`, encoded on first use: 1080p H.264 in MP4, `frames` frames.
-fn clip(name: &str, frames: usize) -> PathBuf {
+/// `target/bench-media/NAME`, encoded on first use: H.264 in MP4, `frames` frames.
+fn clip(name: &str, frames: usize, c: &Clips) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/bench-media");
     std::fs::create_dir_all(&dir).expect("bench media dir");
-    let path = dir.join(name);
+    let name = format!("{}-{name}", c.label);
+    let path = dir.join(&name);
     if path.exists() {
         return path;
     }
     let partial = dir.join(format!("{name}.part"));
-    eprintln!(
-        "encoding {} ({frames} frames of 1080p H.264)...",
-        path.display()
-    );
+    eprintln!("encoding {} ({frames} frames of H.264)...", path.display());
     let pipeline = Pipeline::launch(&format!(
         "videotestsrc num-buffers={frames} pattern=smpte horizontal-speed=5 ! \
-         video/x-raw,format=I420,width=1920,height=1080,framerate=30/1 ! \
+         video/x-raw,format=I420,width={},height={},framerate=30/1 ! \
          x264enc speed-preset=superfast bframes=2 key-int-max=60 bitrate=6000 ! h264parse ! \
          mp4mux ! filesink location={}",
+        c.width,
+        c.height,
         partial.display()
     ))
     .expect("encoder pipeline");
@@ -110,33 +136,36 @@ fn touch(path: &str) {
     file.set_modified(std::time::SystemTime::now()).unwrap();
 }
 
-fn sequential(c: &mut Criterion) {
+fn sequential(criterion: &mut Criterion) {
     gstpipe_core::init().unwrap();
-    let path = clip("h264-1080p-5s.mp4", SEQUENTIAL_FRAMES);
+    let c = clips();
+    let frames = c.sequential;
+    let path = clip("h264-5s.mp4", frames, &c);
     let path = path.to_str().unwrap().to_string();
-    assert_eq!(reader_sequential(&path), SEQUENTIAL_FRAMES);
-    let mut group = c.benchmark_group("video_reader/sequential/h264-1080p");
+    assert_eq!(reader_sequential(&path), frames);
+    let mut group = criterion.benchmark_group(format!("video_reader/sequential/h264-{}", c.label));
     group.sample_size(10);
-    group.throughput(Throughput::Elements(SEQUENTIAL_FRAMES as u64));
+    group.throughput(Throughput::Elements(frames as u64));
     group.bench_function(BenchmarkId::new("decodebin_fakesink", "5s"), |b| {
         b.iter(|| decodebin_fakesink(&path))
     });
     group.bench_function(BenchmarkId::new("decodebin_appsink", "5s"), |b| {
-        b.iter(|| assert_eq!(decodebin_appsink(&path), SEQUENTIAL_FRAMES))
+        b.iter(|| assert_eq!(decodebin_appsink(&path), frames))
     });
     group.bench_function(BenchmarkId::new("reader_sequential", "5s"), |b| {
-        b.iter(|| assert_eq!(reader_sequential(&path), SEQUENTIAL_FRAMES))
+        b.iter(|| assert_eq!(reader_sequential(&path), frames))
     });
     group.finish();
 }
 
-fn random(c: &mut Criterion) {
+fn random(criterion: &mut Criterion) {
     gstpipe_core::init().unwrap();
-    let path = clip("h264-1080p-60s.mp4", MINUTE_FRAMES);
+    let c = clips();
+    let path = clip("h264-60s.mp4", c.minute, &c);
     let path = path.to_str().unwrap().to_string();
     let mut reader = VideoReader::open(&path).unwrap();
-    assert_eq!(reader.len(), MINUTE_FRAMES);
-    let mut group = c.benchmark_group("video_reader/random/h264-1080p-60s");
+    assert_eq!(reader.len(), c.minute);
+    let mut group = criterion.benchmark_group(format!("video_reader/random/h264-{}-60s", c.label));
     group.sample_size(10);
     group.throughput(Throughput::Elements(RANDOM_INDICES.len() as u64));
     group.bench_function(BenchmarkId::new("reader_get_in_order_given", "10"), |b| {

@@ -291,7 +291,10 @@ impl Skipper {
                     match (state.below, buffer.pts()) {
                         (Some(below), Some(pts)) if pts < below => {
                             state.dropped.push(pts);
-                            gst::PadProbeReturn::Drop
+                            // `Handled` consumes the buffer (gstreamer-rs unrefs it). `Drop`
+                            // would leave GStreamer 1.22 unreffing a null buffer (a critical
+                            // warning per frame).
+                            gst::PadProbeReturn::Handled
                         }
                         _ => gst::PadProbeReturn::Ok,
                     }

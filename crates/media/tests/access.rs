@@ -45,6 +45,11 @@ fn every_index(
             n += 1;
         }
         assert_eq!(n, clip.frames, "{name}: iteration length");
+        assert_eq!(
+            crate::util::criticals(),
+            0,
+            "GStreamer logged critical warnings"
+        );
         let info = reader.info();
         let first = &reference[0].planes[0];
         if format.is_some() {

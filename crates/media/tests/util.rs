@@ -29,6 +29,29 @@ pub fn bounded<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'sta
     }
 }
 
+/// How many critical warnings GLib and GStreamer logged in this test process (a handler
+/// counting them is installed by the first call).
+pub fn criticals() -> usize {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static COUNT: AtomicUsize = AtomicUsize::new(0);
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        for domain in ["GStreamer", "GLib", "GLib-GObject"] {
+            gst::glib::log_set_handler(
+                Some(domain),
+                gst::glib::LogLevels::LEVEL_CRITICAL,
+                false,
+                false,
+                |domain, _, message| {
+                    eprintln!("{domain:?} critical: {message}");
+                    COUNT.fetch_add(1, Ordering::Relaxed);
+                },
+            );
+        }
+    });
+    COUNT.load(Ordering::Relaxed)
+}
+
 /// The directory every clip of this test run lives in.
 pub fn dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
@@ -326,6 +349,7 @@ pub fn assert_frame(reference: &[RefFrame], i: usize, frame: &Frame, what: &str)
 
 /// Opens `clip` with the reader, with frames in `format` when given.
 pub fn open(clip: &Clip, format: Option<gst_video::VideoFormat>) -> VideoReader {
+    criticals();
     let mut builder = VideoReader::builder();
     if let Some(format) = format {
         builder = builder.format(format);
