@@ -100,6 +100,10 @@ pub enum MediaError {
     /// A decoded sample could not be mapped as a frame.
     #[error(transparent)]
     Frame(#[from] FrameError),
+    /// Frames could not be stacked into one array (a planar format, frames of different
+    /// sizes).
+    #[error(transparent)]
+    Batch(#[from] gstpipe_sinks::SinkError),
 }
 
 impl MediaError {

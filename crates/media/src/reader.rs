@@ -690,6 +690,49 @@ impl VideoReader {
             .collect()
     }
 
+    /// Frames at `indices` (any order, repeats allowed) stacked into one
+    /// `(N, height, width, channels)` array, as models and numpy want them (their timestamps
+    /// are `pts()[i]`). Each frame is decoded once and copied straight into the array, so no
+    /// frame is held meanwhile. Needs a packed format (e.g. [`VideoFormat::Rgb`] from
+    /// [`VideoReaderBuilder::format`]; planar formats such as `I420` have no single array).
+    ///
+    /// [`VideoFormat::Rgb`]: gst_video::VideoFormat::Rgb
+    ///
+    /// # Errors
+    /// As [`get_batch`](VideoReader::get_batch); [`MediaError::Frame`] for a format that is
+    /// not packed or whose samples are not `T`; [`MediaError::Batch`] if the frame size
+    /// changes within the file.
+    pub fn get_batch_array<T: gstpipe_frame::SampleValue>(
+        &mut self,
+        indices: &[usize],
+    ) -> Result<ndarray::Array4<T>, MediaError> {
+        if let Some(&index) = indices.iter().find(|&&i| i >= self.len()) {
+            return Err(self.out_of_range(index));
+        }
+        let mut wanted: Vec<usize> = indices.to_vec();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let mut array: Option<ndarray::Array4<T>> = None;
+        for &i in &wanted {
+            let frame = Frame::from_sample(&self.sample(i)?)?;
+            let out = match &mut array {
+                Some(out) => out,
+                None => {
+                    let (h, w, c) = frame.view::<T>()?.dim();
+                    array.insert(ndarray::Array4::from_elem(
+                        (indices.len(), h, w, c),
+                        T::default(),
+                    ))
+                }
+            };
+            for (at, _) in indices.iter().enumerate().filter(|&(_, &k)| k == i) {
+                let slot = out.slice_mut(ndarray::s![at..at + 1, .., .., ..]);
+                gstpipe_sinks::Batch::stack_into(std::slice::from_ref(&frame), slot)?;
+            }
+        }
+        Ok(array.unwrap_or_else(|| ndarray::Array4::from_elem((0, 0, 0, 0), T::default())))
+    }
+
     /// The frame at [`position`](VideoReader::position), then the next: `None` after the last.
     pub fn read(&mut self) -> Option<Result<Frame, MediaError>> {
         if self.cursor >= self.len() {

@@ -113,3 +113,38 @@ fn a_batch_past_the_end_fails_before_decoding() {
         assert!(reader.get_batch(&[]).unwrap().is_empty());
     });
 }
+
+#[test]
+fn a_batch_as_one_array() {
+    bounded(60, || {
+        let clip = clip("h264-odd.mp4");
+        let reference = reference(&clip.path, Some("video/x-raw,format=RGB"));
+        let mut reader = open(&clip, Some(gst_video::VideoFormat::Rgb));
+        let indices = [40usize, 2, 40, 17];
+        let array = reader.get_batch_array::<u8>(&indices).unwrap();
+        assert_eq!(array.shape(), &[4, 241, 321, 3]);
+        for (k, &i) in indices.iter().enumerate() {
+            let expected = &reference[i].planes[0];
+            assert!(
+                array.index_axis(ndarray::Axis(0), k) == expected.view(),
+                "frame {i} in slot {k}"
+            );
+        }
+        assert_eq!(reader.get_batch_array::<u8>(&[]).unwrap().len(), 0);
+        // A planar format has no single array.
+        let mut native = open(&crate::util::clip("vp8.webm"), None);
+        let err = native.get_batch_array::<u8>(&[1]).unwrap_err();
+        assert!(matches!(err, MediaError::Frame(_)), "{err:?}");
+        let err = reader.get_batch_array::<u8>(&[48]).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                MediaError::OutOfRange {
+                    index: 48,
+                    frames: 48
+                }
+            ),
+            "{err:?}"
+        );
+    });
+}
