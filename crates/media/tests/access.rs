@@ -14,10 +14,16 @@ fn every_index(
     bounded(120, move || {
         let clip = clip(name);
         let reference = reference(&clip.path, caps);
-        assert_eq!(
+        // What a sequential decode gives defines the frames: all that were encoded, except
+        // where the container cuts some (on GStreamer 1.22, mp4mux's edit list on
+        // variable-rate B-frame video ends before the last two frames; the reader must then
+        // leave them out too).
+        let cut = if name == "vfr.mp4" { 2 } else { 0 };
+        assert!(
+            (clip.frames - cut..=clip.frames).contains(&reference.len()),
+            "{name}: the reference decode has {} frames of {}",
             reference.len(),
-            clip.frames,
-            "{name}: the reference decode lost frames"
+            clip.frames
         );
         // The comparison can fail: consecutive frames of the test clips differ.
         for pair in reference.windows(2) {
@@ -27,10 +33,10 @@ fn every_index(
             );
         }
         let mut reader = open(&clip, format);
-        assert_eq!(reader.len(), clip.frames, "{name}: frame count");
+        assert_eq!(reader.len(), reference.len(), "{name}: frame count");
         let pts: Vec<_> = reference.iter().map(|f| f.pts.expect("pts")).collect();
         assert_eq!(reader.pts(), &pts[..], "{name}: the pts list");
-        let mut order: Vec<usize> = (0..clip.frames).collect();
+        let mut order: Vec<usize> = (0..reference.len()).collect();
         Rng::new(name.len() as u64 * 7919).shuffle(&mut order);
         for &i in &order {
             let frame = reader
@@ -44,7 +50,7 @@ fn every_index(
             assert_frame(&reference, i, &frame, name);
             n += 1;
         }
-        assert_eq!(n, clip.frames, "{name}: iteration length");
+        assert_eq!(n, reference.len(), "{name}: iteration length");
         assert_eq!(
             crate::util::criticals(),
             0,
@@ -100,6 +106,19 @@ fn h264_odd_size_as_rgb() {
 fn h265_in_matroska() {
     assert!(!every_index("h265.mkv", None, None));
     assert_eq!(open(&clip("h265.mkv"), None).info().codec, "h265");
+}
+
+#[test]
+fn h265_with_b_frames_in_mp4() {
+    assert!(!every_index("h265.mp4", None, None));
+}
+
+#[test]
+fn variable_frame_rate_in_mp4() {
+    assert!(
+        every_index("vfr.mp4", None, None),
+        "the clip's rate was not seen as variable"
+    );
 }
 
 #[test]

@@ -195,7 +195,18 @@ fn make_clip(name: &str) -> Clip {
                 ),
             ),
         ),
-        "vfr.mkv" => (60, encode_vfr(name, 60)),
+        "h265.mp4" => (
+            40,
+            encode(
+                name,
+                &format!(
+                    "{} ! x265enc speed-preset=ultrafast key-int-max=12 option-string=bframes=3 ! h265parse ! mp4mux ! filesink location={{out}}",
+                    test_source(40, 160, 120)
+                ),
+            ),
+        ),
+        "vfr.mkv" => (60, encode_vfr(name, 60, "matroskamux")),
+        "vfr.mp4" => (60, encode_vfr(name, 60, "mp4mux")),
         other => panic!("no clip {other}"),
     };
     Clip { path, frames }
@@ -206,13 +217,14 @@ pub fn vfr_interval(i: usize) -> u64 {
     [20, 45, 33, 70, 25, 40][i % 6]
 }
 
-/// H.264 (B-frames) in Matroska with irregular timestamps, pushed through an appsrc.
-fn encode_vfr(name: &str, n: usize) -> PathBuf {
+/// H.264 (B-frames) with irregular timestamps, pushed through an appsrc, into `mux`.
+fn encode_vfr(name: &str, n: usize, mux: &str) -> PathBuf {
+    gstpipe_core::init().expect("GStreamer");
     let path = dir().join(name);
     let (w, h) = (128usize, 96usize);
     let pipeline = gst::parse::launch(&format!(
         "appsrc name=src format=time caps=video/x-raw,format=I420,width={w},height={h},framerate=0/1 ! \
-         x264enc bframes=2 key-int-max=15 speed-preset=ultrafast ! h264parse ! matroskamux ! filesink location={}",
+         x264enc bframes=2 key-int-max=15 speed-preset=ultrafast ! h264parse ! {mux} ! filesink location={}",
         path.display()
     ))
     .expect("vfr pipeline")
@@ -271,6 +283,7 @@ pub fn planes(frame: &Frame) -> Vec<Array3<u8>> {
 /// Every frame of a plain sequential decode of `path`, in order: `filesrc ! decodebin !
 /// videoconvert ! appsink`, with `caps` before the appsink when given.
 pub fn reference(path: &Path, caps: Option<&str>) -> Vec<RefFrame> {
+    gstpipe_core::init().expect("GStreamer");
     let caps = caps.map(|c| format!("{c} ! ")).unwrap_or_default();
     let pipeline = gst::parse::launch(&format!(
         "filesrc location={} ! decodebin ! videoconvert ! {caps}appsink name=sink sync=false",
