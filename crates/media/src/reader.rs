@@ -880,6 +880,8 @@ impl VideoReader {
         }
         // The frame the next pull must be; `Err(k)` right after a seek to keyframe `k`.
         let mut expected: Result<usize, usize> = Ok(decoder.next.unwrap_or(0));
+        // Frames before the wanted one are only checked, not converted.
+        let below = target.saturating_sub(gst::ClockTime::from_nseconds(index.tolerance));
         let seeks = &mut self.seeks;
         let mut seek = |decoder: &mut Decoder, why: &str| -> Result<Result<usize, usize>, Miss> {
             let Some(k) = plan.pop() else {
@@ -895,14 +897,17 @@ impl VideoReader {
             *seeks += 1;
             // Just after the keyframe's pts, so that rounding cannot snap to the one before.
             let at = index.pts[k] + gst::ClockTime::from_nseconds(index.tolerance / 2);
+            // Not before the seek: frames still flowing then would be dropped instead of
+            // waiting in the full appsink queue, and the decoder would race ahead until the
+            // flush reaches it.
+            decoder.skip_below(None);
             decoder.seek(&uri, at).map_err(Miss::Error)?;
+            decoder.skip_below(Some(below));
             Ok(Err(k))
         };
-        // Frames before the wanted one are only checked, not converted.
-        decoder.skip_below(Some(
-            target.saturating_sub(gst::ClockTime::from_nseconds(index.tolerance)),
-        ));
-        if !ahead {
+        if ahead {
+            decoder.skip_below(Some(below));
+        } else {
             expected = seek(decoder, "")?;
         }
         loop {
