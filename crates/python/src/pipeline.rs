@@ -42,6 +42,9 @@ pub(crate) struct Pipeline {
     description: String,
     /// The exception a Python ``on_frame`` callback raised, re-raised by ``wait``.
     callback_error: Arc<Mutex<Option<PyErr>>>,
+    /// Set once the pipeline's error has been raised to the user (by ``wait``, an iterator
+    /// or a callback handle): leaving the ``with`` block does not raise it again.
+    reported: Arc<AtomicBool>,
 }
 
 impl Pipeline {
@@ -65,6 +68,16 @@ impl Pipeline {
             return Ok(());
         }
         self.play(py)
+    }
+
+    /// The exception for an error of the pipeline raised to the user now: remembered as
+    /// reported, so that leaving the ``with`` block does not raise it again.
+    fn raise(&self, py: Python<'_>, e: &gstpipe_core::Error) -> PyErr {
+        if e.element_error().is_some() {
+            self.reported.store(true, Ordering::Release);
+        }
+        self.take_callback_error(py)
+            .unwrap_or_else(|| core_error_py(py, e))
     }
 
     fn take_callback_error(&self, py: Python<'_>) -> Option<PyErr> {
@@ -106,6 +119,7 @@ impl Pipeline {
             inner: Arc::new(DropDetached::new(inner)),
             description: description.to_owned(),
             callback_error: Arc::new(Mutex::new(None)),
+            reported: Arc::new(AtomicBool::new(false)),
         })
     }
 
@@ -141,8 +155,7 @@ impl Pipeline {
     /// Raises ``PipelineError`` naming the element when it fails to start.
     fn play(&self, py: Python<'_>) -> PyResult<()> {
         let inner = &self.inner;
-        py.detach(|| inner.play())
-            .map_err(|e| core_error_py(py, &e))
+        py.detach(|| inner.play()).map_err(|e| self.raise(py, &e))
     }
 
     /// Stops gracefully: end of stream, a bounded wait for it (so muxers finalise files), then
@@ -150,8 +163,7 @@ impl Pipeline {
     /// not arrive in time (the pipeline is stopped anyway).
     fn stop(&self, py: Python<'_>) -> PyResult<()> {
         let inner = &self.inner;
-        py.detach(|| inner.stop())
-            .map_err(|e| core_error_py(py, &e))
+        py.detach(|| inner.stop()).map_err(|e| self.raise(py, &e))
     }
 
     /// Asks the pipeline to finish: sends end of stream and returns at once (safe from any
@@ -174,9 +186,7 @@ impl Pipeline {
         })?;
         match result {
             Some(Ok(())) => Ok(()),
-            Some(Err(e)) => Err(self
-                .take_callback_error(py)
-                .unwrap_or_else(|| core_error_py(py, &e))),
+            Some(Err(e)) => Err(self.raise(py, &e)),
             None => Err(core_error_py(
                 py,
                 &gstpipe_core::Error::Timeout {
@@ -215,6 +225,7 @@ impl Pipeline {
             timeout,
             done: AtomicBool::new(false),
             delivered: AtomicU64::new(0),
+            reported: Arc::clone(&self.reported),
         })
     }
 
@@ -243,6 +254,7 @@ impl Pipeline {
             _pipeline: Arc::clone(&self.inner),
             n,
             done: AtomicBool::new(false),
+            reported: Arc::clone(&self.reported),
         })
     }
 
@@ -280,6 +292,7 @@ impl Pipeline {
         Ok(Callback {
             handle: DropDetached::new(handle),
             callback_error: Arc::clone(&self.callback_error),
+            reported: Arc::clone(&self.reported),
         })
     }
 
@@ -316,9 +329,13 @@ impl Pipeline {
         let inner = &self.inner;
         let result = py.detach(|| inner.stop());
         match result {
-            Err(e) if exc_type.is_none() && e.element_error().is_some() => Err(self
-                .take_callback_error(py)
-                .unwrap_or_else(|| core_error_py(py, &e))),
+            Err(e)
+                if exc_type.is_none()
+                    && e.element_error().is_some()
+                    && !self.reported.load(Ordering::Acquire) =>
+            {
+                Err(self.raise(py, &e))
+            }
             _ => Ok(false),
         }
     }
@@ -346,6 +363,7 @@ pub(crate) struct Frames {
     timeout: Option<Duration>,
     done: AtomicBool,
     delivered: AtomicU64,
+    reported: Arc<AtomicBool>,
 }
 
 #[pymethods]
@@ -380,6 +398,7 @@ impl Frames {
             }
             Some(Some(Err(e))) => {
                 self.done.store(true, Ordering::Release);
+                self.reported.store(true, Ordering::Release);
                 Err(sink_error(py, &e))
             }
             None => {
@@ -422,6 +441,7 @@ pub(crate) struct Batches {
     _pipeline: Shared,
     n: usize,
     done: AtomicBool,
+    reported: Arc<AtomicBool>,
 }
 
 /// The sample type of the frames the appsink has negotiated (`u8` before caps are known).
@@ -474,6 +494,7 @@ impl Batches {
             }
             Some(Err(e)) => {
                 finish(true);
+                self.reported.store(true, Ordering::Release);
                 Err(sink_error(py, &e))
             }
         }
@@ -485,6 +506,7 @@ impl Batches {
 pub(crate) struct Callback {
     handle: DropDetached<gstpipe_sinks::CallbackHandle>,
     callback_error: Arc<Mutex<Option<PyErr>>>,
+    reported: Arc<AtomicBool>,
 }
 
 #[pymethods]
@@ -509,6 +531,7 @@ impl Callback {
         match result {
             Some(Ok(frames)) => Ok(frames),
             Some(Err(e)) => {
+                self.reported.store(true, Ordering::Release);
                 let stored = self
                     .callback_error
                     .lock()

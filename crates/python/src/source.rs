@@ -73,6 +73,21 @@ fn push_into<T: SampleValue>(source: &FrameSource, push: Push<'_, T>) -> Result<
     }
 }
 
+/// A shape as Python prints it: `(4, 8, 3)`.
+fn py_shape(shape: &[usize]) -> String {
+    match shape {
+        [one] => format!("({one},)"),
+        _ => format!(
+            "({})",
+            shape
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
 fn framerate(py: Python<'_>, fps: Option<Bound<'_, PyAny>>) -> PyResult<gst::Fraction> {
     let Some(fps) = fps else {
         return Ok(gst::Fraction::new(DEFAULT_FPS, 1));
@@ -213,11 +228,11 @@ impl Source {
             value_error(
                 py,
                 format!(
-                    "{} takes {} arrays (native byte order), got {} (shape {:?})",
+                    "{} takes {} arrays (native byte order), got {} (shape {})",
                     self.describe(),
                     expected,
                     found,
-                    untyped.shape()
+                    py_shape(untyped.shape())
                 ),
             )
         })
@@ -248,13 +263,13 @@ impl Source {
                 2 => view.insert_axis(ndarray::Axis(2)),
                 _ => view,
             };
-            let shape = view.shape().to_vec();
+            let shape = py_shape(view.shape());
             let view = view.into_dimensionality::<Ix3>().map_err(|_| {
                 value_error(
                     py,
                     format!(
                         "{} takes (height, width, channels) or (height, width) arrays, got \
-                         shape {shape:?}",
+                         shape {shape}",
                         self.describe()
                     ),
                 )
