@@ -33,12 +33,9 @@ fn raise(py: Python<'_>, name: &str, message: String, kwargs: &[(&str, Py<PyAny>
     })
 }
 
-/// The glib error domain and code of an element error, when the Rust side keeps them.
-///
-/// gstpipe-core's `ElementError` will carry the `glib::Error`: this is the one place to read
-/// it from (today: not available, `None`).
-fn glib_error(_e: &ElementError) -> (Option<String>, Option<i32>) {
-    (None, None)
+/// The glib error domain (`gst-resource-error-quark`) and code of an element error.
+fn glib_error(e: &ElementError) -> (Option<String>, Option<i32>) {
+    (Some(e.domain().to_owned()), Some(e.code()))
 }
 
 /// A `PipelineError` for an element error.

@@ -87,22 +87,6 @@ impl Pipeline {
             .unwrap_or_else(|p| p.into_inner());
         slot.as_ref().map(|e| e.clone_ref(py))
     }
-
-    /// Sends end of stream: the graceful stop that can be called from any thread.
-    ///
-    /// gstpipe-core gains `Pipeline::request_eos()`; until then the event is sent from a
-    /// thread of its own, as `Pipeline::stop` does (`send_event` blocks while a source's
-    /// streaming thread is blocked downstream).
-    fn send_eos(&self) -> PyResult<()> {
-        let pipeline = self.inner.gst().clone();
-        std::thread::Builder::new()
-            .name("gstpipe-eos".into())
-            .spawn(move || {
-                pipeline.send_event(gst::event::Eos::new());
-            })
-            .map(|_| ())
-            .map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(e.to_string()))
-    }
 }
 
 #[pymethods]
@@ -168,8 +152,8 @@ impl Pipeline {
 
     /// Asks the pipeline to finish: sends end of stream and returns at once (safe from any
     /// thread). ``wait()`` then returns when it has reached the sinks.
-    fn request_eos(&self) -> PyResult<()> {
-        self.send_eos()
+    fn request_eos(&self) {
+        self.inner.request_eos();
     }
 
     /// Waits until the pipeline ends: returns at end of stream, raises its error

@@ -26,7 +26,9 @@ def test_failing_element_raises_pipeline_error_naming_it():
     assert e.element == "filesrc0"
     assert "/nonexistent/file" in str(e)
     assert "gstfilesrc.c" in e.debug
-    assert hasattr(e, "domain") and hasattr(e, "code")
+    # GStreamer's GST_RESOURCE_ERROR_NOT_FOUND (gst/gsterror.h): domain and code as C has them.
+    assert e.domain == "gst-resource-error-quark"
+    assert e.code == 3
 
 
 def test_error_during_streaming_is_raised_by_the_iterator(tmp_path):

@@ -151,3 +151,15 @@ def test_batches_equal_the_frames_read_one_by_one():
     assert [len(b) for b in batches] == [8, 2]
     with pytest.raises(ValueError):
         gstpipe.Pipeline(desc).batches(0)
+
+
+def test_stop_after_reading_part_of_the_stream_with_the_iterator_alive():
+    """A break with the iterator still referenced: stop() ends the pipeline cleanly."""
+    with gstpipe.Pipeline(
+        "videotestsrc num-buffers=1000 ! video/x-raw,format=RGB,width=64,height=48 ! appsink"
+    ) as p:
+        frames = p.frames()
+        first = next(frames)
+        p.stop()  # raises TimeoutError if end of stream could not get through
+        assert p.done
+    assert first.array.shape == (48, 64, 3)
