@@ -36,7 +36,7 @@ pub(crate) fn timeout_arg(py: Python<'_>, seconds: Option<f64>) -> PyResult<Opti
 /// stream so files are finalised, a bounded wait, then the Null state). ``frames()``,
 /// ``batches()`` and ``on_frame()`` read its appsink; ``source()`` writes into its appsrc.
 /// Every wait releases the GIL.
-#[pyclass(frozen, module = "gstpipe", name = "Pipeline")]
+#[pyclass(frozen, weakref, module = "gstpipe", name = "Pipeline")]
 pub(crate) struct Pipeline {
     inner: Shared,
     description: String,
@@ -45,6 +45,10 @@ pub(crate) struct Pipeline {
     /// Set once the pipeline's error has been raised to the user (by ``wait``, an iterator
     /// or a callback handle): leaving the ``with`` block does not raise it again.
     reported: Arc<AtomicBool>,
+    /// The Python callables given to ``on_frame``, released when the pipeline is stopped: a
+    /// callback that refers to its pipeline would otherwise keep both alive (GStreamer's
+    /// callbacks are invisible to Python's garbage collector).
+    callbacks: Mutex<Vec<Arc<Mutex<Option<Py<PyAny>>>>>>,
 }
 
 impl Pipeline {
@@ -80,6 +84,18 @@ impl Pipeline {
             .unwrap_or_else(|| core_error_py(py, e))
     }
 
+    /// Drops the ``on_frame`` callables (after the pipeline has stopped).
+    fn release_callbacks(&self) {
+        for callback in self
+            .callbacks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain(..)
+        {
+            callback.lock().unwrap_or_else(|p| p.into_inner()).take();
+        }
+    }
+
     fn take_callback_error(&self, py: Python<'_>) -> Option<PyErr> {
         let slot = self
             .callback_error
@@ -104,6 +120,7 @@ impl Pipeline {
             description: description.to_owned(),
             callback_error: Arc::new(Mutex::new(None)),
             reported: Arc::new(AtomicBool::new(false)),
+            callbacks: Mutex::new(Vec::new()),
         })
     }
 
@@ -147,7 +164,9 @@ impl Pipeline {
     /// not arrive in time (the pipeline is stopped anyway).
     fn stop(&self, py: Python<'_>) -> PyResult<()> {
         let inner = &self.inner;
-        py.detach(|| inner.stop()).map_err(|e| self.raise(py, &e))
+        let result = py.detach(|| inner.stop());
+        self.release_callbacks();
+        result.map_err(|e| self.raise(py, &e))
     }
 
     /// Asks the pipeline to finish: sends end of stream and returns at once (safe from any
@@ -256,9 +275,22 @@ impl Pipeline {
     ) -> PyResult<Callback> {
         let frame_sink = self.sink(py, sink, None)?;
         let slot = Arc::clone(&self.callback_error);
+        let callback = Arc::new(Mutex::new(Some(callback)));
+        self.callbacks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(Arc::clone(&callback));
         let run = move |frame: gstpipe_frame::Frame| -> Result<(), String> {
             // The GIL is taken only around the user's function (and the Frame it gets).
             let called = Python::try_attach(|py| {
+                let Some(callback) = callback
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .as_ref()
+                    .map(|c| c.clone_ref(py))
+                else {
+                    return Ok(()); // released by stop(): the pipeline is ending
+                };
                 Py::new(py, Frame::new(frame))
                     .and_then(|frame| callback.call1(py, (frame,)))
                     .map(|_| ())
@@ -312,6 +344,7 @@ impl Pipeline {
     ) -> PyResult<bool> {
         let inner = &self.inner;
         let result = py.detach(|| inner.stop());
+        self.release_callbacks();
         match result {
             Err(e)
                 if exc_type.is_none()

@@ -163,3 +163,19 @@ def test_stop_after_reading_part_of_the_stream_with_the_iterator_alive():
         p.stop()  # raises TimeoutError if end of stream could not get through
         assert p.done
     assert first.array.shape == (48, 64, 3)
+
+
+def test_a_callback_referring_to_its_pipeline_does_not_keep_it_alive():
+    import gc
+    import weakref
+
+    with gstpipe.Pipeline("videotestsrc num-buffers=3 ! appsink") as p:
+        names = []
+        p.on_frame(lambda frame: names.append(p.name))  # a cycle through GStreamer
+        p.play()
+        p.wait(timeout=20)
+    assert len(names) == 3
+    ref = weakref.ref(p)
+    del p
+    gc.collect()
+    assert ref() is None
