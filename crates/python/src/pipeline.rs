@@ -17,6 +17,9 @@ use std::time::Duration;
 /// The pipeline as shared by the Python objects that use it; dropped without the GIL.
 pub(crate) type Shared = Arc<DropDetached<gstpipe_core::Pipeline>>;
 
+/// A Python callable shared with a GStreamer callback, which stop() can release.
+type Releasable = Arc<Mutex<Option<Py<PyAny>>>>;
+
 /// "Wait forever" for the Rust adapters' own stall timeouts: a year.
 const NO_TIMEOUT: Duration = Duration::from_secs(365 * 24 * 3600);
 
@@ -48,7 +51,7 @@ pub(crate) struct Pipeline {
     /// The Python callables given to ``on_frame``, released when the pipeline is stopped: a
     /// callback that refers to its pipeline would otherwise keep both alive (GStreamer's
     /// callbacks are invisible to Python's garbage collector).
-    callbacks: Mutex<Vec<Arc<Mutex<Option<Py<PyAny>>>>>>,
+    callbacks: Mutex<Vec<Releasable>>,
 }
 
 impl Pipeline {
@@ -275,7 +278,7 @@ impl Pipeline {
     ) -> PyResult<Callback> {
         let frame_sink = self.sink(py, sink, None)?;
         let slot = Arc::clone(&self.callback_error);
-        let callback = Arc::new(Mutex::new(Some(callback)));
+        let callback: Releasable = Arc::new(Mutex::new(Some(callback)));
         self.callbacks
             .lock()
             .unwrap_or_else(|p| p.into_inner())
