@@ -6,7 +6,6 @@ use crate::output::{FrameReport, Output, Shape, Stats};
 use crate::progress::Progress;
 use crate::save::Saver;
 use anyhow::{Context as _, Result};
-use gst::prelude::*;
 use gstpipe_core::{Error as CoreError, Pipeline};
 use gstpipe_frame::{Frame, SampleType, SampleValue};
 use gstpipe_sinks::{FrameSink, SinkError};
@@ -95,7 +94,7 @@ pub fn run(args: LaunchArgs) -> Result<()> {
         }
         e => e.into(),
     })?;
-    discard_other_appsinks(&pipeline, sink.appsink());
+    sink.discard_other_appsinks(&pipeline);
     let saver = args
         .save
         .clone()
@@ -157,19 +156,6 @@ pub fn run(args: LaunchArgs) -> Result<()> {
     let elapsed = start.elapsed();
     drop(progress);
     output.summary(stats, elapsed)
-}
-
-/// Makes the appsinks gstpipe does not read drop their frames and let end of stream through,
-/// so that their branches neither block the pipeline nor keep it from ending.
-fn discard_other_appsinks(pipeline: &Pipeline, read: &gst_app::AppSink) {
-    for appsink in pipeline.elements::<gst_app::AppSink>() {
-        if &appsink != read {
-            tracing::debug!(appsink = %appsink.name(), "not read: its frames are dropped");
-            appsink.set_max_buffers(1);
-            appsink.set_drop(true);
-            appsink.set_wait_on_eos(false);
-        }
-    }
 }
 
 /// A pipeline without appsink: run it to end of stream, like gst-launch-1.0.
