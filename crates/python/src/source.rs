@@ -6,7 +6,7 @@ use crate::pipeline::Shared;
 use gst::prelude::*;
 use gst_video::VideoInfo;
 use gstpipe_frame::{Detection, SampleType, SampleValue};
-use gstpipe_sinks::{FrameSource, SinkError};
+use gstpipe_sinks::{FrameSource, Input, SinkError};
 use ndarray::{ArrayView3, Ix3};
 use numpy::{Element, PyReadonlyArrayDyn, PyUntypedArray, PyUntypedArrayMethods as _};
 use pyo3::prelude::*;
@@ -32,45 +32,23 @@ struct Push<'a, T> {
     detections: Vec<Detection>,
 }
 
-/// Pushes through the FrameSource API: the one place that chooses among its push methods.
+/// Pushes through the FrameSource API: the one place that calls it.
 fn push_into<T: SampleValue>(source: &FrameSource, push: Push<'_, T>) -> Result<(), SinkError> {
     let Push {
         mut planes,
         pts,
         detections,
     } = push;
-    let packed = source.shapes().len() == 1 && planes.len() == 1;
-    match (packed, pts, detections.is_empty()) {
-        (true, None, true) => source.push(planes.remove(0)),
-        (true, Some(pts), true) => source.push_at(planes.remove(0), Some(pts), None),
-        (true, None, false) => source.push_with_detections(planes.remove(0), &detections),
-        (false, None, true) => source.push_planes(&planes),
-        _ => {
-            // Timestamps and detections together, or on planar frames: build the buffer
-            // (which checks every plane against the caps), attach, push.
-            let mut buffer = if packed {
-                gstpipe_frame::view_to_buffer(planes.remove(0), source.info())?
-            } else {
-                let expected = source.shapes().len();
-                if planes.len() != expected {
-                    return Err(SinkError::Mismatch {
-                        element: source.appsrc().name().to_string(),
-                        what: "planes",
-                        expected: format!("{expected} arrays"),
-                        found: planes.len().to_string(),
-                    });
-                }
-                gstpipe_frame::planes_to_buffer(&planes, source.info())?
-            };
-            if !detections.is_empty() {
-                gstpipe_frame::add_detections(buffer.make_mut(), &detections);
-            }
-            match pts {
-                Some(pts) => source.push_buffer_at(buffer, Some(pts), None),
-                None => source.push_buffer(buffer),
-            }
-        }
+    let input = if source.shapes().len() == 1 && planes.len() == 1 {
+        Input::view(planes.remove(0))
+    } else {
+        Input::planes(planes)
+    };
+    let mut frame = source.frame(input).detections(&detections);
+    if let Some(pts) = pts {
+        frame = frame.pts(pts);
     }
+    frame.push()
 }
 
 /// A shape as Python prints it: `(4, 8, 3)`.
