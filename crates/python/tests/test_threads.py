@@ -179,3 +179,28 @@ def test_a_callback_referring_to_its_pipeline_does_not_keep_it_alive():
     del p
     gc.collect()
     assert ref() is None
+
+
+def test_two_appsinks_of_a_tee_read_from_two_threads():
+    desc = (
+        "videotestsrc num-buffers=6 pattern=snow ! video/x-raw,format=RGB,width=16,height=8 ! tee name=t "
+        "t. ! queue ! appsink name=full "
+        "t. ! queue ! videoconvert ! video/x-raw,format=GRAY8 ! appsink name=gray"
+    )
+    got = {}
+    with gstpipe.Pipeline(desc) as p:
+        assert sorted(p.appsinks) == ["full", "gray"]
+        readers = {name: p.frames(sink=name) for name in ("full", "gray")}
+
+        def read(name):
+            got[name] = [(f.pts_ns, f.format, f.array.shape) for f in readers[name]]
+
+        threads = [threading.Thread(target=read, args=(name,)) for name in readers]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+    assert [pts for pts, _, _ in got["full"]] == [pts for pts, _, _ in got["gray"]]
+    assert len(got["full"]) == 6
+    assert {(f, s) for _, f, s in got["full"]} == {("RGB", (8, 16, 3))}
+    assert {(f, s) for _, f, s in got["gray"]} == {("GRAY8", (8, 16, 1))}

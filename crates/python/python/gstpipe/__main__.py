@@ -136,10 +136,10 @@ def _parser() -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     """Runs the launcher with parsed arguments; returns the exit status."""
     out = sys.stdout
-    start = time.perf_counter()
     frames = 0
     nbytes = 0
     with Pipeline(args.pipeline) as pipeline:
+        start = time.perf_counter()  # as the CLI: from the start, not the parsing
         has_appsink = args.sink is not None or bool(pipeline.appsinks)
         if not has_appsink:
             pipeline.play()
