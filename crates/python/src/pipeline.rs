@@ -283,7 +283,7 @@ impl Pipeline {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .push(Arc::clone(&callback));
-        let run = move |frame: gstpipe_frame::Frame| -> Result<(), String> {
+        let run = move |frame: gstpipe_frame::Frame| -> Result<(), PyErr> {
             // The GIL is taken only around the user's function (and the Frame it gets).
             let called = Python::try_attach(|py| {
                 let Some(callback) = callback
@@ -297,20 +297,22 @@ impl Pipeline {
                 Py::new(py, Frame::new(frame))
                     .and_then(|frame| callback.call1(py, (frame,)))
                     .map(|_| ())
-                    .map_err(|e| {
-                        let message = e.to_string();
-                        *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
-                        message
+                    .inspect_err(|e| {
+                        // Kept for Pipeline.wait(), whose error is the appsink's.
+                        *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.clone_ref(py));
                     })
             });
-            called.unwrap_or_else(|| Err("the Python interpreter is shutting down".into()))
+            called.unwrap_or_else(|| {
+                Err(pyo3::exceptions::PyRuntimeError::new_err(
+                    "the Python interpreter is shutting down",
+                ))
+            })
         };
         let handle = py
             .detach(move || frame_sink.on_frame(run))
             .map_err(|e| sink_error(py, &e))?;
         Ok(Callback {
             handle: DropDetached::new(handle),
-            callback_error: Arc::clone(&self.callback_error),
             reported: Arc::clone(&self.reported),
         })
     }
@@ -525,7 +527,6 @@ impl Batches {
 #[pyclass(frozen, module = "gstpipe", name = "Callback")]
 pub(crate) struct Callback {
     handle: DropDetached<gstpipe_sinks::CallbackHandle>,
-    callback_error: Arc<Mutex<Option<PyErr>>>,
     reported: Arc<AtomicBool>,
 }
 
@@ -552,13 +553,12 @@ impl Callback {
             Some(Ok(frames)) => Ok(frames),
             Some(Err(e)) => {
                 self.reported.store(true, Ordering::Release);
-                let stored = self
-                    .callback_error
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .as_ref()
-                    .map(|e| e.clone_ref(py));
-                Err(stored.unwrap_or_else(|| sink_error(py, &e)))
+                // The callback's own exception, as gstpipe-sinks keeps it.
+                let raised = e
+                    .callback_error()
+                    .and_then(|c| c.downcast_ref::<PyErr>())
+                    .map(|c| c.clone_ref(py));
+                Err(raised.unwrap_or_else(|| sink_error(py, &e)))
             }
             None => Err(sink_error(
                 py,
