@@ -204,3 +204,34 @@ def test_two_appsinks_of_a_tee_read_from_two_threads():
     assert len(got["full"]) == 6
     assert {(f, s) for _, f, s in got["full"]} == {("RGB", (8, 16, 3))}
     assert {(f, s) for _, f, s in got["gray"]} == {("GRAY8", (8, 16, 1))}
+
+
+def test_ctrl_c_interrupts_an_unbounded_wait():
+    """KeyboardInterrupt reaches a wait without timeout on a live pipeline, and leaving the
+    with block then stops the pipeline."""
+    import signal
+    import subprocess
+    import sys
+
+    script = (
+        "import gstpipe, sys\n"
+        "with gstpipe.Pipeline('videotestsrc is-live=true ! fakesink') as p:\n"
+        "    p.play()\n"
+        "    print('ready', flush=True)\n"
+        "    try:\n"
+        "        p.wait()\n"
+        "    except KeyboardInterrupt:\n"
+        "        print('interrupted', flush=True)\n"
+        "print('stopped', p.done, flush=True)\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    assert out.split() == ["interrupted", "stopped", "True"]
