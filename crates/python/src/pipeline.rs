@@ -11,7 +11,7 @@ use numpy::PyArray;
 use pyo3::prelude::*;
 use pyo3::types::PyType;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 /// The pipeline as shared by the Python objects that use it; dropped without the GIL.
@@ -257,7 +257,7 @@ impl Pipeline {
         self.start(py)?;
         Ok(Batches {
             sink: DropDetached::new(frame_sink),
-            _pipeline: Arc::clone(&self.inner),
+            pipeline: Arc::clone(&self.inner),
             n,
             done: AtomicBool::new(false),
             reported: Arc::clone(&self.reported),
@@ -460,21 +460,61 @@ impl Frames {
 #[pyclass(frozen, module = "gstpipe", name = "Batches")]
 pub(crate) struct Batches {
     sink: DropDetached<FrameSink>,
-    _pipeline: Shared,
+    pipeline: Shared,
     n: usize,
     done: AtomicBool,
     reported: Arc<AtomicBool>,
 }
 
-/// The sample type of the frames the appsink has negotiated (`u8` before caps are known).
-fn negotiated_sample_type(sink: &FrameSink) -> SampleType {
-    sink.appsink()
-        .static_pad("sink")
-        .and_then(|pad| pad.current_caps())
-        .and_then(|caps| gst_video::VideoInfo::from_caps(&caps).ok())
-        .and_then(|info| gstpipe_frame::format_info(info.format()).ok())
-        .map(|info| info.sample_type())
-        .unwrap_or(SampleType::U8)
+/// The sample type of the caps negotiated on `pad`, if any yet.
+fn caps_sample_type(pad: &gst::Pad) -> Option<SampleType> {
+    let caps = pad.current_caps()?;
+    let info = gst_video::VideoInfo::from_caps(&caps).ok()?;
+    Some(
+        gstpipe_frame::format_info(info.format())
+            .ok()?
+            .sample_type(),
+    )
+}
+
+/// The sample type of the frames the appsink has negotiated. A live source may negotiate
+/// after the batches are asked for: then this waits (woken by the pad's caps notification,
+/// bounded by the sink's timeout) for the caps. `u8` when the pipeline ends first or has no
+/// video caps: the batch itself then reports why.
+fn negotiated_sample_type(
+    py: Python<'_>,
+    sink: &FrameSink,
+    pipeline: &gstpipe_core::Pipeline,
+) -> PyResult<SampleType> {
+    let Some(pad) = sink.appsink().static_pad("sink") else {
+        return Ok(SampleType::U8);
+    };
+    if let Some(sample) = caps_sample_type(&pad) {
+        return Ok(sample);
+    }
+    let signal = Arc::new((Mutex::new(()), Condvar::new()));
+    let notify = Arc::clone(&signal);
+    let id = pad.connect_notify(Some("caps"), move |_, _| {
+        let _guard = notify.0.lock().unwrap_or_else(|p| p.into_inner());
+        notify.1.notify_all();
+    });
+    let waited = wait_interruptibly(py, Some(sink.timeout()), |limit| {
+        let guard = signal.0.lock().unwrap_or_else(|p| p.into_inner());
+        // Checked under the lock the notification takes: no wake-up is lost.
+        if let Some(sample) = caps_sample_type(&pad) {
+            return Step::Done(sample);
+        }
+        if pipeline.is_done() {
+            return Step::Done(SampleType::U8);
+        }
+        drop(signal.1.wait_timeout(guard, limit));
+        match caps_sample_type(&pad) {
+            Some(sample) => Step::Done(sample),
+            None => Step::Again,
+        }
+    });
+    pad.disconnect(id);
+    Ok(waited?.unwrap_or(SampleType::U8))
 }
 
 #[pymethods]
@@ -490,7 +530,7 @@ impl Batches {
         let sink = &*self.sink;
         let n = self.n;
         let finish = |done: bool| self.done.store(done, Ordering::Release);
-        let batch = match negotiated_sample_type(sink) {
+        let batch = match negotiated_sample_type(py, sink, &self.pipeline)? {
             SampleType::U16 => py.detach(|| sink.batches::<u16>(n).next()).map(|b| {
                 b.map(|b| {
                     let len = b.len();

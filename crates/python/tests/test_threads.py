@@ -217,8 +217,8 @@ def test_ctrl_c_interrupts_an_unbounded_wait():
         "import gstpipe, sys\n"
         "with gstpipe.Pipeline('videotestsrc is-live=true ! fakesink') as p:\n"
         "    p.play()\n"
-        "    print('ready', flush=True)\n"
         "    try:\n"
+        "        print('ready', flush=True)\n"
         "        p.wait()\n"
         "    except KeyboardInterrupt:\n"
         "        print('interrupted', flush=True)\n"
@@ -235,3 +235,16 @@ def test_ctrl_c_interrupts_an_unbounded_wait():
         proc.kill()
     assert proc.returncode == 0, err
     assert out.split() == ["interrupted", "stopped", "True"]
+
+
+def test_batches_of_a_live_sixteen_bit_source_are_uint16():
+    """The batch dtype follows the caps, also when a live source negotiates them after the
+    batches are asked for."""
+    with gstpipe.Pipeline(
+        "videotestsrc is-live=true num-buffers=5 pattern=snow "
+        "! video/x-raw,format=GRAY16_LE,width=8,height=4,framerate=50/1 ! appsink"
+    ) as p:
+        batches = list(p.batches(2))
+    assert [b.shape for b in batches] == [(2, 4, 8, 1), (2, 4, 8, 1), (1, 4, 8, 1)]
+    assert all(b.dtype == np.uint16 for b in batches)
+    assert batches[0].max() > 255  # 16-bit samples, not bytes
