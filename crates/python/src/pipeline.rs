@@ -236,8 +236,10 @@ impl Pipeline {
     }
 
     /// Batches of ``n`` frames as numpy arrays ``(n, height, width, channels)`` (each frame
-    /// copied once, without the GIL); the last batch is shorter when the stream ends. Packed
-    /// formats only. Starts the pipeline if it is not running.
+    /// copied once, without the GIL; ``uint8``, or ``uint16`` for 9- to 16-bit formats, in
+    /// native byte order); the last batch is shorter when the stream ends. Packed formats
+    /// only; a change of frame size in the middle of a batch raises ``FrameError``. Starts
+    /// the pipeline if it is not running.
     #[pyo3(signature = (n, sink=None, timeout=10.0))]
     fn batches(
         &self,
