@@ -124,7 +124,8 @@ impl TimeSource {
 /// array views.
 #[derive(Debug)]
 pub struct LiveFrame {
-    pub(crate) frame: Frame,
+    /// Boxed: a mapped frame is large, and items move through a queue.
+    pub(crate) frame: Box<Frame>,
     pub(crate) index: u64,
     pub(crate) generation: u64,
     pub(crate) after_gap: bool,
@@ -140,7 +141,7 @@ impl LiveFrame {
 
     /// The frame, owned.
     pub fn into_frame(self) -> Frame {
-        self.frame
+        *self.frame
     }
 
     /// The frame's number across all generations, from 0: it keeps counting over reconnects

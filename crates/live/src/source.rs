@@ -462,7 +462,7 @@ impl Shared {
         let index = state.next_index;
         state.next_index += 1;
         state.items.push_back(LiveItem::Frame(LiveFrame {
-            frame,
+            frame: Box::new(frame),
             index,
             generation,
             after_gap: matches!(event, Some(HealthEvent::Reconnected { .. })),
@@ -489,8 +489,12 @@ impl Shared {
             if state.ended {
                 return Ended::Failed(LiveError::Eos); // refined by the caller
             }
-            let deadline = state.progress + self.config.stall;
             let now = Instant::now();
+            if state.producer_waiting {
+                // The pipeline waits for the consumer (Policy::Block): not a stall.
+                state.progress = now;
+            }
+            let deadline = state.progress + self.config.stall;
             if now >= deadline {
                 return Ended::Failed(LiveError::Stalled {
                     after: now - state.progress,

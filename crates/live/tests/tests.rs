@@ -3,4 +3,6 @@
 
 mod rtsp;
 mod server;
+mod supervisor;
+mod udp;
 mod util;

@@ -1,0 +1,61 @@
+//! RTP over UDP on 127.0.0.1: a sender that pauses and resumes. UDP has no connection to
+//! lose: only the watchdog sees the pause; frames resume in a new generation.
+
+use crate::util::{Reader, assert_event_grammar};
+use gstpipe_core::Pipeline;
+use gstpipe_live::{Backoff, HealthEvent, LiveError, LiveSource};
+use std::time::Duration;
+
+const WAIT: Duration = Duration::from_secs(30);
+
+#[test]
+fn paused_udp_stream_resumes() {
+    let port = {
+        let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        socket.local_addr().unwrap().port()
+    };
+    let sender = Pipeline::launch(&format!(
+        "videotestsrc is-live=true ! video/x-raw,format=I420,width=160,height=120,framerate=30/1 \
+         ! jpegenc ! rtpjpegpay ! udpsink host=127.0.0.1 port={port} sync=false"
+    ))
+    .unwrap();
+    let stall = Duration::from_millis(500);
+    let source = LiveSource::builder(format!(
+        "udpsrc address=127.0.0.1 port={port} \
+         caps=\"application/x-rtp,media=video,clock-rate=90000,encoding-name=JPEG,payload=26\" \
+         ! rtpjitterbuffer latency=50 ! rtpjpegdepay ! jpegdec ! appsink"
+    ))
+    .backoff(
+        Backoff::new(Duration::from_millis(50))
+            .jitter(0.0)
+            .max(Duration::from_millis(200)),
+    )
+    .stall_timeout(stall)
+    .capacity(256)
+    .build()
+    .unwrap();
+    sender.play().unwrap();
+    let mut reader = Reader::new(&source);
+    reader.frames_of(1, 10, WAIT);
+
+    sender.pause().unwrap();
+    let event = reader.event("disconnected", WAIT);
+    let HealthEvent::Disconnected {
+        error: LiveError::Stalled { .. },
+        ..
+    } = &event
+    else {
+        panic!("a paused UDP sender is a stall, got {event}")
+    };
+    reader.event("reconnecting", WAIT);
+
+    sender.play().unwrap();
+    reader.event("reconnected", WAIT);
+    let frame = reader.frames_of(2, 10, WAIT);
+    assert!(frame.generation() >= 2);
+    assert_eq!((frame.width(), frame.height()), (160, 120));
+    sender.stop().unwrap();
+    assert_event_grammar(&reader.event_names());
+    let indices = reader.indices();
+    assert!(indices.windows(2).all(|w| w[1] == w[0] + 1), "{indices:?}");
+}
