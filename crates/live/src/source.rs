@@ -335,9 +335,11 @@ impl Shared {
             pipeline.set_state_timeout(limit);
         }
         let appsink: gst_app::AppSink = pipeline.find(self.config.appsink.as_deref())?;
-        if self.config.ntp && !self.config.description.contains(NTP_META_PROPERTY) {
+        if self.config.ntp {
             for element in pipeline.gst().iterate_recurse().into_iter().flatten() {
-                enable_sender_ntp(&element);
+                if !pipeline.is_user_set(&element, NTP_META_PROPERTY) {
+                    enable_sender_ntp(&element);
+                }
             }
             // rtspsrc elements created later (uridecodebin for rtsp:// URIs).
             pipeline
@@ -347,13 +349,14 @@ impl Shared {
         Ok((pipeline, appsink))
     }
 
-    /// Connects a prepared pipeline to generation `generation` and plays it.
+    /// Connects a prepared pipeline to generation `generation` and plays it; the pipeline's
+    /// end wakes the supervisor while the returned subscription lives.
     fn start(
         self: &Arc<Self>,
         generation: u64,
         pipeline: &Pipeline,
         appsink: &gst_app::AppSink,
-    ) -> Result<(), LiveError> {
+    ) -> Result<gstpipe_core::Subscription, LiveError> {
         {
             let mut state = self.lock();
             state.generation = generation;
@@ -363,12 +366,10 @@ impl Shared {
             state.started = Instant::now();
             state.progress = state.started;
         }
-        let on_message = Arc::downgrade(self);
-        pipeline.on_message(move |msg| {
-            if matches!(
-                msg.view(),
-                gst::MessageView::Eos(_) | gst::MessageView::Error(_)
-            ) && let Some(shared) = on_message.upgrade()
+        let on_end = Arc::downgrade(self);
+        let subscription = pipeline.watch().subscribe(move |event| {
+            if let gstpipe_core::Event::Ended(_) = event
+                && let Some(shared) = on_end.upgrade()
             {
                 let mut state = shared.lock();
                 if state.generation == generation {
@@ -388,7 +389,7 @@ impl Shared {
                 .build(),
         );
         pipeline.play()?;
-        Ok(())
+        Ok(subscription)
     }
 
     /// The appsink's `new-sample`: queues the frame (and the Connected / Reconnected event
@@ -558,7 +559,7 @@ impl Shared {
                 Ok((pipeline, appsink)) => {
                     let ended = match self.start(generation, &pipeline, &appsink) {
                         Err(e) => Ended::Failed(e),
-                        Ok(()) => match self.watch() {
+                        Ok(_subscription) => match self.watch() {
                             Ended::Failed(LiveError::Eos) => {
                                 // Which end: an element's error, or end of stream.
                                 match pipeline.outcome() {
