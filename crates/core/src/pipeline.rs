@@ -879,6 +879,9 @@ impl Pipeline {
 
 impl Drop for Pipeline {
     fn drop(&mut self) {
+        // Adapters waiting on the streaming thread (a full channel) let go first: going to
+        // Null waits for the streaming threads.
+        self.watch.shared.notify(&Event::Stopping);
         self.to_null();
         if let Some(bus) = self.pipeline.bus() {
             bus.unset_sync_handler();
