@@ -6,7 +6,7 @@ use std::time::Duration;
 
 /// The delay before reconnection attempt `n` (from 1) is `initial * factor^(n-1)`, capped at
 /// `max`, then spread by up to `± jitter` of itself (so that many clients of one camera do not
-/// reconnect in lockstep). The attempt count restarts at 1 once a rebuilt pipeline delivers a
+/// reconnect in lockstep) and capped at `max` again. The attempt count restarts at 1 once a rebuilt pipeline delivers a
 /// frame. With `max_attempts = Some(n)`, the supervisor gives up after `n` attempts in a row
 /// that delivered no frame ([`HealthEvent::GaveUp`](crate::HealthEvent::GaveUp)).
 ///
@@ -119,7 +119,7 @@ impl Backoff {
         Duration::try_from_secs_f64(capped).unwrap_or(self.max)
     }
 
-    /// The delay before attempt `attempt` with a random jitter applied.
+    /// The delay before attempt `attempt` with a random jitter applied, at most `max`.
     pub fn jittered_delay(&self, attempt: u32) -> Duration {
         let base = self.delay(attempt);
         if self.jitter <= 0.0 {
@@ -131,7 +131,9 @@ impl Backoff {
         hasher.write_u32(attempt);
         let unit = (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64;
         let spread = (unit * 2.0 - 1.0) * self.jitter;
-        Duration::try_from_secs_f64(base.as_secs_f64() * (1.0 + spread)).unwrap_or(base)
+        Duration::try_from_secs_f64(base.as_secs_f64() * (1.0 + spread))
+            .unwrap_or(base)
+            .min(self.max)
     }
 
     /// Checks the values: a finite factor of at least 1.0, a jitter within [0, 1], `max` not
@@ -192,6 +194,16 @@ mod tests {
             "jitter is not random: {} values",
             seen.len()
         );
+    }
+
+    #[test]
+    fn jitter_never_exceeds_the_maximum() {
+        let b = Backoff::new(Duration::from_millis(100))
+            .max(Duration::from_millis(100))
+            .jitter(1.0);
+        for attempt in 1..200 {
+            assert!(b.jittered_delay(attempt) <= Duration::from_millis(100));
+        }
     }
 
     #[test]

@@ -69,7 +69,8 @@ fn rtsp_server(port: u16) -> gst_rtsp_server::RTSPServer {
 }
 
 /// Writes `time` (UNIX microseconds) into the luma plane of an I420 160x120 buffer.
-fn stamp(buffer: &mut gst::BufferRef, time: SystemTime) {
+/// Call it on buffers of `videotestsrc ! video/x-raw,format=I420,width=160,height=120`.
+pub fn stamp(buffer: &mut gst::BufferRef, time: SystemTime) {
     let micros = time
         .duration_since(SystemTime::UNIX_EPOCH)
         .unwrap()
