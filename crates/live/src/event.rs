@@ -247,7 +247,6 @@ pub(crate) fn capture_time(
     {
         return (t, TimeSource::SenderNtp);
     }
-    let now = SystemTime::now();
     let mapped = (|| {
         let pts = sample.buffer()?.pts()?;
         let segment = sample.segment()?.downcast_ref::<gst::ClockTime>()?;
@@ -255,8 +254,7 @@ pub(crate) fn capture_time(
         let clock = appsink.clock()?;
         let base = appsink.base_time()?;
         let at = base.checked_add(running)?;
-        let clock_now = clock.time();
-        // Taken together with `now`: the clock and the system time at the same moment.
+        let (clock_now, now) = sample_clocks(&clock);
         Some(if clock_now >= at {
             now.checked_sub(Duration::from_nanos((clock_now - at).nseconds()))?
         } else {
@@ -265,8 +263,31 @@ pub(crate) fn capture_time(
     })();
     match mapped {
         Some(t) => (t, TimeSource::PipelineClock),
-        None => (now, TimeSource::Arrival),
+        None => (SystemTime::now(), TimeSource::Arrival),
     }
+}
+
+/// The pipeline clock and the system clock at the same moment: the clock is read between two
+/// system-time readings, three times, and the tightest pair's midpoint is taken, so a
+/// preemption between two readings does not skew the mapping.
+fn sample_clocks(clock: &gst::Clock) -> (gst::ClockTime, SystemTime) {
+    use gst::prelude::*;
+    let mut best: Option<(Duration, gst::ClockTime, SystemTime)> = None;
+    for _ in 0..3 {
+        let before = SystemTime::now();
+        let clock_now = clock.time();
+        let after = SystemTime::now();
+        let width = after.duration_since(before).unwrap_or_default();
+        let middle = before + width / 2;
+        if best.is_none_or(|(w, _, _)| width < w) {
+            best = Some((width, clock_now, middle));
+        }
+        if width < Duration::from_micros(20) {
+            break;
+        }
+    }
+    let (_, clock_now, now) = best.expect("at least one reading");
+    (clock_now, now)
 }
 
 /// Seconds from the NTP epoch (1900-01-01) to the UNIX epoch (1970-01-01).

@@ -30,6 +30,11 @@ const NTP_META_PROPERTY: &str = "add-reference-timestamp-meta";
 
 type Subscriber = Arc<dyn Fn(&HealthEvent) + Send + Sync>;
 
+thread_local! {
+    /// Set while this thread runs event subscribers.
+    static IN_SUBSCRIBER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 /// Configures a [`LiveSource`]; from [`LiveSource::builder`].
 #[must_use = "a builder does nothing until build() is called"]
 pub struct LiveSourceBuilder {
@@ -299,13 +304,12 @@ impl Shared {
     }
 
     /// Queues `event` and calls the subscribers (outside the state lock).
+    /// Calls the subscribers, then queues `event`: whoever takes an event from the stream
+    /// knows the subscribers have seen it.
     fn emit(&self, event: HealthEvent) {
-        {
-            let mut state = self.lock();
-            state.push_event(event.clone());
-        }
-        self.items.notify_all();
         self.notify_subscribers(&event);
+        self.lock().push_event(event);
+        self.items.notify_all();
     }
 
     fn notify_subscribers(&self, event: &HealthEvent) {
@@ -315,6 +319,7 @@ impl Shared {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone();
+        let was = IN_SUBSCRIBER.with(|f| f.replace(true));
         for subscriber in subscribers {
             let caught =
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| subscriber(event)));
@@ -325,6 +330,7 @@ impl Shared {
                 );
             }
         }
+        IN_SUBSCRIBER.with(|f| f.set(was));
     }
 
     /// Builds a pipeline from the description, with its appsink found and rtspsrc configured
@@ -440,6 +446,18 @@ impl Shared {
         state.frames += 1;
         state.last_frame = Some(now);
         state.progress = now;
+        if let Some(event) = &event {
+            // Subscribers first, outside the lock, then the event ahead of its frame.
+            drop(state);
+            self.notify_subscribers(event);
+            state = self.lock();
+            state.push_event(event.clone());
+            if state.stop || state.accepting != generation {
+                drop(state);
+                self.items.notify_all();
+                return Err(gst::FlowError::Flushing);
+            }
+        }
         match self.config.policy {
             Policy::Block => {
                 while state.queued_frames >= self.config.capacity {
@@ -457,9 +475,6 @@ impl Shared {
                 }
             }
         }
-        if let Some(event) = &event {
-            state.push_event(event.clone());
-        }
         let index = state.next_index;
         state.next_index += 1;
         state.items.push_back(LiveItem::Frame(LiveFrame {
@@ -473,9 +488,6 @@ impl Shared {
         state.queued_frames += 1;
         drop(state);
         self.items.notify_all();
-        if let Some(event) = &event {
-            self.notify_subscribers(event);
-        }
         Ok(gst::FlowSuccess::Ok)
     }
 
@@ -773,8 +785,8 @@ impl LiveSource {
     }
 
     /// Calls `subscriber` for every later health event, on the thread that saw it (the
-    /// supervisor's, or a streaming thread for `Connected` / `Reconnected`). Keep it short;
-    /// a panic in it is caught and logged. Subscribers stay for the source's lifetime; use
+    /// supervisor's, or a streaming thread for `Connected` / `Reconnected`), before the event
+    /// is queued in the stream. Keep it short; a panic in it is caught and logged. Subscribers stay for the source's lifetime; use
     /// [`LiveSourceBuilder::on_event`] to see the first events too.
     pub fn subscribe<F>(&self, subscriber: F)
     where
@@ -809,17 +821,41 @@ impl LiveSource {
         self.shared.lock().finished
     }
 
-    /// Stops the supervisor: the current pipeline is torn down (bounded by the teardown
-    /// timeout), no reconnection follows, and the iterator ends once the items already queued
-    /// are taken. Returns once the supervisor thread has ended, or after the teardown timeout
-    /// plus the state timeout when it does not (it then ends in the background).
-    pub fn stop(&self) {
+    /// Asks the supervisor to stop and returns at once: the current pipeline is torn down, no
+    /// reconnection follows, and the iterator ends once the items already queued are taken.
+    /// Callable from anywhere, including event subscribers.
+    pub fn request_stop(&self) {
         {
             let mut state = self.shared.lock();
             state.stop = true;
         }
         self.shared.supervisor.notify_all();
         self.shared.space.notify_all();
+    }
+
+    /// Stops the supervisor as [`LiveSource::request_stop`] does, and waits until it has
+    /// ended: the pipeline is torn down (bounded by the teardown timeout). Returns after the
+    /// teardown timeout plus the state timeout at the latest (the supervisor then ends in the
+    /// background). From an event subscriber it only requests the stop (waiting there would
+    /// wait for the very thread that runs the subscriber).
+    pub fn stop(&self) {
+        self.request_stop();
+        let on_our_threads = {
+            let current = std::thread::current();
+            current
+                .name()
+                .is_some_and(|n| n.starts_with("gstpipe-live"))
+                || self
+                    .thread
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .as_ref()
+                    .is_some_and(|t| t.thread().id() == current.id())
+                || IN_SUBSCRIBER.with(std::cell::Cell::get)
+        };
+        if on_our_threads {
+            return;
+        }
         let limit = self.shared.config.teardown
             + self
                 .shared

@@ -115,41 +115,57 @@ fn watchdog_ends_a_silent_pipeline() {
     assert!(matches!(source.next_timeout(WAIT), Ok(None)));
 }
 
-/// Latest frame: a consumer slower than the source gets the newest frames; the drops are
-/// counted and show as jumps in the indices.
+/// Latest frame: when the consumer does not keep up, only the newest `capacity` frames wait;
+/// the drops are counted and show as a jump in the indices. (The consumer here reads only once
+/// the 50-frame source has ended and the supervisor waits in a one-hour backoff.)
 #[test]
 fn slow_consumer_gets_the_latest_frames() {
+    let (tx, rx) = std::sync::mpsc::channel();
     let source = LiveSource::builder(
-        "videotestsrc ! video/x-raw,format=GRAY8,width=16,height=8,framerate=1000/1 \
-         ! appsink sync=false",
+        "videotestsrc num-buffers=50 ! video/x-raw,format=GRAY8,width=16,height=8 ! appsink sync=false",
     )
     .capacity(2)
-    .stall_timeout(Duration::from_secs(10))
+    .backoff(Backoff::new(Duration::from_secs(3600)).jitter(0.0))
+    .on_event(move |e| {
+        let _ = tx.send(e.name());
+    })
     .build()
     .unwrap();
-    let mut indices = Vec::new();
-    while indices.len() < 5 {
-        if let LiveItem::Frame(f) = source.next_timeout(WAIT).unwrap().unwrap() {
-            indices.push(f.index());
-            // A slow consumer (not synchronisation: the assertions hold at any speed but
-            // the drop count, which a source of 1000 fps makes certain).
-            std::thread::sleep(Duration::from_millis(50));
+    // Subscribers see an event before it is queued: once "disconnected" is seen here, all 50
+    // frames have been queued (or dropped).
+    let deadline = Instant::now() + WAIT;
+    while rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) != Ok("disconnected")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "no disconnected event within {WAIT:?}"
+        );
+    }
+    let mut frames = Vec::new();
+    let mut names = Vec::new();
+    while names.last() != Some(&"reconnecting") {
+        match source.next_timeout(WAIT).unwrap().unwrap() {
+            LiveItem::Frame(f) => frames.push(f.index()),
+            LiveItem::Event(e) => names.push(e.name()),
+            _ => unreachable!(),
         }
     }
     let stats = source.stats();
     source.stop();
-    assert!(stats.dropped >= 8 * 4, "{stats:?}");
-    assert!(
-        indices.windows(2).skip(1).all(|w| w[1] > w[0] + 1),
-        "indices jump over dropped frames: {indices:?}"
+    assert_eq!(frames, [48, 49], "the two newest frames");
+    assert_eq!(
+        names,
+        ["connected", "disconnected", "reconnecting"],
+        "events are never dropped"
     );
+    assert_eq!((stats.frames, stats.dropped), (50, 48));
 }
 
 /// Block: nothing is dropped, and a consumer slower than the watchdog's time is not taken for
 /// a stalled source.
 #[test]
 fn blocking_policy_loses_nothing_and_is_not_a_stall() {
-    let stall = Duration::from_millis(300);
+    let stall = Duration::from_secs(1);
     let source = LiveSource::builder(
         "videotestsrc num-buffers=6 ! video/x-raw,format=GRAY8,width=16,height=8 ! appsink sync=false",
     )
@@ -165,9 +181,9 @@ fn blocking_policy_loses_nothing_and_is_not_a_stall() {
         match source.next_timeout(WAIT).unwrap() {
             Some(LiveItem::Frame(f)) => {
                 frames.push(f.index());
-                if frames.len() < 3 {
+                if frames.len() == 1 {
                     // A consumer slower than the watchdog (not synchronisation).
-                    std::thread::sleep(stall * 2);
+                    std::thread::sleep(stall * 3 / 2);
                 }
             }
             Some(LiveItem::Event(e)) => {
@@ -198,14 +214,22 @@ fn stop_interrupts_the_backoff() {
         unreachable!()
     };
     assert_eq!(delay, Duration::from_secs(3600));
-    let stopping = Instant::now();
-    source.stop();
+    // request_stop returns at once; the stream then ends (well before the hour is over).
+    source.request_stop();
+    let ended = Instant::now();
+    loop {
+        match source.next_timeout(WAIT) {
+            Ok(Some(_)) => {}
+            Ok(None) => break,
+            Err(e) => panic!("the stream did not end after request_stop: {e}"),
+        }
+    }
     assert!(
-        stopping.elapsed() < Duration::from_secs(600),
-        "stop waited for the backoff"
+        ended.elapsed() < Duration::from_secs(600),
+        "the stop waited for the backoff"
     );
     assert!(source.is_finished());
-    assert!(matches!(source.next_timeout(WAIT), Ok(None)));
+    source.stop();
 }
 
 /// Bad descriptions and settings are refused by `build`, with what was wrong.
@@ -282,7 +306,7 @@ fn wall_time_follows_the_pipeline_clock() {
             let pts_step = Duration::from_nanos((pts - previous).nseconds());
             let diff = wall_step.abs_diff(pts_step);
             assert!(
-                diff < Duration::from_millis(2),
+                diff < Duration::from_millis(5),
                 "wall step {wall_step:?} vs pts step {pts_step:?}"
             );
         }
