@@ -801,6 +801,50 @@ impl Pipeline {
         self.watch.shared.finish(Outcome::Stopped);
     }
 
+    /// The stream's duration, when the pipeline knows it (files; not live sources).
+    pub fn duration(&self) -> Option<gst::ClockTime> {
+        self.pipeline.query_duration::<gst::ClockTime>()
+    }
+
+    /// The current playback position, when the pipeline knows it.
+    pub fn position(&self) -> Option<gst::ClockTime> {
+        self.pipeline.query_position::<gst::ClockTime>()
+    }
+
+    /// How many frames the pipeline will produce, when that is known: the smallest
+    /// `num-buffers` set on a source element (`videotestsrc num-buffers=100`), else the
+    /// duration times `fps` (the frame rate of the frames read, e.g. `frame.info().fps()`).
+    /// `None` for live or unbounded sources.
+    ///
+    /// ```
+    /// let pipeline = gstpipe_core::Pipeline::launch("videotestsrc num-buffers=42 ! fakesink")?;
+    /// assert_eq!(pipeline.expected_frames(None), Some(42));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn expected_frames(&self, fps: Option<gst::Fraction>) -> Option<u64> {
+        let from_sources = self
+            .pipeline
+            .iterate_recurse()
+            .into_iter()
+            .flatten()
+            .filter(|e| e.num_sink_pads() == 0 && e.num_src_pads() > 0)
+            .filter_map(|e| {
+                e.find_property("num-buffers")
+                    .filter(|p| p.value_type() == i32::static_type())
+                    .map(|_| e.property::<i32>("num-buffers"))
+            })
+            .filter(|&n| n > 0)
+            .map(|n| n as u64)
+            .min();
+        from_sources.or_else(|| {
+            let fps = fps.filter(|f| f.numer() > 0 && f.denom() > 0)?;
+            let duration = self.duration()?;
+            let frames = duration.nseconds() as u128 * fps.numer() as u128
+                / (fps.denom() as u128 * 1_000_000_000);
+            u64::try_from(frames).ok().filter(|&n| n > 0)
+        })
+    }
+
     /// The element called `name` (searched recursively), as `gst::Element`.
     pub fn by_name(&self, name: &str) -> Option<gst::Element> {
         self.pipeline.by_name(name)

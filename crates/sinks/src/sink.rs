@@ -480,6 +480,22 @@ impl FrameSink {
         }
     }
 
+    /// Makes every other appsink of `pipeline` drop its frames and let end of stream through,
+    /// so branches nobody reads (a `tee` into several appsinks) neither block the pipeline nor
+    /// keep it from ending. Returns how many appsinks it released.
+    pub fn discard_other_appsinks(&self, pipeline: &Pipeline) -> usize {
+        let others: Vec<_> = pipeline
+            .elements::<gst_app::AppSink>()
+            .into_iter()
+            .filter(|a| a != &self.appsink)
+            .collect();
+        for appsink in &others {
+            tracing::debug!(appsink = %appsink.name(), "not read: its frames are dropped");
+            release(appsink);
+        }
+        others.len()
+    }
+
     /// A blocking iterator of frames: ends at EOS or when the pipeline is stopped; yields the
     /// pipeline's error, or a [`SinkError::Timeout`] when it stalls, and then ends.
     pub fn iter(&self) -> Frames<'_> {

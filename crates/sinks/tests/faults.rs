@@ -716,11 +716,11 @@ fn pushes_after_the_pipeline_failed_are_refused_with_its_error() {
             assert_eq!(e.message, "downstream broke");
         };
         check(source.push(frame.view()).unwrap_err());
-        check(source.push_array(frame.clone()).unwrap_err());
-        check(source.push_planes(&[frame.view()]).unwrap_err());
+        check(source.push(frame.clone()).unwrap_err());
+        check(source.push([frame.view()]).unwrap_err());
         check(
             source
-                .push_buffer(gst::Buffer::with_size(32).unwrap())
+                .push(gst::Buffer::with_size(32).unwrap())
                 .unwrap_err(),
         );
         // A mismatch is still reported as a mismatch: the check comes first.
@@ -780,7 +780,7 @@ fn concurrent_pushes_from_four_threads_are_received_once_or_refused() {
                         frame[[0, 1, 0]] = hi;
                         // Alternate the zero-copy and the copying path.
                         let result = if seq % 2 == 0 {
-                            source.push_array(frame)
+                            source.push(frame)
                         } else {
                             source.push(frame.view())
                         };
