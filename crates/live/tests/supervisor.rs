@@ -321,3 +321,23 @@ fn wall_time_follows_the_pipeline_clock() {
         n += 1;
     }
 }
+
+/// A decodebin links its dynamic pads once, so a stopped decodebin pipeline cannot be played
+/// again; rebuilt from the description, every generation decodes.
+#[test]
+fn decodebin_descriptions_are_rebuilt_not_replayed() {
+    let source = LiveSource::builder(
+        "videotestsrc num-buffers=2 ! video/x-raw,format=I420,width=16,height=16 ! jpegenc \
+         ! decodebin ! videoconvert ! video/x-raw,format=GRAY8 ! appsink",
+    )
+    .backoff(quick())
+    .build()
+    .unwrap();
+    let mut reader = Reader::new(&source);
+    let frame = reader.frames_of(3, 2, WAIT);
+    source.stop();
+    assert_eq!(frame.generation(), 3);
+    assert_eq!(frame.view::<u8>().unwrap().shape(), &[16, 16, 1]);
+    assert_eq!(reader.indices(), (0..6).collect::<Vec<_>>());
+    assert_event_grammar(&reader.event_names());
+}
