@@ -29,8 +29,11 @@ pub enum Event {
     /// [`Pipeline::stop`] (or drop) has begun: anything that holds the pipeline back (an
     /// appsink waiting to be drained before it lets EOS through) should let go now.
     Stopping,
-    /// The pipeline ended: EOS, an element's error, or stopped. Sent once.
+    /// The pipeline ended: EOS, an element's error, or stopped. Sent once per run.
     Ended(Outcome),
+    /// [`Pipeline::play`] started a new run after the pipeline had ended or been stopped:
+    /// adapters start over (their frame sinks read again).
+    Restarted,
 }
 
 type Listener = Box<dyn Fn(&gst::Message) + Send + Sync>;
@@ -620,6 +623,12 @@ impl Pipeline {
     /// at most the state timeout; a live one does not preroll and is not waited for. A
     /// failure reports the element's error when one was posted, [`Error::StateChange`]
     /// otherwise, and [`Error::Timeout`] when preroll does not complete in time.
+    ///
+    /// After the pipeline ended or was stopped, `play` runs it again from the start (its
+    /// frame sinks read again), except for pipelines with elements whose output pads appear at
+    /// run time (`decodebin`, demuxers): the launch parser links those once, so a second run
+    /// could only fail with `not-linked`. For those it returns [`Error::NotReplayable`]
+    /// naming the element; build a new pipeline with [`Pipeline::relaunch`].
     pub fn play(&self) -> Result<()> {
         let (_, current, pending) = self.pipeline.state(gst::ClockTime::ZERO);
         if current == gst::State::Playing && pending == gst::State::VoidPending {
@@ -627,7 +636,18 @@ impl Pipeline {
         }
         if current <= gst::State::Ready && pending == gst::State::VoidPending {
             // A fresh start (or a restart after stop): forget the previous run's outcome.
-            *self.watch.shared.lock() = None;
+            let previous = self.watch.shared.lock().take();
+            if let Some(previous) = previous {
+                if let Some(element) = self.once_linked_element() {
+                    // Put the outcome back: nothing was restarted.
+                    *self.watch.shared.lock() = Some(previous);
+                    return Err(Error::NotReplayable {
+                        pipeline: self.name().into(),
+                        element,
+                    });
+                }
+                self.watch.shared.notify(&Event::Restarted);
+            }
         }
         let live = self.set_state(gst::State::Paused)? == gst::StateChangeSuccess::NoPreroll;
         match self.pipeline.set_state(gst::State::Playing) {
@@ -637,6 +657,40 @@ impl Pipeline {
             }
             Ok(_) => Ok(()),
         }
+    }
+
+    /// The first element whose output pads appear at run time (`decodebin`, `uridecodebin`,
+    /// demuxers): the launch parser links those pads once, so a second run finds them
+    /// unlinked (`not-linked`).
+    fn once_linked_element(&self) -> Option<String> {
+        self.pipeline
+            .iterate_recurse()
+            .into_iter()
+            .flatten()
+            .filter(|e| {
+                // Children of bins that manage their own pads (decodebin's insides) relink
+                // themselves; only elements the pipeline links matter.
+                e.parent().as_ref() == Some(self.pipeline.upcast_ref::<gst::Object>())
+            })
+            .find(|e| {
+                e.pad_template_list().iter().any(|t| {
+                    t.direction() == gst::PadDirection::Src
+                        && t.presence() == gst::PadPresence::Sometimes
+                })
+            })
+            .map(|e| e.name().to_string())
+    }
+
+    /// A new pipeline built from the same launch description, for a pipeline that cannot be
+    /// played again ([`Error::NotReplayable`]); `None` for a pipeline not built by
+    /// [`Pipeline::launch`]. The new pipeline keeps this one's timeouts.
+    pub fn relaunch(&self) -> Option<Result<Pipeline>> {
+        let description = self.description.as_deref()?;
+        Some(Pipeline::launch(description).map(|mut p| {
+            p.state_timeout = self.state_timeout;
+            p.stop_timeout = self.stop_timeout;
+            p
+        }))
     }
 
     /// Sets the pipeline to Paused and waits (bounded) for preroll; a live pipeline does

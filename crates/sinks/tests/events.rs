@@ -184,3 +184,43 @@ fn not_negotiated_is_read_from_the_error_details() {
         let _ = pipeline.stop();
     });
 }
+
+/// A sink reused after `stop()` reads the next run of the same pipeline; a pipeline whose
+/// pads are linked once (decodebin) says so instead of failing with `not-linked`, and its
+/// description builds a working new one.
+#[test]
+fn reuse_after_stop_works_or_says_why() {
+    bounded(60, || {
+        let pipeline = Pipeline::launch(
+            "videotestsrc num-buffers=4 ! video/x-raw,width=16,height=8 ! appsink",
+        )
+        .unwrap();
+        let sink = FrameSink::new(&pipeline).unwrap();
+        for run in 0..2 {
+            pipeline.play().unwrap();
+            let pts: Vec<_> = sink.iter().map(|f| f.unwrap().pts()).collect();
+            assert_eq!(pts.len(), 4, "run {run}");
+            assert_eq!(pts[0], Some(gst::ClockTime::ZERO), "run {run} starts over");
+            pipeline.stop().unwrap();
+        }
+
+        let decoding =
+            Pipeline::launch("videotestsrc num-buffers=3 ! decodebin ! appsink").unwrap();
+        let sink = FrameSink::new(&decoding).unwrap();
+        decoding.play().unwrap();
+        assert_eq!(sink.iter().filter(Result::is_ok).count(), 3);
+        decoding.stop().unwrap();
+        let err = decoding.play().unwrap_err();
+        assert!(
+            matches!(&err, gstpipe_core::Error::NotReplayable { element, .. } if element == "decodebin0"),
+            "{err:?}"
+        );
+        let again = decoding
+            .relaunch()
+            .expect("built from a description")
+            .unwrap();
+        let sink = FrameSink::new(&again).unwrap();
+        again.play().unwrap();
+        assert_eq!(sink.iter().filter(Result::is_ok).count(), 3);
+    });
+}
