@@ -17,8 +17,6 @@ use std::time::{Duration, Instant};
 
 /// How many frames wait for printing before the oldest is dropped (latest frame wins).
 const CAPACITY: usize = 64;
-/// How often the read loop looks at Ctrl-C while no frame comes.
-const INTERRUPT_CHECK: Duration = Duration::from_millis(100);
 
 /// Runs `gstpipe launch --reconnect`.
 pub fn run(args: &LaunchArgs) -> Result<()> {
@@ -38,7 +36,12 @@ pub fn run(args: &LaunchArgs) -> Result<()> {
     if let Some(name) = &args.sink {
         builder = builder.appsink(name);
     }
-    let source = builder.build().map_err(build_error)?;
+    let source = std::sync::Arc::new(builder.build().map_err(build_error)?);
+    // The first Ctrl-C stops the source: its stream then ends and the loop below with it.
+    let _interrupt = {
+        let source = std::sync::Arc::clone(&source);
+        crate::interrupt::EosOnInterrupt::with(move || source.request_stop())
+    };
     let saver = args
         .save
         .clone()
@@ -49,16 +52,7 @@ pub fn run(args: &LaunchArgs) -> Result<()> {
     let start = Instant::now();
     let mut stats = Stats::default();
     let mut gave_up = None;
-    loop {
-        if crate::interrupt::interrupted() {
-            tracing::info!("interrupted: stopping the live source");
-            source.stop();
-        }
-        let item = match source.next_timeout(INTERRUPT_CHECK) {
-            Ok(Some(item)) => item,
-            Ok(None) => break,
-            Err(_) => continue,
-        };
+    while let Some(item) = source.next() {
         match item {
             LiveItem::Frame(frame) => {
                 let report = inspect(&frame, frame.index(), args.copy)?;
