@@ -22,10 +22,9 @@ fn drain_stream(stream: gstpipe_sinks::FrameStream) -> Vec<Item> {
     drain_stream_counting(stream, &Tally::new())
 }
 
-/// [`drain_stream`], adding one to `items` per item as it arrives.
+/// [`drain_stream`], adding one to `counter` per item as it arrives.
 #[cfg(feature = "stream")]
-fn drain_stream_counting(mut stream: gstpipe_sinks::FrameStream, items: &Tally) -> Vec<Item> {
-    let count = items;
+fn drain_stream_counting(mut stream: gstpipe_sinks::FrameStream, counter: &Tally) -> Vec<Item> {
     use futures_core::Stream;
     use std::pin::Pin;
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -36,7 +35,7 @@ fn drain_stream_counting(mut stream: gstpipe_sinks::FrameStream, items: &Tally) 
         while let Some(item) = std::future::poll_fn(|cx| Pin::new(&mut stream).poll_next(cx)).await
         {
             items.push(item);
-            count.add(1);
+            counter.add(1);
         }
         // Fused: nothing after the end.
         assert!(
