@@ -14,7 +14,7 @@ use gstpipe_core::Pipeline;
 use gstpipe_sinks::{FrameSink, Policy};
 use std::io::Read;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
@@ -157,38 +157,33 @@ fn mib(kib: u64) -> String {
     format!("{:.1}", kib as f64 / 1024.0)
 }
 
-/// Samples resident memory every 2 ms until dropped; `peak()` is the highest sample. (The
-/// sleep is the sampling interval of a measurement, not a wait for something to happen.)
+/// Samples resident memory every 2 ms until `finish`; `finish` returns the highest sample.
+/// The 2 ms is the sampling interval; `finish` wakes the sampler at once through the channel.
 struct PeakRss {
     peak: Arc<AtomicU64>,
-    stop: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    stop: mpsc::Sender<()>,
+    thread: std::thread::JoinHandle<()>,
 }
 
 impl PeakRss {
     fn start() -> Self {
         let peak = Arc::new(AtomicU64::new(rss_kib()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (p, s) = (Arc::clone(&peak), Arc::clone(&stop));
+        let (stop, stopped) = mpsc::channel::<()>();
+        let p = Arc::clone(&peak);
         let thread = std::thread::spawn(move || {
-            while !s.load(Ordering::Relaxed) {
+            while let Err(mpsc::RecvTimeoutError::Timeout) =
+                stopped.recv_timeout(Duration::from_millis(2))
+            {
                 p.fetch_max(rss_kib(), Ordering::Relaxed);
-                std::thread::sleep(Duration::from_millis(2));
             }
         });
-        PeakRss {
-            peak,
-            stop,
-            thread: Some(thread),
-        }
+        PeakRss { peak, stop, thread }
     }
 
     /// Stops sampling and returns the peak.
-    fn finish(mut self) -> u64 {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+    fn finish(self) -> u64 {
+        let _ = self.stop.send(());
+        let _ = self.thread.join();
         self.peak.fetch_max(rss_kib(), Ordering::Relaxed);
         self.peak.load(Ordering::Relaxed)
     }
