@@ -45,6 +45,8 @@ type Subscriber = Arc<dyn Fn(&Event) + Send + Sync>;
 struct Subscribers {
     list: Vec<(u64, Subscriber)>,
     ended: Option<Outcome>,
+    /// The end is being told to the subscribers: `wait` returns once they have heard it.
+    telling: bool,
 }
 
 struct Shared {
@@ -67,8 +69,9 @@ impl Shared {
         self.subscribers.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Records the terminal outcome (the first one wins): tells the subscribers first, then
-    /// the waiters, so an adapter has seen the end before `wait` returns to anyone.
+    /// Records the terminal outcome (the first one wins) and tells the subscribers, which can
+    /// already read it; `wait` and friends return only once every subscriber has heard it, so
+    /// an adapter has seen the end before anyone waiting on the pipeline goes on.
     fn finish(&self, outcome: Outcome) {
         let subscribers: Vec<Subscriber> = {
             let mut subscribers = self.subscribers();
@@ -76,31 +79,43 @@ impl Shared {
                 return;
             }
             subscribers.ended = Some(outcome.clone());
+            subscribers.telling = true;
             subscribers
                 .list
                 .iter()
                 .map(|(_, s)| Arc::clone(s))
                 .collect()
         };
-        self.call(&subscribers, &Event::Ended(outcome.clone()));
-        let mut guard = self.lock();
-        if guard.is_none() {
-            *guard = Some(outcome);
+        {
+            let mut guard = self.lock();
+            if guard.is_none() {
+                *guard = Some(outcome.clone());
+            }
         }
+        self.call(&subscribers, &Event::Ended(outcome));
+        self.subscribers().telling = false;
+        // Taking the outcome lock orders this after any waiter's check of `telling`.
+        let _guard = self.lock();
         self.done.notify_all();
+    }
+
+    /// Whether the subscribers are still being told the end (see [`Shared::finish`]).
+    fn telling(&self) -> bool {
+        self.subscribers().telling
     }
 
     /// Forgets the outcome for a new run; returns the previous one.
     fn reset(&self) -> Option<Outcome> {
-        let mut subscribers = self.subscribers();
-        subscribers.ended = None;
+        // One lock at a time: waiters take the outcome lock, then the subscribers'.
+        self.subscribers().ended = None;
         self.lock().take()
     }
 
     /// Puts back an outcome [`Shared::reset`] took.
     fn restore(&self, outcome: Outcome) {
         self.subscribers().ended = Some(outcome.clone());
-        *self.lock() = Some(outcome);
+        let mut guard = self.lock();
+        *guard = Some(outcome);
     }
 
     /// Calls every subscriber with `event`, outside any lock (a subscriber may subscribe or
@@ -241,7 +256,9 @@ impl Watch {
     /// [`Subscription`] is dropped. This is how adapters wake on events instead of polling.
     ///
     /// The callback runs on the thread that caused the event (a streaming thread posting an
-    /// error, or the thread calling `stop`): keep it short and never block in it.
+    /// error, or the thread calling `stop`): keep it short and never block in it (waits on
+    /// the pipeline return only after every subscriber has heard the end). It may read the
+    /// outcome, subscribe or unsubscribe.
     ///
     /// ```
     /// use gstpipe_core::{Event, Outcome, Pipeline};
@@ -304,7 +321,7 @@ impl Watch {
     /// Blocks until the pipeline ends: `Ok` at EOS, the element's error otherwise.
     pub fn wait(&self) -> Result<()> {
         let mut guard = self.shared.lock();
-        while guard.is_none() {
+        while guard.is_none() || self.shared.telling() {
             guard = self
                 .shared
                 .done
@@ -330,7 +347,7 @@ impl Watch {
     pub fn wait_outcome(&self, limit: Duration) -> Option<Outcome> {
         let deadline = Instant::now().checked_add(limit);
         let mut guard = self.shared.lock();
-        while guard.is_none() {
+        while guard.is_none() || self.shared.telling() {
             let wait = match deadline {
                 Some(deadline) => {
                     let now = Instant::now();
