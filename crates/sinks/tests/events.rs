@@ -154,9 +154,10 @@ fn watch_subscribers_hear_stopping_then_the_end() {
 #[test]
 fn not_negotiated_is_read_from_the_error_details() {
     bounded(30, || {
-        let pipeline =
-            Pipeline::launch("videotestsrc num-buffers=5 ! video/x-raw,format=RGB ! appsink")
-                .unwrap();
+        let pipeline = Pipeline::launch(
+            "videotestsrc name=src num-buffers=5 ! video/x-raw,format=RGB ! appsink",
+        )
+        .unwrap();
         // Caps the source cannot produce, set after parsing: negotiation fails at run time.
         let sink = FrameSink::builder(&pipeline)
             .caps("video/x-raw,format=GRAY8".parse().unwrap())
@@ -174,7 +175,7 @@ fn not_negotiated_is_read_from_the_error_details() {
         );
         assert_eq!(element.flow_return(), Some(gst::FlowReturn::NotNegotiated));
         assert_eq!(err.flow(), Some(gst::FlowError::NotNegotiated));
-        assert_eq!(element.element, "videotestsrc0");
+        assert_eq!(element.element, "src");
         assert!(
             element
                 .details
@@ -205,14 +206,14 @@ fn reuse_after_stop_works_or_says_why() {
         }
 
         let decoding =
-            Pipeline::launch("videotestsrc num-buffers=3 ! decodebin ! appsink").unwrap();
+            Pipeline::launch("videotestsrc num-buffers=3 ! decodebin name=dec ! appsink").unwrap();
         let sink = FrameSink::new(&decoding).unwrap();
         decoding.play().unwrap();
         assert_eq!(sink.iter().filter(Result::is_ok).count(), 3);
         decoding.stop().unwrap();
         let err = decoding.play().unwrap_err();
         assert!(
-            matches!(&err, gstpipe_core::Error::NotReplayable { element, .. } if element == "decodebin0"),
+            matches!(&err, gstpipe_core::Error::NotReplayable { element, .. } if element == "dec"),
             "{err:?}"
         );
         let again = decoding
