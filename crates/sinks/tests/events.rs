@@ -40,13 +40,17 @@ fn latest_frame_description_keeps_latency_low_with_a_slow_consumer() {
             std::thread::sleep(Duration::from_millis(200));
         }
         pipeline.stop().unwrap();
-        // The first frame may include start-up; every later one must be fresh.
-        for (i, lag) in lags.iter().enumerate().skip(1) {
-            assert!(
-                *lag < Duration::from_millis(100),
-                "frame {i} arrived {lag:?} behind the camera: {lags:?}"
-            );
-        }
+        // The first frame may include start-up. A queue that kept old frames would make each
+        // one ~170 ms older than the last (the median would be ~0.7 s); the newest-frame
+        // setting keeps them under 100 ms. The median rides out a scheduling hiccup of a
+        // loaded machine.
+        let mut later: Vec<Duration> = lags[1..].to_vec();
+        later.sort();
+        let median = later[later.len() / 2];
+        assert!(
+            median < Duration::from_millis(100),
+            "frames arrived {median:?} behind the camera (median): {lags:?}"
+        );
     });
 }
 
