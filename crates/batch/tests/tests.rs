@@ -1,0 +1,8 @@
+//! Integration tests for gstpipe-batch: one binary, one module per area.
+
+mod util;
+
+mod convert;
+mod ends;
+mod feeds;
+mod rates;
