@@ -166,14 +166,15 @@ fn deliver(feed: &Feed, sample: &gst::Sample) -> Result<gst::FlowSuccess, gst::F
 /// stops when the batcher is dropped, after the iterator's current `next` returns.
 ///
 /// ```
-/// use gstpipe_batch::{Batcher, FrameIter};
+/// use gstpipe_batch::{Ahead, Batcher, FrameIter};
 /// use gstpipe_core::Pipeline;
 /// use gstpipe_sinks::FrameSink;
 ///
 /// let pipeline = Pipeline::launch(
 ///     "videotestsrc num-buffers=3 ! video/x-raw,format=RGB,width=8,height=8 ! appsink",
 /// )?;
-/// let mut batcher = Batcher::new();
+/// // Queued: the thread may push the 3 frames before the first batch is taken.
+/// let mut batcher = Batcher::builder().ahead(Ahead::Queue(4)).build();
 /// batcher.add(FrameIter::new("pulled", FrameSink::new(&pipeline)?.into_iter()))?;
 /// pipeline.play()?;
 /// let mut frames = 0;
