@@ -2,40 +2,42 @@
 //! into batches with one slot per stream, as a model serving many cameras takes them.
 //!
 //! ```
-//! use gstpipe_batch::{Batcher, Normalize};
+//! use gstpipe_batch::{Ahead, Batcher, Normalize};
 //! use gstpipe_core::Pipeline;
 //! use gstpipe_sinks::FrameSink;
 //! use std::time::Duration;
 //!
-//! // Two streams of the same frame size (scale them in the pipeline when they differ).
-//! let cameras = [
-//!     "videotestsrc num-buffers=4 pattern=ball ! video/x-raw,format=RGB,width=32,height=24 ! appsink",
-//!     "videotestsrc num-buffers=4 pattern=snow ! video/x-raw,format=RGB,width=32,height=24 ! appsink",
-//! ];
-//! let mut batcher = Batcher::builder().timeout(Duration::from_millis(50)).build();
+//! let mut batcher = Batcher::builder()
+//!     .timeout(Duration::from_millis(40))
+//!     .ahead(Ahead::KeepNewest) // a camera that is ahead keeps only its newest frame
+//!     .build();
 //! let mut pipelines = Vec::new();
-//! for description in cameras {
-//!     let pipeline = Pipeline::launch(description)?;
-//!     batcher.add(FrameSink::new(&pipeline)?)?; // taken over: its appsink feeds slot 0, 1, ...
+//! for pattern in ["ball", "smpte"] {
+//!     let pipeline = Pipeline::launch(&format!(
+//!         "videotestsrc is-live=true num-buffers=30 pattern={pattern} ! videoscale ! videoconvert \
+//!          ! video/x-raw,format=RGB,width=320,height=240,framerate=30/1 ! appsink"
+//!     ))?;
+//!     batcher.add(FrameSink::new(&pipeline)?)?; // slot 0, 1, ... in the order added
 //!     pipelines.push(pipeline);
 //! }
 //! for pipeline in &pipelines {
 //!     pipeline.play()?;
 //! }
-//! let mut input = ndarray::Array4::<f32>::zeros((0, 0, 0, 0)); // reused across batches
-//! let mut frames = 0;
+//! let mut input = ndarray::Array4::<f32>::zeros((0, 0, 0, 0)); // kept across batches
 //! while let Some(batch) = batcher.next_into(&mut input, &Normalize::imagenet())? {
-//!     assert_eq!(input.shape(), &[2, 3, 24, 32]); // (N, C, H, W), contiguous
+//!     assert_eq!(input.shape(), &[2, 3, 240, 320]); // (N, C, H, W), normalised, contiguous
 //!     for slot in batch.slots.iter().flatten() {
-//!         println!("stream {} frame {} pts {:?}", slot.stream, slot.index, slot.pts);
-//!         frames += 1;
+//!         println!("camera {} frame {} pts {:?}", slot.stream, slot.index, slot.pts);
+//!     }
+//!     for (stream, end) in &batch.ended {
+//!         println!("camera {stream}: {end}"); // end of stream, or the pipeline's error
 //!     }
 //! }
-//! // Each stream's 4 frames went into a batch, or were replaced by a newer one
-//! // (Ahead::KeepNewest) when that stream was ahead.
-//! let streams = batcher.streams();
-//! assert_eq!(frames as u64, streams.iter().map(|s| s.batched).sum::<u64>());
-//! assert!(streams.iter().all(|s| s.received == 4 && s.batched + s.dropped == 4));
+//! for status in batcher.streams() {
+//!     println!("{}: {} batched, {} dropped", status.name, status.batched, status.dropped);
+//!     // Every frame went into a batch or was replaced by a newer one.
+//!     assert_eq!(status.batched + status.dropped, 30);
+//! }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!

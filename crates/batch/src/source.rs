@@ -2,10 +2,10 @@
 //! callbacks) and [`FrameIter`] (a producer thread over any iterator of frames).
 
 use crate::batcher::{Attachment, Feed};
-use crate::error::{BatchError, StreamEnd};
+use crate::error::BatchError;
 use gst::prelude::*;
-use gstpipe_core::{Outcome, Watch};
-use gstpipe_frame::Frame;
+use gstpipe_core::{Event, Outcome};
+use gstpipe_frame::{Frame, FrameError};
 use gstpipe_sinks::FrameSink;
 use std::sync::{Arc, Mutex};
 
@@ -48,24 +48,15 @@ pub trait BatchSource: Send + 'static {
     fn attach(self, feed: Feed) -> Result<Attachment, BatchError>;
 }
 
-/// How a stream whose pipeline has this outcome ended.
-fn end_of(outcome: Outcome) -> StreamEnd {
-    match outcome {
-        Outcome::Error(e) => StreamEnd::Failed(Arc::new(gstpipe_core::Error::Element(e))),
-        _ => StreamEnd::Eos,
-    }
-}
-
-/// The outcome of the watched pipeline, as a stream end.
-fn check(watch: &Watch) -> Option<StreamEnd> {
-    watch.outcome().map(end_of)
-}
-
 /// The appsink's `new-sample` callback delivers each frame to the feed, on the streaming
-/// thread: no extra thread, no queue besides the batcher's. The appsink's `eos` callback ends
-/// the stream, with the pipeline's error when there is one; the pipeline's outcome is also
-/// checked each time the batcher wakes up (for errors that never reach the appsink as an end
-/// of stream). The sink is kept until the batcher is dropped, which releases the appsink.
+/// thread: no extra thread, no queue besides the batcher's. The stream ends at the appsink's
+/// end of stream, or when the pipeline ends (a subscription to its [`Watch`](gstpipe_core::Watch)):
+/// failed with the pipeline's error when an element fails, even when nothing reaches the
+/// appsink after it. The sink is kept until the batcher is dropped, which releases the
+/// appsink (it then drops frames and lets end of stream through).
+///
+/// A stream that ended stays ended: a pipeline played again after its end does not feed the
+/// batcher again (add a new sink to a new batcher).
 impl BatchSource for FrameSink {
     fn name(&self) -> String {
         FrameSink::name(self).to_string()
@@ -73,28 +64,35 @@ impl BatchSource for FrameSink {
 
     fn attach(self, feed: Feed) -> Result<Attachment, BatchError> {
         let watch = self.watch().clone();
-        {
-            let watch = watch.clone();
-            feed.set_check(move || check(&watch));
-        }
+        let subscription = {
+            let feed = feed.clone();
+            watch.subscribe(move |event| match event {
+                Event::Ended(Outcome::Error(e)) => {
+                    feed.fail(gstpipe_core::Error::Element(e.clone()));
+                }
+                Event::Ended(_) => feed.end(),
+                _ => {}
+            })
+        };
         // Taking a sample and delivering it is one step under this lock, so the catch-up
-        // below and the streaming thread keep frames in order.
-        let order = Arc::new(Mutex::new(()));
+        // below and the streaming thread keep frames in order. It also holds the caps last
+        // parsed: a frame's caps are parsed only when they change.
+        let mapper = Arc::new(Mutex::new(Mapper::default()));
         let on_sample = feed.clone();
         let on_eos = feed.clone();
-        let streaming = Arc::clone(&order);
+        let streaming = Arc::clone(&mapper);
         let eos_watch = watch.clone();
         let callbacks = gst_app::AppSinkCallbacks::builder()
             .new_sample(move |appsink| {
-                let _order = streaming.lock().unwrap_or_else(|p| p.into_inner());
+                let mut mapper = streaming.lock().unwrap_or_else(|p| p.into_inner());
                 match appsink.try_pull_sample(gst::ClockTime::ZERO) {
-                    Some(sample) => deliver(&on_sample, &sample),
+                    Some(sample) => mapper.deliver(&on_sample, &sample),
                     None => Ok(gst::FlowSuccess::Ok),
                 }
             })
             .eos(move |_| {
-                // Errors are recorded by the bus's sync handler as they are posted, before the
-                // end of stream that follows them reaches the appsink.
+                // An error posted before this end of stream has already failed the stream
+                // (the subscription runs as it is posted); this only ends a healthy one.
                 match eos_watch.outcome() {
                     Some(Outcome::Error(e)) => on_eos.fail(gstpipe_core::Error::Element(e)),
                     _ => on_eos.end(),
@@ -106,55 +104,65 @@ impl BatchSource for FrameSink {
         // Added after play, the appsink may already hold frames, signalled before the
         // callbacks existed: deliver them now, oldest first.
         loop {
-            let _order = order.lock().unwrap_or_else(|p| p.into_inner());
+            let mut mapper = mapper.lock().unwrap_or_else(|p| p.into_inner());
             let Some(sample) = appsink.try_pull_sample(gst::ClockTime::ZERO) else {
                 break;
             };
-            if deliver(&feed, &sample).is_err() {
+            if mapper.deliver(&feed, &sample).is_err() {
                 break;
             }
         }
         // An end of stream that came before the callbacks did.
         if appsink.current_state() >= gst::State::Paused && appsink.is_eos() {
-            match check(&watch) {
-                Some(end @ StreamEnd::Failed(_)) => feed.fail(FailedAgain(end)),
-                _ => feed.end(),
+            feed.end();
+        }
+        Ok(Box::new((self, subscription)))
+    }
+}
+
+/// Samples into frames, with the caps parsed once per change.
+#[derive(Default)]
+struct Mapper {
+    caps: Option<gst::Caps>,
+    info: Option<gst_video::VideoInfo>,
+}
+
+impl Mapper {
+    fn frame(&mut self, sample: &gst::Sample) -> Result<Frame, FrameError> {
+        let caps = sample.caps().ok_or(FrameError::NoCaps)?;
+        let known = self.caps.as_ref().is_some_and(|c| c.as_ref() == caps);
+        let info = match (&self.info, known) {
+            (Some(info), true) => info,
+            _ => {
+                let info = gst_video::VideoInfo::from_caps(caps).map_err(|_| {
+                    FrameError::NotVideoCaps {
+                        caps: caps.to_owned(),
+                    }
+                })?;
+                self.caps = Some(caps.to_owned());
+                self.info.insert(info)
             }
-        }
-        Ok(Box::new(self))
+        };
+        let buffer = sample.buffer_owned().ok_or(FrameError::NoBuffer)?;
+        Frame::from_buffer(buffer, info)
     }
-}
 
-/// A stream end carried as an error (to re-report a failure found by a check).
-#[derive(Debug)]
-struct FailedAgain(StreamEnd);
-
-impl std::fmt::Display for FailedAgain {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.0.error() {
-            Some(e) => std::fmt::Display::fmt(e, f),
-            None => std::fmt::Display::fmt(&self.0, f),
-        }
-    }
-}
-
-impl std::error::Error for FailedAgain {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.0.error().and_then(|e| e.source())
-    }
-}
-
-/// Maps a sample and pushes it; a frame that cannot be mapped fails the stream.
-fn deliver(feed: &Feed, sample: &gst::Sample) -> Result<gst::FlowSuccess, gst::FlowError> {
-    match Frame::from_sample(sample) {
-        Ok(frame) => {
-            // A closed batcher discards it: the appsink was released and drops frames.
-            feed.push(frame);
-            Ok(gst::FlowSuccess::Ok)
-        }
-        Err(e) => {
-            feed.fail(e);
-            Err(gst::FlowError::Error)
+    /// Maps a sample and pushes it; a frame that cannot be mapped fails the stream.
+    fn deliver(
+        &mut self,
+        feed: &Feed,
+        sample: &gst::Sample,
+    ) -> Result<gst::FlowSuccess, gst::FlowError> {
+        match self.frame(sample) {
+            Ok(frame) => {
+                // A closed batcher discards it: the appsink was released and drops frames.
+                feed.push(frame);
+                Ok(gst::FlowSuccess::Ok)
+            }
+            Err(e) => {
+                feed.fail(e);
+                Err(gst::FlowError::Error)
+            }
         }
     }
 }

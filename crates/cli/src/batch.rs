@@ -72,7 +72,7 @@ pub fn run(args: BatchArgs) -> Result<()> {
     }
     let _interrupts: Vec<EosOnInterrupt> = pipelines
         .iter()
-        .map(|p| EosOnInterrupt::new(p.gst()))
+        .map(|p| EosOnInterrupt::new(p.watch()))
         .collect();
     let start = Instant::now();
     for (i, pipeline) in pipelines.iter().enumerate() {

@@ -3,11 +3,12 @@
 
 use gstpipe_core::Watch;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 static INTERRUPTS: AtomicUsize = AtomicUsize::new(0);
-/// The pipeline the first Ctrl-C ends.
-static RUNNING: Mutex<Option<Watch>> = Mutex::new(None);
+/// The pipelines the first Ctrl-C ends (several for `gstpipe batch`), by registration.
+static RUNNING: Mutex<Vec<(u64, Watch)>> = Mutex::new(Vec::new());
+static NEXT: AtomicU64 = AtomicU64::new(0);
 
 /// Installs the Ctrl-C handler (the `ctrlc` crate runs it on its own thread, so it may do
 /// ordinary work): the first Ctrl-C asks the running pipeline for end of stream
@@ -17,7 +18,7 @@ pub fn install() {
         if INTERRUPTS.fetch_add(1, Ordering::SeqCst) >= 1 {
             std::process::exit(130);
         }
-        if let Some(watch) = RUNNING.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+        for (_, watch) in RUNNING.lock().unwrap_or_else(|p| p.into_inner()).iter() {
             tracing::info!("interrupted: sending end of stream (Ctrl-C again to quit)");
             watch.request_eos();
         }
@@ -33,7 +34,7 @@ pub fn interrupted() -> bool {
 }
 
 /// While alive, the first Ctrl-C ends this pipeline's stream gracefully.
-pub struct EosOnInterrupt;
+pub struct EosOnInterrupt(u64);
 
 impl EosOnInterrupt {
     /// Ends `watch`'s pipeline on Ctrl-C (at once if Ctrl-C was already pressed).
@@ -41,13 +42,20 @@ impl EosOnInterrupt {
         if interrupted() {
             watch.request_eos();
         }
-        *RUNNING.lock().unwrap_or_else(|p| p.into_inner()) = Some(watch);
-        EosOnInterrupt
+        let id = NEXT.fetch_add(1, Ordering::Relaxed);
+        RUNNING
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((id, watch));
+        EosOnInterrupt(id)
     }
 }
 
 impl Drop for EosOnInterrupt {
     fn drop(&mut self) {
-        *RUNNING.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        RUNNING
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|(id, _)| *id != self.0);
     }
 }

@@ -184,3 +184,33 @@ fn usage_errors_exit_2() {
         .code(2)
         .no_panic();
 }
+
+/// Ctrl-C ends every stream gracefully: the batches end and the summary says `eos` for each.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_ends_every_stream_with_a_summary() {
+    use crate::util::{LIMIT, finish, interrupt, spawn};
+    use std::io::{BufRead, BufReader};
+
+    let a = "videotestsrc is-live=true ! video/x-raw,format=GRAY8,width=16,height=8,framerate=50/1 ! appsink";
+    let b = "videotestsrc is-live=true ! video/x-raw,format=GRAY8,width=16,height=8,framerate=20/1 ! appsink";
+    let args = ["batch", "--json", "-p", a, "-p", b];
+    let mut child = spawn(&args);
+    let mut out = BufReader::new(child.stdout.take().expect("piped stdout"));
+    let mut seen = String::new();
+    for _ in 0..3 {
+        out.read_line(&mut seen).expect("a batch line");
+    }
+    interrupt(&child);
+    let run = finish(child, out, seen, &args, LIMIT).success().no_panic();
+    let values = run.json_lines();
+    let (batches, summary) = split(&values);
+    assert!(batches.len() >= 3);
+    for s in summary["streams"].as_array().unwrap() {
+        assert_eq!(s["end"], "eos", "{s}");
+        assert_eq!(
+            s["received"],
+            s["batched"].as_u64().unwrap() + s["dropped"].as_u64().unwrap()
+        );
+    }
+}
