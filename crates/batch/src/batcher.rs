@@ -70,7 +70,7 @@ pub struct Batch {
     /// Streams that ended or failed since the previous batch: `(stream, how)`.
     pub ended: Vec<(usize, StreamEnd)>,
     /// The frame shape `[height, width, channels]` every slot must have, set by the first
-    /// frame the batcher received, and that frame's stream and name.
+    /// frame batched, and that frame's stream.
     pub(crate) shape: Option<([usize; 3], usize)>,
     /// The streams' names, for errors.
     pub(crate) names: Arc<[String]>,
@@ -103,7 +103,7 @@ impl Batch {
     }
 
     /// The frame shape `[height, width, channels]` of every slot, set by the first frame the
-    /// batcher received.
+    /// batcher batched (the first filled slot of its first batch).
     pub fn frame_shape(&self) -> Option<[usize; 3]> {
         self.shape.map(|(s, _)| s)
     }
@@ -189,8 +189,13 @@ impl Shared {
             Ahead::KeepNewest => 1,
             Ahead::Queue(k) => k.max(1),
         };
-        while s.queue.len() >= keep {
-            s.queue.pop_front();
+        // The queue never holds more than `keep`: one frame at most makes room.
+        let evicted = if s.queue.len() >= keep {
+            s.queue.pop_front()
+        } else {
+            None
+        };
+        if evicted.is_some() {
             s.dropped += 1;
         }
         s.queue.push_back(Pending {
@@ -200,6 +205,8 @@ impl Shared {
         });
         drop(state);
         self.wake.notify_all();
+        // Unmapped and released to its pool outside the lock.
+        drop(evicted);
         true
     }
 

@@ -183,3 +183,32 @@ fn dropping_the_batcher_closes_the_feeds() {
     assert!(feed.is_closed());
     assert!(!feed.push(frame(1)));
 }
+
+#[test]
+fn a_check_ends_a_stream_its_source_could_not_end() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    bounded(30, || {
+        let mut batcher = Batcher::builder().timeout(Duration::from_secs(120)).build();
+        let running = batcher.add_feed("running");
+        let silent = batcher.add_feed("silent");
+        let gone = Arc::new(AtomicBool::new(false));
+        {
+            let gone = Arc::clone(&gone);
+            silent.set_check(move || {
+                gone.load(Ordering::SeqCst)
+                    .then(|| StreamEnd::Failed(Arc::new(std::io::Error::other("lost"))))
+            });
+        }
+        gone.store(true, Ordering::SeqCst);
+        running.push(frame(1));
+        // The check runs as the batcher wakes: the silent stream has failed, so the batch is
+        // complete at once; waiting for the 120 s timeout would exceed the test's bound.
+        let batch = batcher.next_batch().unwrap().unwrap();
+        assert_eq!(batch.formed, Formed::Complete);
+        assert_eq!((value(&batch, 0), value(&batch, 1)), (Some(1), None));
+        assert!(matches!(&batch.ended[..], [(1, end)] if end.to_string().contains("lost")));
+        drop(silent);
+    });
+}
