@@ -100,8 +100,9 @@ fn files_of_different_lengths_all_frames_in_order() {
             ended.len(),
             "an end reported twice: {ended:?}"
         );
-        // Each end is reported once; the longest stream's may come after its last batch.
-        assert!(ended.contains(&1) && ended.contains(&2), "{ended:?}");
+        // Each end is reported once, with a batch when one is formed after it; the record
+        // keeps every end.
+        assert!(streams.iter().all(|s| matches!(s.end, Some(StreamEnd::Eos))));
         assert!(batcher.batches() >= 12);
     });
 }
