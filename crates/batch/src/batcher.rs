@@ -27,6 +27,13 @@ pub enum Ahead {
     /// ahead; for files, or to smooth jitter. Queued frames hold their buffers: keep `K` small
     /// for sources with small buffer pools (cameras, decoders).
     Queue(usize),
+    /// Keep up to `K` frames (at least 1), and make the stream wait for room beyond that:
+    /// [`Feed::push`] blocks until a batch takes a frame (backpressure on the appsink's
+    /// streaming thread or the producer thread), the stream ends, its pipeline is being
+    /// stopped, or the batcher is dropped. Nothing is dropped: for files processed offline,
+    /// where the fastest stream should wait for the others. Not for live sources: a camera
+    /// kept waiting loses frames upstream instead.
+    Block(usize),
 }
 
 /// Why a batch was formed.
@@ -145,6 +152,8 @@ struct StreamState {
     end: Option<StreamEnd>,
     end_reported: bool,
     check: Option<Check>,
+    /// Set when the stream must not wait for room any more (its pipeline is stopping).
+    released: bool,
 }
 
 impl StreamState {
@@ -164,6 +173,9 @@ struct State {
 pub(crate) struct Shared {
     state: Mutex<State>,
     wake: Condvar,
+    /// Signalled when a batch takes frames, a stream ends or is released, or the batcher
+    /// closes: what an [`Ahead::Block`] push waits for.
+    room: Condvar,
     ahead: Ahead,
 }
 
@@ -173,9 +185,21 @@ impl Shared {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub(crate) fn push(&self, stream: usize, frame: Frame) -> bool {
-        let received = Instant::now();
+    /// Queues a frame under the policy. With [`Ahead::Block`] and `wait`, waits for room
+    /// first; without `wait` (frames an appsink held before the batcher took it over) the
+    /// queue may go past `K`.
+    pub(crate) fn push(&self, stream: usize, frame: Frame, wait: bool) -> bool {
         let mut state = self.lock();
+        if let (Ahead::Block(k), true) = (self.ahead, wait) {
+            loop {
+                let s = &state.streams[stream];
+                if state.closed || !s.is_live() || s.released || s.queue.len() < k.max(1) {
+                    break;
+                }
+                state = self.room.wait(state).unwrap_or_else(|p| p.into_inner());
+            }
+        }
+        let received = Instant::now();
         if state.closed {
             return false;
         }
@@ -186,16 +210,17 @@ impl Shared {
         let index = s.received;
         s.received += 1;
         let keep = match self.ahead {
-            Ahead::KeepNewest => 1,
-            Ahead::Queue(k) => k.max(1),
+            Ahead::KeepNewest => Some(1),
+            Ahead::Queue(k) => Some(k.max(1)),
+            Ahead::Block(k) if s.released => Some(k.max(1)),
+            Ahead::Block(_) => None,
         };
-        // The queue never holds more than `keep`: one frame at most makes room.
-        let evicted = if s.queue.len() >= keep {
-            s.queue.pop_front()
-        } else {
-            None
-        };
-        if evicted.is_some() {
+        let mut evicted = Vec::new();
+        while let Some(keep) = keep
+            && s.queue.len() >= keep
+            && let Some(oldest) = s.queue.pop_front()
+        {
+            evicted.push(oldest);
             s.dropped += 1;
         }
         s.queue.push_back(Pending {
@@ -205,9 +230,15 @@ impl Shared {
         });
         drop(state);
         self.wake.notify_all();
-        // Unmapped and released to its pool outside the lock.
+        // Unmapped and released to their pool outside the lock.
         drop(evicted);
         true
+    }
+
+    /// From now on the stream's pushes never wait for room (its pipeline is stopping).
+    pub(crate) fn release(&self, stream: usize) {
+        self.lock().streams[stream].released = true;
+        self.room.notify_all();
     }
 
     pub(crate) fn finish(&self, stream: usize, end: StreamEnd) {
@@ -219,6 +250,7 @@ impl Shared {
             s.check = None;
             drop(state);
             self.wake.notify_all();
+            self.room.notify_all();
         }
     }
 
@@ -272,9 +304,23 @@ impl Feed {
     }
 
     /// Delivers the stream's next frame. Returns `false` when it was not taken: the batcher
-    /// is gone or the stream has already ended; a source should stop producing then.
+    /// is gone or the stream has already ended; a source should stop producing then. Under
+    /// [`Ahead::Block`] it first waits for room in the stream's queue.
     pub fn push(&self, frame: Frame) -> bool {
-        self.inner.shared.push(self.inner.stream, frame)
+        self.inner.shared.push(self.inner.stream, frame, true)
+    }
+
+    /// Like [`push`](Feed::push), but never waits for room: under [`Ahead::Block`] the
+    /// stream's queue may then hold more than `K` frames.
+    pub fn push_now(&self, frame: Frame) -> bool {
+        self.inner.shared.push(self.inner.stream, frame, false)
+    }
+
+    /// From now on, pushes of this stream never wait for room under [`Ahead::Block`]: beyond
+    /// `K` the oldest frame is dropped and counted. Call it when the source is being stopped
+    /// and its producer must not be held.
+    pub fn release(&self) {
+        self.inner.shared.release(self.inner.stream);
     }
 
     /// Ends the stream (end of stream): its slot stays empty from now on. Later calls to
@@ -350,6 +396,7 @@ impl BatcherBuilder {
                     closed: false,
                 }),
                 wake: Condvar::new(),
+                room: Condvar::new(),
                 ahead: self.ahead,
             }),
             attachments: Vec::new(),
@@ -458,6 +505,7 @@ impl Batcher {
                 end: None,
                 end_reported: false,
                 check: None,
+                released: false,
             });
             self.names = state.streams.iter().map(|s| s.name.clone()).collect();
             state.streams.len() - 1
@@ -611,6 +659,7 @@ impl Batcher {
         };
         self.batches += 1;
         self.last_formed = Some(Instant::now());
+        self.shared.room.notify_all();
         batch
     }
 }
@@ -647,6 +696,7 @@ impl Drop for Batcher {
             s.check = None;
         }
         drop(state);
+        self.shared.room.notify_all();
         // Sources (and the sinks they hold) go after the state is closed: their callbacks
         // see a closed batcher and discard frames.
         self.attachments.clear();

@@ -50,7 +50,8 @@
 //!
 //! - A stream that is **ahead** (a faster camera, a file read at full speed): [`Ahead::KeepNewest`]
 //!   replaces its waiting frame and counts the drop; [`Ahead::Queue`] keeps up to `K` frames
-//!   for the next batches.
+//!   for the next batches; [`Ahead::Block`] makes it wait beyond `K` (backpressure, for
+//!   files).
 //! - A stream that **ends or fails** keeps an empty slot and never holds the others back; the
 //!   next batch reports it in [`Batch::ended`] and [`Batcher::streams`] keeps the record.
 //! - A stream that **never starts** costs each batch at most the timeout.

@@ -71,6 +71,8 @@ impl BatchSource for FrameSink {
                     feed.fail(gstpipe_core::Error::Element(e.clone()));
                 }
                 Event::Ended(_) => feed.end(),
+                // A stream waiting for room (Ahead::Block) must not hold the stop back.
+                Event::Stopping => feed.release(),
                 _ => {}
             })
         };
@@ -86,7 +88,7 @@ impl BatchSource for FrameSink {
             .new_sample(move |appsink| {
                 let mut mapper = streaming.lock().unwrap_or_else(|p| p.into_inner());
                 match appsink.try_pull_sample(gst::ClockTime::ZERO) {
-                    Some(sample) => mapper.deliver(&on_sample, &sample),
+                    Some(sample) => mapper.deliver(&on_sample, &sample, true),
                     None => Ok(gst::FlowSuccess::Ok),
                 }
             })
@@ -108,7 +110,7 @@ impl BatchSource for FrameSink {
             let Some(sample) = appsink.try_pull_sample(gst::ClockTime::ZERO) else {
                 break;
             };
-            if mapper.deliver(&feed, &sample).is_err() {
+            if mapper.deliver(&feed, &sample, false).is_err() {
                 break;
             }
         }
@@ -148,15 +150,22 @@ impl Mapper {
     }
 
     /// Maps a sample and pushes it; a frame that cannot be mapped fails the stream.
+    /// With `wait`, an [`Ahead::Block`](crate::Ahead::Block) stream waits for room here, on
+    /// the streaming thread.
     fn deliver(
         &mut self,
         feed: &Feed,
         sample: &gst::Sample,
+        wait: bool,
     ) -> Result<gst::FlowSuccess, gst::FlowError> {
         match self.frame(sample) {
             Ok(frame) => {
                 // A closed batcher discards it: the appsink was released and drops frames.
-                feed.push(frame);
+                if wait {
+                    feed.push(frame);
+                } else {
+                    feed.push_now(frame);
+                }
                 Ok(gst::FlowSuccess::Ok)
             }
             Err(e) => {

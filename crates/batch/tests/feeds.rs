@@ -212,3 +212,37 @@ fn a_check_ends_a_stream_its_source_could_not_end() {
         drop(silent);
     });
 }
+
+#[test]
+fn block_makes_the_producer_wait_and_a_dropped_batcher_lets_it_go() {
+    bounded(30, || {
+        let mut batcher = Batcher::builder()
+            .timeout(Duration::from_millis(10))
+            .ahead(Ahead::Block(1))
+            .build();
+        let feed = batcher.add_feed("producer");
+        let (tx, rx) = std::sync::mpsc::channel();
+        let producer = std::thread::spawn(move || {
+            for v in 0..4 {
+                let taken = feed.push(frame(v));
+                tx.send((v, taken)).unwrap();
+                if !taken {
+                    break;
+                }
+            }
+        });
+        // The first push fits; the second waits until a batch takes the first.
+        assert_eq!(rx.recv().unwrap(), (0, true));
+        let batch = batcher.next_batch().unwrap().unwrap();
+        assert_eq!(value(&batch, 0), Some(0));
+        assert_eq!(rx.recv().unwrap(), (1, true));
+        let batch = batcher.next_batch().unwrap().unwrap();
+        assert_eq!(value(&batch, 0), Some(1));
+        assert_eq!(rx.recv().unwrap(), (2, true));
+        assert_eq!(batcher.streams()[0].dropped, 0);
+        // Frame 3 waits for room that never comes: dropping the batcher releases it.
+        drop(batcher);
+        assert_eq!(rx.recv().unwrap(), (3, false));
+        producer.join().unwrap();
+    });
+}

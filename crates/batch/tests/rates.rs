@@ -102,7 +102,73 @@ fn files_of_different_lengths_all_frames_in_order() {
         );
         // Each end is reported once, with a batch when one is formed after it; the record
         // keeps every end.
-        assert!(streams.iter().all(|s| matches!(s.end, Some(StreamEnd::Eos))));
+        assert!(
+            streams
+                .iter()
+                .all(|s| matches!(s.end, Some(StreamEnd::Eos)))
+        );
         assert!(batcher.batches() >= 12);
+    });
+}
+
+/// The same files with backpressure (`Ahead::Block(1)`): the fast streams wait for the slow
+/// ones, nothing is dropped, and each batch is complete until the short streams end.
+#[test]
+fn files_with_backpressure_lose_nothing() {
+    bounded(60, || {
+        let descriptions = [
+            "videotestsrc num-buffers=12 pattern=ball ! \
+             video/x-raw,format=RGB,width=38,height=28,framerate=30/1 ! appsink",
+            "videotestsrc num-buffers=3 pattern=smpte horizontal-speed=1 ! \
+             video/x-raw,format=RGB,width=38,height=28,framerate=30/1 ! appsink",
+            "videotestsrc num-buffers=7 pattern=colors horizontal-speed=2 ! \
+             video/x-raw,format=RGB,width=38,height=28,framerate=30/1 ! appsink",
+        ];
+        let references = references(&descriptions);
+        let mut batcher = Batcher::builder()
+            .timeout(Duration::from_secs(5))
+            .ahead(Ahead::Block(1))
+            .build();
+        let pipelines = add_all(&mut batcher, &descriptions);
+        for p in &pipelines {
+            p.play().unwrap();
+        }
+        let mut last = [None, None, None];
+        let mut seen = [0u64; 3];
+        while let Some(batch) = batcher.next_batch().unwrap() {
+            check_slots(&batch, &references, &mut last);
+            for slot in batch.slots.iter().flatten() {
+                assert_eq!(slot.index, seen[slot.stream]);
+                seen[slot.stream] += 1;
+            }
+        }
+        assert_eq!(seen, [12, 3, 7]);
+        for (status, frames) in batcher.streams().iter().zip([12, 3, 7]) {
+            check_accounting(status, frames);
+            assert_eq!(status.dropped, 0);
+        }
+    });
+}
+
+/// A stream held back by `Ahead::Block` does not hold its pipeline's stop back.
+#[test]
+fn stopping_a_pipeline_that_waits_for_room_finishes() {
+    bounded(60, || {
+        let description = "videotestsrc num-buffers=1000 ! \
+                           video/x-raw,format=GRAY8,width=16,height=8 ! appsink";
+        let mut batcher = Batcher::builder().ahead(Ahead::Block(1)).build();
+        let pipelines = add_all(&mut batcher, &[description]);
+        pipelines[0].play().unwrap();
+        let batch = batcher.next_batch().unwrap().unwrap();
+        assert_eq!(batch.slots[0].as_ref().unwrap().index, 0);
+        // The streaming thread now waits with frame 2 (frame 1 is queued).
+        pipelines[0].stop().unwrap();
+        let mut frames = 1;
+        while let Some(batch) = batcher.next_batch().unwrap() {
+            frames += batch.filled_count();
+        }
+        let status = &batcher.streams()[0];
+        assert!(status.end.is_some());
+        assert_eq!(status.batched, frames as u64);
     });
 }

@@ -30,6 +30,11 @@ pub struct BatchArgs {
     /// its newest frame and count the others as dropped).
     #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(1..))]
     pub queue: Option<u64>,
+    /// Make a stream that is K frames ahead wait for the others (backpressure, nothing
+    /// dropped; for files).
+    #[arg(long, value_name = "K", conflicts_with = "queue",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub block: Option<u64>,
     /// Fail when no stream delivers a frame for SECS seconds.
     #[arg(long, value_name = "SECS", default_value_t = 10.0)]
     pub stall: f64,
@@ -52,9 +57,11 @@ pub fn run(args: BatchArgs) -> Result<()> {
                 args.stall
             ))
         })?;
-    let ahead = match args.queue {
-        Some(k) => Ahead::Queue(usize::try_from(k).unwrap_or(usize::MAX)),
-        None => Ahead::KeepNewest,
+    let frames = |k: u64| usize::try_from(k).unwrap_or(usize::MAX);
+    let ahead = match (args.queue, args.block) {
+        (Some(k), _) => Ahead::Queue(frames(k)),
+        (None, Some(k)) => Ahead::Block(frames(k)),
+        (None, None) => Ahead::KeepNewest,
     };
     let mut batcher = Batcher::builder()
         .timeout(Duration::from_millis(args.timeout))

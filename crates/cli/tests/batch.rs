@@ -214,3 +214,27 @@ fn ctrl_c_ends_every_stream_with_a_summary() {
         );
     }
 }
+
+#[test]
+fn block_waits_for_the_slow_stream_and_drops_nothing() {
+    let a = format!("videotestsrc num-buffers=8 ! {SMALL} ! appsink");
+    let b = format!("videotestsrc num-buffers=5 pattern=ball ! {SMALL} ! appsink");
+    let run = gstpipe(&["batch", "-p", &a, "-p", &b, "--block", "1", "--json"])
+        .success()
+        .no_panic();
+    let values = run.json_lines();
+    let (batches, summary) = split(&values);
+    let frames = frames_per_stream(batches, 2);
+    assert_eq!(
+        frames[0].iter().map(|f| f.0).collect::<Vec<_>>(),
+        (0..8).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        frames[1].iter().map(|f| f.0).collect::<Vec<_>>(),
+        (0..5).collect::<Vec<_>>()
+    );
+    for s in summary["streams"].as_array().unwrap() {
+        assert_eq!(s["dropped"], 0, "{s}");
+    }
+    gstpipe(&["batch", "-p", &a, "--queue", "2", "--block", "2"]).code(2);
+}
