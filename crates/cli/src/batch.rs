@@ -77,10 +77,13 @@ pub fn run(args: BatchArgs) -> Result<()> {
         batcher.add(sink)?;
         pipelines.push(pipeline);
     }
-    let _interrupts: Vec<EosOnInterrupt> = pipelines
-        .iter()
-        .map(|p| EosOnInterrupt::new(p.watch()))
-        .collect();
+    // The first Ctrl-C ends every stream gracefully.
+    let watches: Vec<_> = pipelines.iter().map(Pipeline::watch).collect();
+    let _interrupt = EosOnInterrupt::with(move || {
+        for watch in &watches {
+            watch.request_eos();
+        }
+    });
     let start = Instant::now();
     for (i, pipeline) in pipelines.iter().enumerate() {
         crate::start::play(pipeline).with_context(|| format!("stream {i}"))?;

@@ -30,6 +30,7 @@ mod error;
 mod formats;
 mod interrupt;
 mod launch;
+mod live;
 mod output;
 mod pattern;
 mod progress;

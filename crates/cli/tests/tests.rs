@@ -7,5 +7,6 @@ mod interrupt;
 mod json;
 mod launch;
 mod push;
+mod reconnect;
 mod save;
 mod util;

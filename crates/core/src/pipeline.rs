@@ -39,12 +39,20 @@ pub enum Event {
 type Listener = Box<dyn Fn(&gst::Message) + Send + Sync>;
 type Subscriber = Arc<dyn Fn(&Event) + Send + Sync>;
 
+/// The subscribers, and the outcome they have been told (under one lock, so a subscriber
+/// registered while an end is being announced is told it too).
+#[derive(Default)]
+struct Subscribers {
+    list: Vec<(u64, Subscriber)>,
+    ended: Option<Outcome>,
+}
+
 struct Shared {
     name: String,
     outcome: Mutex<Option<Outcome>>,
     done: Condvar,
     listeners: Mutex<Vec<Listener>>,
-    subscribers: Mutex<Vec<(u64, Subscriber)>>,
+    subscribers: Mutex<Subscribers>,
     next_subscriber: AtomicU64,
     pipeline: glib::WeakRef<gst::Pipeline>,
 }
@@ -55,29 +63,59 @@ impl Shared {
         self.outcome.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Records the terminal outcome (the first one wins) and tells the subscribers.
+    fn subscribers(&self) -> MutexGuard<'_, Subscribers> {
+        self.subscribers.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Records the terminal outcome (the first one wins): tells the subscribers first, then
+    /// the waiters, so an adapter has seen the end before `wait` returns to anyone.
     fn finish(&self, outcome: Outcome) {
-        {
-            let mut guard = self.lock();
-            if guard.is_some() {
+        let subscribers: Vec<Subscriber> = {
+            let mut subscribers = self.subscribers();
+            if subscribers.ended.is_some() {
                 return;
             }
-            *guard = Some(outcome.clone());
-            self.done.notify_all();
+            subscribers.ended = Some(outcome.clone());
+            subscribers
+                .list
+                .iter()
+                .map(|(_, s)| Arc::clone(s))
+                .collect()
+        };
+        self.call(&subscribers, &Event::Ended(outcome.clone()));
+        let mut guard = self.lock();
+        if guard.is_none() {
+            *guard = Some(outcome);
         }
-        self.notify(&Event::Ended(outcome));
+        self.done.notify_all();
+    }
+
+    /// Forgets the outcome for a new run; returns the previous one.
+    fn reset(&self) -> Option<Outcome> {
+        let mut subscribers = self.subscribers();
+        subscribers.ended = None;
+        self.lock().take()
+    }
+
+    /// Puts back an outcome [`Shared::reset`] took.
+    fn restore(&self, outcome: Outcome) {
+        self.subscribers().ended = Some(outcome.clone());
+        *self.lock() = Some(outcome);
     }
 
     /// Calls every subscriber with `event`, outside any lock (a subscriber may subscribe or
     /// unsubscribe).
     fn notify(&self, event: &Event) {
         let subscribers: Vec<Subscriber> = self
-            .subscribers
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+            .subscribers()
+            .list
             .iter()
             .map(|(_, s)| Arc::clone(s))
             .collect();
+        self.call(&subscribers, event);
+    }
+
+    fn call(&self, subscribers: &[Subscriber], event: &Event) {
         for subscriber in subscribers {
             if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| subscriber(event))).is_err()
             {
@@ -177,11 +215,7 @@ impl std::fmt::Debug for Subscription {
 impl Drop for Subscription {
     fn drop(&mut self) {
         if let Some(shared) = self.shared.upgrade() {
-            shared
-                .subscribers
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .retain(|(id, _)| *id != self.id);
+            shared.subscribers().list.retain(|(id, _)| *id != self.id);
         }
     }
 }
@@ -229,14 +263,14 @@ impl Watch {
     {
         let id = self.shared.next_subscriber.fetch_add(1, Ordering::Relaxed);
         let callback: Subscriber = Arc::new(callback);
-        self.shared
-            .subscribers
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push((id, Arc::clone(&callback)));
-        // Registered first, then the outcome read: an end between the two is seen twice at
-        // worst (subscribers treat `Ended` as idempotent), never missed.
-        if let Some(outcome) = self.outcome() {
+        let ended = {
+            let mut subscribers = self.shared.subscribers();
+            subscribers.list.push((id, Arc::clone(&callback)));
+            subscribers.ended.clone()
+        };
+        // Registered and the announced outcome read under one lock: an end is told exactly
+        // once, by `finish` or here.
+        if let Some(outcome) = ended {
             callback(&Event::Ended(outcome));
         }
         Subscription {
@@ -478,7 +512,7 @@ impl Pipeline {
             outcome: Mutex::new(None),
             done: Condvar::new(),
             listeners: Mutex::new(Vec::new()),
-            subscribers: Mutex::new(Vec::new()),
+            subscribers: Mutex::new(Subscribers::default()),
             next_subscriber: AtomicU64::new(0),
             pipeline: pipeline.downgrade(),
         });
@@ -636,11 +670,11 @@ impl Pipeline {
         }
         if current <= gst::State::Ready && pending == gst::State::VoidPending {
             // A fresh start (or a restart after stop): forget the previous run's outcome.
-            let previous = self.watch.shared.lock().take();
+            let previous = self.watch.shared.reset();
             if let Some(previous) = previous {
                 if let Some(element) = self.once_linked_element() {
                     // Put the outcome back: nothing was restarted.
-                    *self.watch.shared.lock() = Some(previous);
+                    self.watch.shared.restore(previous);
                     return Err(Error::NotReplayable {
                         pipeline: self.name().into(),
                         element,
