@@ -176,8 +176,9 @@ impl Mapper {
     }
 }
 
-/// Frames from any iterator (`FrameSink::into_iter()`, a `FrameReceiver`, a supervisor's
-/// frames), pulled on a producer thread of its own and pushed to the stream's [`Feed`].
+/// Frames from any iterator (`FrameSink::into_iter()`, a `FrameReceiver`, the frames of a
+/// reconnecting `gstpipe_live::LiveSource` mapped out of its items), pulled on a producer
+/// thread of its own and pushed to the stream's [`Feed`].
 ///
 /// The iterator's end ends the stream; an `Err` fails it (and stops the thread). The thread
 /// stops when the batcher is dropped, after the iterator's current `next` returns.

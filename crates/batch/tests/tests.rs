@@ -5,4 +5,5 @@ mod util;
 mod convert;
 mod ends;
 mod feeds;
+mod live;
 mod rates;
