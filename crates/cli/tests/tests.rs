@@ -1,5 +1,6 @@
 //! End-to-end tests of the `gstpipe` binary: each runs the built executable with a time limit.
 
+mod batch;
 mod errors;
 mod formats;
 mod interrupt;

@@ -371,6 +371,12 @@ impl FrameSink {
         &self.name
     }
 
+    /// The [`Watch`] of the sink's pipeline: its outcome (EOS, error, stopped), for adapters
+    /// built on top of the sink.
+    pub fn watch(&self) -> &Watch {
+        &self.watch
+    }
+
     /// The stall timeout pulls use.
     pub fn timeout(&self) -> Duration {
         self.timeout
