@@ -3,10 +3,9 @@
 use crate::error::usage;
 use crate::interrupt::EosOnInterrupt;
 use crate::output::{FrameReport, Output, Shape, Stats};
-use crate::progress::{Progress, expected_frames, frames_from_duration};
+use crate::progress::Progress;
 use crate::save::Saver;
 use anyhow::{Context as _, Result};
-use gst::prelude::*;
 use gstpipe_core::{Error as CoreError, Pipeline};
 use gstpipe_frame::{Frame, SampleType, SampleValue};
 use gstpipe_sinks::{FrameSink, SinkError};
@@ -53,6 +52,20 @@ pub struct LaunchArgs {
     /// Fail when no frame arrives for SECS seconds (default 10).
     #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
     pub timeout: Option<Duration>,
+    /// Keep a live source going: rebuild the pipeline after an error, end of stream or stall
+    /// (with backoff) and print health events between the frames.
+    #[arg(long)]
+    pub reconnect: bool,
+    /// With --reconnect, the first delay before rebuilding (doubling up to 30 s; default 0.5).
+    #[arg(long, value_name = "SECS", requires = "reconnect", value_parser = parse_seconds)]
+    pub reconnect_delay: Option<Duration>,
+    /// With --reconnect, give up (exit 1) after N attempts in a row without a frame.
+    #[arg(long, value_name = "N", requires = "reconnect",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_reconnects: Option<u32>,
+    /// With --reconnect, rebuild when no frame arrives for SECS seconds (default 5).
+    #[arg(long, value_name = "SECS", requires = "reconnect", value_parser = parse_seconds)]
+    pub stall: Option<Duration>,
 }
 
 fn parse_seconds(s: &str) -> Result<Duration, String> {
@@ -67,6 +80,9 @@ fn parse_seconds(s: &str) -> Result<Duration, String> {
 
 /// Runs `gstpipe launch`.
 pub fn run(args: LaunchArgs) -> Result<()> {
+    if args.reconnect {
+        return crate::live::run(&args);
+    }
     let pipeline = Pipeline::launch(&args.pipeline)?;
     let mut output = Output::stdout(args.json, args.quiet);
     let has_appsink = args.sink.is_some() || !pipeline.elements::<gst_app::AppSink>().is_empty();
@@ -95,7 +111,7 @@ pub fn run(args: LaunchArgs) -> Result<()> {
         }
         e => e.into(),
     })?;
-    discard_other_appsinks(&pipeline, sink.appsink());
+    sink.discard_other_appsinks(&pipeline);
     let saver = args
         .save
         .clone()
@@ -103,11 +119,14 @@ pub fn run(args: LaunchArgs) -> Result<()> {
         .transpose()?;
 
     let start = Instant::now();
-    let _interrupt = EosOnInterrupt::new(pipeline.gst());
+    let _interrupt = EosOnInterrupt::new(pipeline.watch());
     crate::start::play(&pipeline)?;
     let progress = Progress::new(
         !args.json && !args.quiet,
-        expected_frames(pipeline.gst(), args.max_frames),
+        match (pipeline.expected_frames(None), args.max_frames) {
+            (Some(n), Some(m)) => Some(n.min(m)),
+            (n, m) => n.or(m),
+        },
         output.terminal,
     );
     let mut stats = Stats::default();
@@ -123,7 +142,7 @@ pub fn run(args: LaunchArgs) -> Result<()> {
         let index = index as u64;
         if index == 0
             && progress.is_shown()
-            && let Some(total) = frames_from_duration(pipeline.gst(), frame.info().fps())
+            && let Some(total) = pipeline.expected_frames(Some(frame.info().fps()))
         {
             progress.set_total(args.max_frames.map_or(total, |m| m.min(total)));
         }
@@ -142,9 +161,8 @@ pub fn run(args: LaunchArgs) -> Result<()> {
             break;
         }
     }
-    // Dropping the sink releases its appsink (it stops blocking upstream), so that the EOS
-    // sent by stop() travels through at once.
-    drop(sink);
+    // stop() makes the sink let go of its appsink, so the EOS it sends travels through at
+    // once even with frames still queued.
     if stopped_early {
         pipeline
             .stop()
@@ -157,23 +175,10 @@ pub fn run(args: LaunchArgs) -> Result<()> {
     output.summary(stats, elapsed)
 }
 
-/// Makes the appsinks gstpipe does not read drop their frames and let end of stream through,
-/// so that their branches neither block the pipeline nor keep it from ending.
-fn discard_other_appsinks(pipeline: &Pipeline, read: &gst_app::AppSink) {
-    for appsink in pipeline.elements::<gst_app::AppSink>() {
-        if &appsink != read {
-            tracing::debug!(appsink = %appsink.name(), "not read: its frames are dropped");
-            appsink.set_max_buffers(1);
-            appsink.set_drop(true);
-            appsink.set_wait_on_eos(false);
-        }
-    }
-}
-
 /// A pipeline without appsink: run it to end of stream, like gst-launch-1.0.
 fn run_to_eos(pipeline: &Pipeline, output: &mut Output) -> Result<()> {
     let start = Instant::now();
-    let _interrupt = EosOnInterrupt::new(pipeline.gst());
+    let _interrupt = EosOnInterrupt::new(pipeline.watch());
     crate::start::play(pipeline)?;
     pipeline.wait()?;
     pipeline.stop()?;

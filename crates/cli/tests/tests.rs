@@ -1,5 +1,6 @@
 //! End-to-end tests of the `gstpipe` binary: each runs the built executable with a time limit.
 
+mod batch;
 mod errors;
 mod formats;
 mod interrupt;
@@ -7,5 +8,6 @@ mod json;
 mod launch;
 mod media;
 mod push;
+mod reconnect;
 mod save;
 mod util;

@@ -91,8 +91,8 @@ pub enum MediaError {
     Element {
         /// The file's URI.
         uri: String,
-        /// The element's error.
-        error: ElementError,
+        /// The element's error (boxed: it carries GStreamer's structured error and details).
+        error: Box<ElementError>,
     },
     /// Building or running a pipeline failed.
     #[error(transparent)]
@@ -110,7 +110,7 @@ impl MediaError {
     /// The element error behind this error, when an element reported one.
     pub fn element_error(&self) -> Option<&ElementError> {
         match self {
-            MediaError::Element { error, .. } => Some(error),
+            MediaError::Element { error, .. } => Some(error.as_ref()),
             MediaError::Pipeline(e) => e.element_error(),
             _ => None,
         }

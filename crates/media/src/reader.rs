@@ -400,7 +400,7 @@ impl Decoder {
             if let Some(error) = self.log.error() {
                 return Err(MediaError::Element {
                     uri: uri.into(),
-                    error,
+                    error: Box::new(error),
                 });
             }
             let left = timeout.saturating_sub(started.elapsed());
@@ -421,7 +421,7 @@ impl Decoder {
                 if let Some(error) = self.log.error() {
                     return Err(MediaError::Element {
                         uri: uri.into(),
-                        error,
+                        error: Box::new(error),
                     });
                 }
                 return Ok(None);

@@ -114,13 +114,7 @@ impl BusLog {
         let log = Arc::clone(self);
         pipeline.on_message(move |msg| match msg.view() {
             gst::MessageView::Error(err) => {
-                let src = msg.src();
-                let error = ElementError {
-                    element: src.map(|s| s.name().to_string()).unwrap_or_default(),
-                    path: src.map(|s| s.path_string().to_string()).unwrap_or_default(),
-                    message: err.error().message().to_string(),
-                    debug: err.debug().map(|d| d.to_string()),
-                };
+                let error = ElementError::from_message(err);
                 let mut slot = log.error.lock().unwrap_or_else(|p| p.into_inner());
                 slot.get_or_insert(error);
             }
@@ -141,7 +135,7 @@ pub(crate) fn pipeline_error(uri: &str, e: gstpipe_core::Error) -> MediaError {
     match e {
         gstpipe_core::Error::Element(error) => MediaError::Element {
             uri: uri.into(),
-            error,
+            error: Box::new(error),
         },
         other => MediaError::Pipeline(other),
     }
@@ -267,7 +261,7 @@ pub(crate) fn run_to_eos(
         if let Some(error) = log.error() {
             return Err(MediaError::Element {
                 uri: uri.into(),
-                error,
+                error: Box::new(error),
             });
         }
         let now = progress.load(Ordering::Relaxed);
@@ -285,7 +279,7 @@ pub(crate) fn run_to_eos(
     match log.error() {
         Some(error) => Err(MediaError::Element {
             uri: uri.into(),
-            error,
+            error: Box::new(error),
         }),
         None => Ok(()),
     }

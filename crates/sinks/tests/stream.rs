@@ -32,7 +32,8 @@ fn stream_yields_exactly_n_frames_in_tokio() {
             let mut pts = Vec::new();
             while let Some(frame) = next(&mut stream).await {
                 pts.push(frame.unwrap().pts().unwrap());
-                // Other tasks keep running while frames are awaited.
+                // Work simulation, not synchronisation: the consumer awaits something else
+                // (a timer) between frames, and the stream loses nothing meanwhile.
                 tokio::time::sleep(Duration::from_millis(1)).await;
             }
             let expected: Vec<_> = (0..15).map(|i| gst_pts(i, 25, 1)).collect();
@@ -72,6 +73,10 @@ fn stream_reports_a_stall() {
             pipeline.play().unwrap();
             let err = next(&mut stream).await.unwrap().unwrap_err();
             assert!(err.is_timeout(), "{err:?}");
+            // A stall is reported, not the end: the stream waits again.
+            let again = next(&mut stream).await.unwrap().unwrap_err();
+            assert!(again.is_timeout(), "{again:?}");
+            pipeline.stop().unwrap();
             assert!(next(&mut stream).await.is_none());
         });
     });
