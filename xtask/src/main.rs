@@ -8,6 +8,7 @@ mod ci;
 mod docs;
 mod fuzz;
 mod memcheck;
+mod python;
 mod run;
 mod setup;
 mod soak;

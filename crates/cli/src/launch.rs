@@ -6,7 +6,6 @@ use crate::output::{FrameReport, Output, Shape, Stats};
 use crate::progress::Progress;
 use crate::save::Saver;
 use anyhow::{Context as _, Result};
-use gst::prelude::*;
 use gstpipe_core::{Error as CoreError, Pipeline};
 use gstpipe_frame::{Frame, SampleType, SampleValue};
 use gstpipe_sinks::{FrameSink, SinkError};
@@ -53,6 +52,20 @@ pub struct LaunchArgs {
     /// Fail when no frame arrives for SECS seconds (default 10).
     #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
     pub timeout: Option<Duration>,
+    /// Keep a live source going: rebuild the pipeline after an error, end of stream or stall
+    /// (with backoff) and print health events between the frames.
+    #[arg(long)]
+    pub reconnect: bool,
+    /// With --reconnect, the first delay before rebuilding (doubling up to 30 s; default 0.5).
+    #[arg(long, value_name = "SECS", requires = "reconnect", value_parser = parse_seconds)]
+    pub reconnect_delay: Option<Duration>,
+    /// With --reconnect, give up (exit 1) after N attempts in a row without a frame.
+    #[arg(long, value_name = "N", requires = "reconnect",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_reconnects: Option<u32>,
+    /// With --reconnect, rebuild when no frame arrives for SECS seconds (default 5).
+    #[arg(long, value_name = "SECS", requires = "reconnect", value_parser = parse_seconds)]
+    pub stall: Option<Duration>,
 }
 
 fn parse_seconds(s: &str) -> Result<Duration, String> {
@@ -67,6 +80,9 @@ fn parse_seconds(s: &str) -> Result<Duration, String> {
 
 /// Runs `gstpipe launch`.
 pub fn run(args: LaunchArgs) -> Result<()> {
+    if args.reconnect {
+        return crate::live::run(&args);
+    }
     let pipeline = Pipeline::launch(&args.pipeline)?;
     let mut output = Output::stdout(args.json, args.quiet);
     let has_appsink = args.sink.is_some() || !pipeline.elements::<gst_app::AppSink>().is_empty();
@@ -95,7 +111,7 @@ pub fn run(args: LaunchArgs) -> Result<()> {
         }
         e => e.into(),
     })?;
-    discard_other_appsinks(&pipeline, sink.appsink());
+    sink.discard_other_appsinks(&pipeline);
     let saver = args
         .save
         .clone()
@@ -157,19 +173,6 @@ pub fn run(args: LaunchArgs) -> Result<()> {
     let elapsed = start.elapsed();
     drop(progress);
     output.summary(stats, elapsed)
-}
-
-/// Makes the appsinks gstpipe does not read drop their frames and let end of stream through,
-/// so that their branches neither block the pipeline nor keep it from ending.
-fn discard_other_appsinks(pipeline: &Pipeline, read: &gst_app::AppSink) {
-    for appsink in pipeline.elements::<gst_app::AppSink>() {
-        if &appsink != read {
-            tracing::debug!(appsink = %appsink.name(), "not read: its frames are dropped");
-            appsink.set_max_buffers(1);
-            appsink.set_drop(true);
-            appsink.set_wait_on_eos(false);
-        }
-    }
 }
 
 /// A pipeline without appsink: run it to end of stream, like gst-launch-1.0.

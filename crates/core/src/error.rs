@@ -198,6 +198,18 @@ pub enum Error {
         /// The pipeline's name.
         pipeline: String,
     },
+    /// `play()` after a stop on a pipeline that cannot run twice: `element`'s output pads
+    /// appear at run time and the launch parser linked them once.
+    #[error(
+        "pipeline {pipeline} cannot be played again after it ended: {element} links its \
+         output pads once; build a new pipeline from the description (Pipeline::relaunch)"
+    )]
+    NotReplayable {
+        /// The pipeline's name.
+        pipeline: String,
+        /// The element whose pads are linked once (e.g. `decodebin0`).
+        element: String,
+    },
     /// No element of that name is in the pipeline.
     #[error("no element named {name:?} in pipeline {pipeline}")]
     NoSuchElement {

@@ -35,9 +35,16 @@
 //! | `FrameSink::stream` (feature `stream`, default) | async code (tokio, ...) | backpressure |
 //!
 //! Every adapter ends at end of stream, reports the pipeline's error (element and message)
-//! instead of ending cleanly, and never hangs: pulls wait in short slices, watch the
-//! pipeline, and give up with [`SinkError::Timeout`] when no frame came for the sink's
-//! timeout (10 s by default, [`FrameSinkBuilder::timeout`]).
+//! instead of ending cleanly, and never hangs or polls: waits sleep until the appsink's
+//! `new-sample`/`eos` or the pipeline's watch wakes them, and give up with
+//! [`SinkError::Timeout`] when no frame came for the sink's timeout (10 s by default,
+//! [`FrameSinkBuilder::timeout`]).
+//!
+//! What the launch description wrote on the appsink (`max-buffers`, `drop`, `sync`,
+//! `wait-on-eos`, `caps`, `emit-signals`) is kept; gstpipe's defaults (`max-buffers=2`,
+//! `sync=false`, `enable-last-sample=false`) fill only what it left unsaid, and builder calls
+//! override both. `appsink max-buffers=1 drop=true` is the latest-frame setting for live
+//! cameras.
 //!
 //! A pipeline with several appsinks (a `tee`) gets one `FrameSink` per appsink, by name;
 //! read them from different threads, since each branch waits for the others.

@@ -28,6 +28,11 @@ pub(crate) struct Wake {
     waiters: AtomicUsize,
     /// What the watch said last: 0 while running, then [`FAILED`] or [`STOPPED`].
     state: AtomicU8,
+    /// Set once the end (EOS, stop, error) has been reported by `pull`; cleared when the
+    /// pipeline is played again.
+    ended: AtomicBool,
+    /// The pipeline's error, as the watch told it (before `wait` returns to anyone).
+    error: Mutex<Option<gstpipe_core::ElementError>>,
 }
 
 const FAILED: u8 = 1;
@@ -134,8 +139,6 @@ pub struct FrameSink {
     pub(crate) wake: Arc<Wake>,
     /// Keeps the watch telling `wake` about the pipeline's end and stop.
     _subscription: Subscription,
-    /// Set once the end (EOS, stop, error) has been reported by `pull`.
-    ended: AtomicBool,
     pulled: AtomicU64,
     cache: Mutex<InfoCache>,
 }
@@ -146,7 +149,7 @@ impl std::fmt::Debug for FrameSink {
             .field("appsink", &self.name)
             .field("timeout", &self.timeout)
             .field("pulled", &self.pulled())
-            .field("ended", &self.ended.load(Ordering::Relaxed))
+            .field("ended", &self.wake.ended.load(Ordering::Relaxed))
             .finish()
     }
 }
@@ -252,6 +255,12 @@ impl<'a> FrameSinkBuilder<'a> {
         let wake = Arc::new(Wake::default());
         install_wake(&appsink, &wake);
         let watch = self.pipeline.watch();
+        // What a stop changes (see `release`) and a new run puts back.
+        let configured = (
+            appsink.max_buffers(),
+            appsink.is_drop(),
+            appsink.is_wait_on_eos(),
+        );
         let subscription = {
             let wake = Arc::clone(&wake);
             let appsink = appsink.clone();
@@ -261,7 +270,19 @@ impl<'a> FrameSinkBuilder<'a> {
                         wake.state.store(STOPPED, Ordering::SeqCst);
                         release(&appsink);
                     }
-                    Event::Ended(Outcome::Error(_)) => wake.state.store(FAILED, Ordering::SeqCst),
+                    Event::Restarted => {
+                        let (max_buffers, drop, wait_on_eos) = configured;
+                        appsink.set_max_buffers(max_buffers);
+                        appsink.set_drop(drop);
+                        appsink.set_wait_on_eos(wait_on_eos);
+                        *wake.error.lock().unwrap_or_else(|p| p.into_inner()) = None;
+                        wake.state.store(0, Ordering::SeqCst);
+                        wake.ended.store(false, Ordering::SeqCst);
+                    }
+                    Event::Ended(Outcome::Error(e)) => {
+                        *wake.error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.clone());
+                        wake.state.store(FAILED, Ordering::SeqCst);
+                    }
                     Event::Ended(Outcome::Stopped) => wake.state.store(STOPPED, Ordering::SeqCst),
                     _ => {}
                 }
@@ -275,7 +296,6 @@ impl<'a> FrameSinkBuilder<'a> {
             timeout: self.timeout,
             wake,
             _subscription: subscription,
-            ended: AtomicBool::new(false),
             pulled: AtomicU64::new(0),
             cache: Mutex::new(InfoCache::default()),
         })
@@ -351,6 +371,12 @@ impl FrameSink {
         &self.name
     }
 
+    /// The [`Watch`] of the sink's pipeline: its outcome (EOS, error, stopped), for adapters
+    /// built on top of the sink.
+    pub fn watch(&self) -> &Watch {
+        &self.watch
+    }
+
     /// The stall timeout pulls use.
     pub fn timeout(&self) -> Duration {
         self.timeout
@@ -363,7 +389,7 @@ impl FrameSink {
 
     /// Whether `pull` has reported the end (EOS, stop or the pipeline's error).
     pub fn is_ended(&self) -> bool {
-        self.ended.load(Ordering::Relaxed)
+        self.wake.ended.load(Ordering::Relaxed)
     }
 
     /// The next frame: `Some(Ok(frame))`; `None` at end of stream (this appsink's EOS) or when
@@ -393,7 +419,7 @@ impl FrameSink {
 
     /// The next sample, waking on the appsink's events and the watch: see `pull`.
     pub(crate) fn pull_sample(&self, timeout: Duration) -> Option<Result<gst::Sample, SinkError>> {
-        if self.ended.load(Ordering::Acquire) {
+        if self.wake.ended.load(Ordering::Acquire) {
             return None;
         }
         let deadline = Instant::now().checked_add(timeout);
@@ -463,21 +489,38 @@ impl FrameSink {
     }
 
     fn end<T>(&self) -> Option<Result<T, SinkError>> {
-        self.ended.store(true, Ordering::Release);
+        self.wake.ended.store(true, Ordering::Release);
         tracing::debug!(appsink = %self.name, frames = self.pulled(), "end of frames");
         None
     }
 
     fn end_with_error<T>(&self) -> Option<Result<T, SinkError>> {
-        if self.ended.swap(true, Ordering::AcqRel) {
+        if self.wake.ended.swap(true, Ordering::AcqRel) {
             return None;
         }
-        match self.watch.outcome() {
-            Some(Outcome::Error(e)) => {
-                Some(Err(SinkError::Pipeline(gstpipe_core::Error::Element(e))))
-            }
-            _ => None,
+        let error = self
+            .wake
+            .error
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        error.map(|e| Err(SinkError::Pipeline(gstpipe_core::Error::Element(e))))
+    }
+
+    /// Makes every other appsink of `pipeline` drop its frames and let end of stream through,
+    /// so branches nobody reads (a `tee` into several appsinks) neither block the pipeline nor
+    /// keep it from ending. Returns how many appsinks it released.
+    pub fn discard_other_appsinks(&self, pipeline: &Pipeline) -> usize {
+        let others: Vec<_> = pipeline
+            .elements::<gst_app::AppSink>()
+            .into_iter()
+            .filter(|a| a != &self.appsink)
+            .collect();
+        for appsink in &others {
+            tracing::debug!(appsink = %appsink.name(), "not read: its frames are dropped");
+            release(appsink);
         }
+        others.len()
     }
 
     /// A blocking iterator of frames: ends at EOS or when the pipeline is stopped; yields the
