@@ -23,6 +23,7 @@
 
 mod context;
 mod error;
+mod launch;
 mod pipeline;
 
 pub use context::{Context, init};
