@@ -484,3 +484,41 @@ fn no_glib_critical_for_dotted_values() {
         "{results:?}"
     );
 }
+
+/// A pipeline taken out of a bin has no bus; `from_pipeline` panicked on it.
+#[test]
+fn a_pipeline_without_a_bus_is_given_one() {
+    crate::util::bounded(30, || {
+        gstpipe_core::init().expect("gst init");
+        let inner = gst::Pipeline::with_name("busless");
+        let src = gst::ElementFactory::make("fakesrc")
+            .property("num-buffers", 3)
+            .build()
+            .expect("fakesrc");
+        let sink = gst::ElementFactory::make("fakesink")
+            .build()
+            .expect("fakesink");
+        inner.add_many([&src, &sink]).expect("add");
+        src.link(&sink).expect("link");
+        let outer = gst::Bin::new();
+        outer.add(&inner).expect("add to a bin");
+        outer.remove(&inner).expect("remove from the bin");
+        assert!(
+            inner.bus().is_none(),
+            "the bin left its bus on the pipeline"
+        );
+
+        let pipeline = Pipeline::from_pipeline(inner);
+        assert!(pipeline.gst().bus().is_some());
+        pipeline.play().expect("play");
+        pipeline
+            .wait_timeout(Duration::from_secs(10))
+            .expect("end of stream, seen on the new bus");
+        // `from_element` goes the same way.
+        let inner = gst::Pipeline::new();
+        outer.add(&inner).expect("add to a bin");
+        outer.remove(&inner).expect("remove from the bin");
+        let pipeline = Pipeline::from_element(inner.upcast()).expect("from_element");
+        assert!(pipeline.gst().bus().is_some());
+    });
+}
