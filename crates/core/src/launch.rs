@@ -304,6 +304,10 @@ pub(crate) struct Token {
 }
 
 /// Splits `text` into tokens as GStreamer's lexer does, whitespace left out.
+///
+/// GStreamer's parser stops at the first byte from 0x80 up outside a token where C's `char`
+/// is signed (the lexer returns it as a negative token, which means the end of the input);
+/// this goes on to the end, which can only find more references than GStreamer reads.
 pub(crate) fn tokens(text: &[u8]) -> Vec<Token> {
     let rules = Rules::new();
     let mut out = Vec::new();
@@ -640,6 +644,222 @@ mod tests {
         assert_eq!(lex("=x"), tok(&[(Operator, "="), (Identifier, "x")]));
         // Bytes no rule takes, one at a time (a two-byte character is two tokens).
         assert_eq!(lex("\"é").len(), 3);
+    }
+
+    /// GStreamer's own lexer logs every token it returns (`PRINT` in parse.l, category
+    /// GST_PIPELINE). Two chains in front of the description keep the parser's top level
+    /// from being empty whatever the description holds (the first is in the chain list
+    /// before the description is read), so parsing cannot crash; the lexer has no state, so
+    /// they do not change how the description is split. Returns the description's tokens as
+    /// `Kind text`, the text as the log prints it.
+    fn gstreamer_tokens(description: &str) -> Vec<String> {
+        use std::sync::{Arc, Mutex, OnceLock};
+        type Log = Arc<Mutex<Vec<(std::thread::ThreadId, String)>>>;
+        static LOG: OnceLock<Log> = OnceLock::new();
+        let log = LOG.get_or_init(|| {
+            crate::init().expect("gst init");
+            let log: Log = Arc::default();
+            let sink = Arc::clone(&log);
+            gst::log::add_log_function(move |category, _, _, _, _, _, message| {
+                if category.name() != "GST_PIPELINE" {
+                    return;
+                }
+                if let Some(text) = message.get()
+                    && let Some(token) = text.as_str().strip_prefix("flex: ")
+                {
+                    let entry = (std::thread::current().id(), token.to_owned());
+                    sink.lock().unwrap().push(entry);
+                }
+            });
+            gst::log::remove_default_log_function();
+            gst::log::set_active(true);
+            gst::log::set_threshold_for_name("GST_PIPELINE", gst::DebugLevel::Debug);
+            log
+        });
+        let me = std::thread::current().id();
+        log.lock().unwrap().retain(|(t, _)| *t != me);
+        let text = format!("fakesrc name=lexa ( fakesrc name=lexb ) {description}");
+        let _ = gst::parse::launch_full(&text, None, gst::ParseFlags::FATAL_ERRORS);
+        let logged: Vec<String> = log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(t, _)| *t == me)
+            .map(|(_, l)| l.clone())
+            .collect();
+        let mut out: Vec<String> = logged
+            .iter()
+            .filter_map(|line| {
+                let (kind, text) = line.split_once(": ")?;
+                let kind = match kind {
+                    "ASSIGNMENT" => "Assignment",
+                    "PRESET" => "Preset",
+                    "PADREF" => "PadRef",
+                    "REF" => "Ref",
+                    "BINREF" => "BinRef",
+                    "IDENTIFIER" => "Identifier",
+                    "LINK" => "Link",
+                    "URL" => "Url",
+                    "OPERATOR" => "Operator",
+                    "SPACE" => return None,
+                    // `Invalid Lexer element: %s\n`: one byte, maybe half a character.
+                    "Invalid Lexer element" => return Some("Other".to_owned()),
+                    other => panic!("unknown lexer log line {other:?}"),
+                };
+                let text = match kind {
+                    "Operator" => &text[1..text.len() - 1],
+                    _ => text,
+                };
+                Some(format!("{kind} {text}"))
+            })
+            .collect();
+        assert!(out.len() >= 6, "the prefix was not lexed: {logged:?}");
+        out.drain(..6);
+        out
+    }
+
+    /// [`tokens`] in the form [`gstreamer_tokens`] gives (the text as parse.l's `PRINT`
+    /// prints it).
+    fn our_tokens(description: &str) -> Vec<String> {
+        let bytes = description.as_bytes();
+        let mut lexed = tokens(bytes);
+        // The lexer returns a byte no rule takes as its own token (`return *yytext`): where
+        // `char` is signed, a byte from 0x80 up is negative, which the parser takes for the
+        // end of the input, and it reads no further.
+        #[allow(clippy::unnecessary_cast)]
+        let signed = (0x80u8 as std::ffi::c_char) < (0 as std::ffi::c_char);
+        if signed
+            && let Some(end) = lexed
+                .iter()
+                .position(|t| t.kind == Kind::Other && bytes[t.range.start] >= 0x80)
+        {
+            lexed.truncate(end + 1);
+        }
+        lexed
+            .into_iter()
+            .map(|t| {
+                let text = String::from_utf8_lossy(&bytes[t.range.clone()]).into_owned();
+                match t.kind {
+                    Kind::Other => "Other".to_owned(),
+                    // After the `=`, spaces included.
+                    Kind::Preset => format!("Preset {}", &text[text.find('=').unwrap() + 1..]),
+                    Kind::PadRef => format!("PadRef {}", &text[1..]),
+                    // The factory name alone.
+                    Kind::BinRef => format!(
+                        "BinRef {}",
+                        text.split(|c: char| c == '.' || c.is_ascii_whitespace())
+                            .next()
+                            .unwrap()
+                    ),
+                    kind => format!("{kind:?} {text}"),
+                }
+            })
+            .collect()
+    }
+
+    fn check_against_gstreamer(description: &str) {
+        let theirs = gstreamer_tokens(description);
+        let ours = our_tokens(description);
+        assert_eq!(theirs, ours, "{description:?}");
+    }
+
+    #[test]
+    fn tokens_match_gstreamers_lexer() {
+        use proptest::prelude::*;
+        use proptest::strategy::ValueTree as _;
+        let fixed = [
+            "tee name=t t.src_0 ! queue",
+            "t. ! t.",
+            "u.:a./",
+            "filesrc location=a.mp4 ! fakesink",
+            "videotestsrc pattern=0.5 ! fakesink",
+            "name=f.o fakesrc num-buffers=1 ! fakesink",
+            "filesrc location = \"a b.mp4\" ! fakesink",
+            "filesrc location='x.y z' ! fakesink",
+            "fakesrc ! video/x-raw,format=(string)a.b,framerate=30/1 ! fakesink",
+            "fakesrc ! video/x-raw ; video/x-bayer ! fakesink",
+            "fakesrc ! video/x-raw,a=\"!\" ! fakesink",
+            "file:///tmp/a.mp4 ! fakesink",
+            "fakesrc ! .sink queue",
+            "pipeline.( fakesink )",
+            "bin . ( fakesink )",
+            "fakesrc @preset=x ! fakesink",
+            "/dev/video0 ! x.",
+            "a.b.c d..e .f.g",
+            "!! :: ! : !video/x-raw: :video/x-raw!",
+            "x = \"a\\\"b\" y='c\\'d' z=\\ w",
+            "é t.é 😀 \\ \" ' ; { } [ ]",
+            "EO\\3J1g6Z`$+=V.:]'k?,z],ibjp_\"Hu.:a.oEl2/`|Hah$9E NT/S`&$`bTRW8&:/",
+        ];
+        for description in fixed {
+            check_against_gstreamer(description);
+        }
+        // Random soups of the lexer's tricky parts.
+        let fragment = prop::sample::select(
+            &[
+                "t.",
+                "t.src_0",
+                "a.mp4",
+                "0.5",
+                "x=y",
+                "x = y",
+                "x=\"q r\"",
+                "x='q r'",
+                "x=a.b",
+                "@preset=p",
+                "@preset = \"p q\"",
+                "!",
+                "!!",
+                ":",
+                "! video/x-raw,a=b !",
+                "!video/x-raw;audio/x-raw:",
+                ".src",
+                ".",
+                ",",
+                "=",
+                ";",
+                "(",
+                ")",
+                "bin.(",
+                "b .(",
+                "file:///x",
+                "http://h/p",
+                "/dev/x",
+                "./x",
+                "a/b",
+                "\\",
+                "\\ ",
+                "\"",
+                "'",
+                "é",
+                "%s",
+                "\n",
+                "\t",
+                "x-y_z%:",
+                "_.",
+                "9.9.9",
+            ][..],
+        );
+        let soup = prop::collection::vec(
+            (fragment, prop::sample::select(&["", " ", "  "][..])),
+            0..12,
+        )
+        .prop_map(|parts| {
+            parts
+                .into_iter()
+                .map(|(f, s)| format!("{f}{s}"))
+                .collect::<String>()
+        });
+        let strategy = prop_oneof![3 => soup, 1 => "[ -~]{0,40}", 1 => any::<String>()];
+        let mut runner = proptest::test_runner::TestRunner::deterministic();
+        let mut total = 0;
+        while total < 500 {
+            let description = strategy.new_tree(&mut runner).unwrap().current();
+            if !description.contains('\0') {
+                check_against_gstreamer(&description);
+                total += 1;
+            }
+        }
     }
 
     #[test]
