@@ -75,12 +75,11 @@ mod tests {
             description: "nosuch ! fakesink".into(),
         });
         assert_eq!(exit_code(&missing), 2);
-        let element = anyhow::Error::from(CoreError::Element(gstpipe_core::ElementError {
-            element: "filesrc0".into(),
-            path: String::new(),
-            message: "Resource not found.".into(),
-            debug: None,
-        }));
+        gst::init().unwrap();
+        let element = anyhow::Error::from(CoreError::Element(gstpipe_core::ElementError::new(
+            "filesrc0",
+            gst::glib::Error::new(gst::ResourceError::NotFound, "Resource not found."),
+        )));
         assert_eq!(exit_code(&element), 1);
         assert_eq!(exit_code(&anyhow::anyhow!("anything else")), 1);
     }

@@ -3,10 +3,9 @@
 use crate::error::usage;
 use crate::interrupt::EosOnInterrupt;
 use crate::output::{FrameReport, Output, Shape, Stats};
-use crate::progress::{Progress, expected_frames, frames_from_duration};
+use crate::progress::Progress;
 use crate::save::Saver;
 use anyhow::{Context as _, Result};
-use gst::prelude::*;
 use gstpipe_core::{Error as CoreError, Pipeline};
 use gstpipe_frame::{Frame, SampleType, SampleValue};
 use gstpipe_sinks::{FrameSink, SinkError};
@@ -95,7 +94,7 @@ pub fn run(args: LaunchArgs) -> Result<()> {
         }
         e => e.into(),
     })?;
-    discard_other_appsinks(&pipeline, sink.appsink());
+    sink.discard_other_appsinks(&pipeline);
     let saver = args
         .save
         .clone()
@@ -103,11 +102,14 @@ pub fn run(args: LaunchArgs) -> Result<()> {
         .transpose()?;
 
     let start = Instant::now();
-    let _interrupt = EosOnInterrupt::new(pipeline.gst());
+    let _interrupt = EosOnInterrupt::new(pipeline.watch());
     crate::start::play(&pipeline)?;
     let progress = Progress::new(
         !args.json && !args.quiet,
-        expected_frames(pipeline.gst(), args.max_frames),
+        match (pipeline.expected_frames(None), args.max_frames) {
+            (Some(n), Some(m)) => Some(n.min(m)),
+            (n, m) => n.or(m),
+        },
         output.terminal,
     );
     let mut stats = Stats::default();
@@ -123,7 +125,7 @@ pub fn run(args: LaunchArgs) -> Result<()> {
         let index = index as u64;
         if index == 0
             && progress.is_shown()
-            && let Some(total) = frames_from_duration(pipeline.gst(), frame.info().fps())
+            && let Some(total) = pipeline.expected_frames(Some(frame.info().fps()))
         {
             progress.set_total(args.max_frames.map_or(total, |m| m.min(total)));
         }
@@ -142,9 +144,8 @@ pub fn run(args: LaunchArgs) -> Result<()> {
             break;
         }
     }
-    // Dropping the sink releases its appsink (it stops blocking upstream), so that the EOS
-    // sent by stop() travels through at once.
-    drop(sink);
+    // stop() makes the sink let go of its appsink, so the EOS it sends travels through at
+    // once even with frames still queued.
     if stopped_early {
         pipeline
             .stop()
@@ -157,23 +158,10 @@ pub fn run(args: LaunchArgs) -> Result<()> {
     output.summary(stats, elapsed)
 }
 
-/// Makes the appsinks gstpipe does not read drop their frames and let end of stream through,
-/// so that their branches neither block the pipeline nor keep it from ending.
-fn discard_other_appsinks(pipeline: &Pipeline, read: &gst_app::AppSink) {
-    for appsink in pipeline.elements::<gst_app::AppSink>() {
-        if &appsink != read {
-            tracing::debug!(appsink = %appsink.name(), "not read: its frames are dropped");
-            appsink.set_max_buffers(1);
-            appsink.set_drop(true);
-            appsink.set_wait_on_eos(false);
-        }
-    }
-}
-
 /// A pipeline without appsink: run it to end of stream, like gst-launch-1.0.
 fn run_to_eos(pipeline: &Pipeline, output: &mut Output) -> Result<()> {
     let start = Instant::now();
-    let _interrupt = EosOnInterrupt::new(pipeline.gst());
+    let _interrupt = EosOnInterrupt::new(pipeline.watch());
     crate::start::play(pipeline)?;
     pipeline.wait()?;
     pipeline.stop()?;

@@ -1,7 +1,6 @@
 //! The progress bar `launch` shows on a terminal: frames, fps, and percent when the number of
 //! frames can be known (a source's `num-buffers`, or the pipeline's duration).
 
-use gst::prelude::*;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use std::io::IsTerminal as _;
 
@@ -88,37 +87,4 @@ fn style(with_total: bool) -> ProgressStyle {
                 let _ = write!(w, "{:.1} fps", state.per_sec());
             },
         )
-}
-
-/// The number of frames the pipeline will produce, when a source says so with `num-buffers`
-/// (the smallest positive one), capped by `max_frames`.
-pub fn expected_frames(pipeline: &gst::Pipeline, max_frames: Option<u64>) -> Option<u64> {
-    let from_sources = pipeline
-        .iterate_recurse()
-        .into_iter()
-        .flatten()
-        .filter(|e| e.num_sink_pads() == 0 && e.num_src_pads() > 0)
-        .filter_map(|e| {
-            e.find_property("num-buffers")
-                .filter(|p| p.value_type() == i32::static_type())
-                .map(|_| e.property::<i32>("num-buffers"))
-        })
-        .filter(|&n| n > 0)
-        .map(|n| n as u64)
-        .min();
-    match (from_sources, max_frames) {
-        (Some(n), Some(m)) => Some(n.min(m)),
-        (n, m) => n.or(m),
-    }
-}
-
-/// The number of frames from the pipeline's duration and the stream's frame rate.
-pub fn frames_from_duration(pipeline: &gst::Pipeline, fps: gst::Fraction) -> Option<u64> {
-    let duration = pipeline.query_duration::<gst::ClockTime>()?;
-    if fps.numer() <= 0 || fps.denom() <= 0 {
-        return None;
-    }
-    let frames =
-        duration.nseconds() as u128 * fps.numer() as u128 / (fps.denom() as u128 * 1_000_000_000);
-    u64::try_from(frames).ok().filter(|&n| n > 0)
 }

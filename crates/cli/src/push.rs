@@ -6,7 +6,7 @@ use crate::pattern::{Level, Pattern, Range, generate};
 use anyhow::{Context as _, Result};
 use gst_video::VideoFormat;
 use gstpipe_core::{Outcome, Pipeline};
-use gstpipe_frame::{SampleType, SampleValue};
+use gstpipe_frame::{Input, SampleType, SampleValue};
 use gstpipe_sinks::FrameSource;
 use std::time::Instant;
 
@@ -104,7 +104,7 @@ pub fn run(args: PushArgs) -> Result<()> {
     // FrameSource makes the appsrc live: play() does not wait for a preroll.
     crate::start::play(&pipeline)?;
 
-    let shapes = format_info.plane_shapes(args.width, args.height);
+    let shapes = src.shapes();
     let mut count: u64 = 0;
     for index in 0.. {
         if args.frames != 0 && index >= args.frames {
@@ -157,10 +157,9 @@ fn push_one<T: SampleValue + Level>(
     let (w, h) = (args.width as usize, args.height as usize);
     let mut planes = generate::<T>(args.pattern, index, w, h, shapes, range);
     if planes.len() == 1 {
-        src.push_array(planes.remove(0))?;
+        src.push(Input::array(planes.remove(0)))?;
     } else {
-        let views: Vec<_> = planes.iter().map(|p| p.view()).collect();
-        src.push_planes(&views)?;
+        src.push(Input::planes(planes.iter().map(|p| p.view())))?;
     }
     Ok(())
 }

@@ -22,13 +22,16 @@
 //! gstpipe never needs a GLib main loop; [`Context`] runs one for elements that do.
 
 mod context;
+mod description;
 mod error;
 mod launch;
 mod pipeline;
 
 pub use context::{Context, init};
 pub use error::{ElementError, Error, Result};
-pub use pipeline::{DEFAULT_STATE_TIMEOUT, DEFAULT_STOP_TIMEOUT, Outcome, Pipeline, Watch};
+pub use pipeline::{
+    DEFAULT_STATE_TIMEOUT, DEFAULT_STOP_TIMEOUT, Event, Outcome, Pipeline, Subscription, Watch,
+};
 
 /// The gstreamer crate gstpipe is built on, re-exported so users need no version match.
 pub use gst;

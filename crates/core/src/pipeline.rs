@@ -2,9 +2,11 @@
 //! shutdown.
 
 use crate::context::init;
+use crate::description::{Written, written};
 use crate::error::{ElementError, Error, Result};
 use gst::glib;
 use gst::prelude::*;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -20,13 +22,31 @@ pub enum Outcome {
     Stopped,
 }
 
+/// What a [`Watch::subscribe`] callback is told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// [`Pipeline::stop`] (or drop) has begun: anything that holds the pipeline back (an
+    /// appsink waiting to be drained before it lets EOS through) should let go now.
+    Stopping,
+    /// The pipeline ended: EOS, an element's error, or stopped. Sent once per run.
+    Ended(Outcome),
+    /// [`Pipeline::play`] started a new run after the pipeline had ended or been stopped:
+    /// adapters start over (their frame sinks read again).
+    Restarted,
+}
+
 type Listener = Box<dyn Fn(&gst::Message) + Send + Sync>;
+type Subscriber = Arc<dyn Fn(&Event) + Send + Sync>;
 
 struct Shared {
     name: String,
     outcome: Mutex<Option<Outcome>>,
     done: Condvar,
     listeners: Mutex<Vec<Listener>>,
+    subscribers: Mutex<Vec<(u64, Subscriber)>>,
+    next_subscriber: AtomicU64,
+    pipeline: glib::WeakRef<gst::Pipeline>,
 }
 
 impl Shared {
@@ -35,12 +55,34 @@ impl Shared {
         self.outcome.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Records the terminal outcome; the first one wins.
+    /// Records the terminal outcome (the first one wins) and tells the subscribers.
     fn finish(&self, outcome: Outcome) {
-        let mut guard = self.lock();
-        if guard.is_none() {
-            *guard = Some(outcome);
+        {
+            let mut guard = self.lock();
+            if guard.is_some() {
+                return;
+            }
+            *guard = Some(outcome.clone());
             self.done.notify_all();
+        }
+        self.notify(&Event::Ended(outcome));
+    }
+
+    /// Calls every subscriber with `event`, outside any lock (a subscriber may subscribe or
+    /// unsubscribe).
+    fn notify(&self, event: &Event) {
+        let subscribers: Vec<Subscriber> = self
+            .subscribers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|(_, s)| Arc::clone(s))
+            .collect();
+        for subscriber in subscribers {
+            if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| subscriber(event))).is_err()
+            {
+                tracing::error!(pipeline = %self.name, ?event, "a watch subscriber panicked");
+            }
         }
     }
 
@@ -54,12 +96,7 @@ impl Shared {
                 self.finish(Outcome::Eos);
             }
             MessageView::Error(err) => {
-                let error = ElementError {
-                    element: element.clone(),
-                    path: src.map(|s| s.path_string().to_string()).unwrap_or_default(),
-                    message: err.error().message().to_string(),
-                    debug: err.debug().map(|d| d.to_string()),
-                };
+                let error = ElementError::from_message(err);
                 tracing::error!(pipeline = %self.name, %element, debug = ?error.debug, "{}", error.message);
                 self.finish(Outcome::Error(error));
             }
@@ -86,15 +123,21 @@ impl Shared {
                     .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
                     .unwrap_or("(no message)");
                 tracing::error!(pipeline = %self.name, %element, "message listener panicked: {cause}");
-                self.finish(Outcome::Error(ElementError {
-                    element: element.clone(),
-                    path: src.map(|s| s.path_string().to_string()).unwrap_or_default(),
-                    message: format!("message listener panicked: {cause}"),
-                    debug: Some(format!(
-                        "a Pipeline::on_message listener panicked on a {:?} message",
-                        msg.type_()
-                    )),
-                }));
+                let mut error = ElementError::new(
+                    element.clone(),
+                    glib::Error::new(
+                        gst::CoreError::Failed,
+                        &format!("message listener panicked: {cause}"),
+                    ),
+                );
+                error.path = src.map(|s| s.path_string().to_string()).unwrap_or_default();
+                error.debug = Some(format!(
+                    "a Pipeline::on_message listener panicked on a {:?} message",
+                    msg.type_()
+                ));
+                drop(listeners);
+                self.finish(Outcome::Error(error));
+                return;
             }
         }
     }
@@ -116,6 +159,33 @@ impl std::fmt::Debug for Watch {
     }
 }
 
+/// A [`Watch::subscribe`] registration: the callback is called until this is dropped.
+#[must_use = "dropping a Subscription unsubscribes at once"]
+pub struct Subscription {
+    shared: std::sync::Weak<Shared>,
+    id: u64,
+}
+
+impl std::fmt::Debug for Subscription {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Subscription")
+            .field("id", &self.id)
+            .finish()
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        if let Some(shared) = self.shared.upgrade() {
+            shared
+                .subscribers
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .retain(|(id, _)| *id != self.id);
+        }
+    }
+}
+
 impl Watch {
     /// The terminal outcome, if the pipeline has ended.
     pub fn outcome(&self) -> Option<Outcome> {
@@ -130,6 +200,71 @@ impl Watch {
     /// The pipeline's name.
     pub fn pipeline_name(&self) -> &str {
         &self.shared.name
+    }
+
+    /// Calls `callback` when the pipeline ends ([`Event::Ended`], at once if it already has)
+    /// and when it is being stopped ([`Event::Stopping`]), until the returned
+    /// [`Subscription`] is dropped. This is how adapters wake on events instead of polling.
+    ///
+    /// The callback runs on the thread that caused the event (a streaming thread posting an
+    /// error, or the thread calling `stop`): keep it short and never block in it.
+    ///
+    /// ```
+    /// use gstpipe_core::{Event, Outcome, Pipeline};
+    /// use std::sync::mpsc;
+    ///
+    /// let pipeline = Pipeline::launch("videotestsrc num-buffers=3 ! fakesink")?;
+    /// let (tx, rx) = mpsc::channel();
+    /// let _subscription = pipeline.watch().subscribe(move |event| {
+    ///     let _ = tx.send(event.clone());
+    /// });
+    /// pipeline.play()?;
+    /// let event = rx.recv_timeout(std::time::Duration::from_secs(10))?;
+    /// assert_eq!(event, Event::Ended(Outcome::Eos));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn subscribe<F>(&self, callback: F) -> Subscription
+    where
+        F: Fn(&Event) + Send + Sync + 'static,
+    {
+        let id = self.shared.next_subscriber.fetch_add(1, Ordering::Relaxed);
+        let callback: Subscriber = Arc::new(callback);
+        self.shared
+            .subscribers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((id, Arc::clone(&callback)));
+        // Registered first, then the outcome read: an end between the two is seen twice at
+        // worst (subscribers treat `Ended` as idempotent), never missed.
+        if let Some(outcome) = self.outcome() {
+            callback(&Event::Ended(outcome));
+        }
+        Subscription {
+            shared: Arc::downgrade(&self.shared),
+            id,
+        }
+    }
+
+    /// Asks the pipeline to end gracefully: sends EOS from a thread of its own and returns
+    /// at once, so it can be called from any thread, a Ctrl-C handler or an appsink callback.
+    /// The pipeline then ends as it would at the end of its input (muxers finish their
+    /// files); wait for it with [`Watch::wait_timeout`]. Does nothing once the pipeline has
+    /// ended or is gone.
+    pub fn request_eos(&self) {
+        if self.is_done() {
+            return;
+        }
+        let Some(pipeline) = self.shared.pipeline.upgrade() else {
+            return;
+        };
+        let spawned = std::thread::Builder::new()
+            .name("gstpipe-eos".into())
+            .spawn(move || {
+                pipeline.send_event(gst::event::Eos::new());
+            });
+        if let Err(e) = spawned {
+            tracing::warn!(pipeline = %self.shared.name, "cannot spawn a thread to send EOS: {e}");
+        }
     }
 
     /// Blocks until the pipeline ends: `Ok` at EOS, the element's error otherwise.
@@ -148,24 +283,38 @@ impl Watch {
     /// Like [`Watch::wait`], but returns [`Error::Timeout`] when the pipeline has not ended
     /// within `limit`.
     pub fn wait_timeout(&self, limit: Duration) -> Result<()> {
-        let deadline = Instant::now() + limit;
+        match self.wait_outcome(limit) {
+            Some(outcome) => self.result(Some(&outcome)),
+            None => Err(Error::Timeout {
+                operation: "the pipeline to end".into(),
+                after: limit,
+            }),
+        }
+    }
+
+    /// Waits at most `limit` for the pipeline to end and returns how it ended, or `None`.
+    pub fn wait_outcome(&self, limit: Duration) -> Option<Outcome> {
+        let deadline = Instant::now().checked_add(limit);
         let mut guard = self.shared.lock();
         while guard.is_none() {
-            let now = Instant::now();
-            if now >= deadline {
-                return Err(Error::Timeout {
-                    operation: "the pipeline to end".into(),
-                    after: limit,
-                });
-            }
+            let wait = match deadline {
+                Some(deadline) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        return None;
+                    }
+                    deadline - now
+                }
+                None => Duration::from_secs(3600),
+            };
             guard = self
                 .shared
                 .done
-                .wait_timeout(guard, deadline - now)
+                .wait_timeout(guard, wait)
                 .unwrap_or_else(|p| p.into_inner())
                 .0;
         }
-        self.result(guard.as_ref())
+        guard.clone()
     }
 
     /// Turns an outcome into the `wait` result.
@@ -197,6 +346,10 @@ pub struct Pipeline {
     watch: Watch,
     state_timeout: Duration,
     stop_timeout: Duration,
+    /// The launch description, when the pipeline was built from one.
+    description: Option<String>,
+    /// What the description wrote, element by element.
+    written: Vec<Written>,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -225,7 +378,10 @@ impl Pipeline {
     pub fn launch(description: &str) -> Result<Self> {
         init()?;
         let element = crate::launch::parse(description)?;
-        Self::from_element(element)
+        let mut pipeline = Self::from_element(element)?;
+        pipeline.written = written(description);
+        pipeline.description = Some(description.to_owned());
+        Ok(pipeline)
     }
 
     /// Wraps an element: a `gst::Pipeline` is used as it is; any other element or bin is
@@ -254,6 +410,9 @@ impl Pipeline {
             outcome: Mutex::new(None),
             done: Condvar::new(),
             listeners: Mutex::new(Vec::new()),
+            subscribers: Mutex::new(Vec::new()),
+            next_subscriber: AtomicU64::new(0),
+            pipeline: pipeline.downgrade(),
         });
         let handler = Arc::clone(&shared);
         // A pipeline taken out of another bin has none: give it its own, as a new one has.
@@ -272,7 +431,84 @@ impl Pipeline {
             watch: Watch { shared },
             state_timeout: DEFAULT_STATE_TIMEOUT,
             stop_timeout: DEFAULT_STOP_TIMEOUT,
+            description: None,
+            written: Vec::new(),
         }
+    }
+
+    /// The launch description the pipeline was built from ([`Pipeline::launch`]), if any.
+    pub fn description(&self) -> Option<&str> {
+        self.description.as_deref()
+    }
+
+    /// Whether the user set `property` on `element`: the launch description wrote it
+    /// (`appsink sync=true`, even when that is GStreamer's default), or its value differs
+    /// from the element's default (set in code before gstpipe saw it). gstpipe's adapters
+    /// apply their own defaults only where this is false: what the user wrote is theirs.
+    ///
+    /// ```
+    /// use gstpipe_core::Pipeline;
+    ///
+    /// let pipeline = Pipeline::launch("videotestsrc ! fakesink name=out sync=true")?;
+    /// let sink = pipeline.by_name("out").unwrap();
+    /// assert!(pipeline.is_user_set(&sink, "sync")); // written, though it is the default
+    /// assert!(!pipeline.is_user_set(&sink, "async"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn is_user_set(&self, element: &impl IsA<gst::Element>, property: &str) -> bool {
+        let element = element.upcast_ref::<gst::Element>();
+        if self
+            .written_on(element)
+            .is_some_and(|w| w.properties.iter().any(|p| p == property))
+        {
+            return true;
+        }
+        differs_from_default(element, property)
+    }
+
+    /// The description's entry for `element`: by its `name=`, or else the k-th unnamed
+    /// element of its factory in description order, matched with the k-th element of that
+    /// factory GStreamer created (auto-named in creation order, `appsink0`, `appsink1`, ...).
+    fn written_on(&self, element: &gst::Element) -> Option<&Written> {
+        let name = element.name();
+        if let Some(w) = self
+            .written
+            .iter()
+            .find(|w| w.name.as_deref() == Some(name.as_str()))
+        {
+            return Some(w);
+        }
+        let factory = element.factory()?.name();
+        let unnamed: Vec<&Written> = self
+            .written
+            .iter()
+            .filter(|w| w.factory == factory.as_str() && w.name.is_none())
+            .collect();
+        let named: Vec<&str> = self
+            .written
+            .iter()
+            .filter_map(|w| w.name.as_deref())
+            .collect();
+        let mut created: Vec<(u64, gst::Element)> = self
+            .pipeline
+            .iterate_recurse()
+            .into_iter()
+            .flatten()
+            .filter(|e| e.factory().is_some_and(|f| f.name() == factory))
+            .filter(|e| !named.contains(&e.name().as_str()))
+            .filter_map(|e| {
+                let n = e.name().strip_prefix(factory.as_str())?.parse().ok()?;
+                Some((n, e))
+            })
+            .collect();
+        if created.len() != unnamed.len() {
+            // Elements the description did not create by name (bins' children, URIs):
+            // no sound match.
+            return None;
+        }
+        created.sort_by_key(|(n, _)| *n);
+        let at = created.iter().position(|(_, e)| e == element)?;
+        Some(unnamed[at])
     }
 
     /// The underlying `gst::Pipeline`, for anything gstpipe does not wrap.
@@ -322,6 +558,12 @@ impl Pipeline {
     /// at most the state timeout; a live one does not preroll and is not waited for. A
     /// failure reports the element's error when one was posted, [`Error::StateChange`]
     /// otherwise, and [`Error::Timeout`] when preroll does not complete in time.
+    ///
+    /// After the pipeline ended or was stopped, `play` runs it again from the start (its
+    /// frame sinks read again), except for pipelines with elements whose output pads appear at
+    /// run time (`decodebin`, demuxers): the launch parser links those once, so a second run
+    /// could only fail with `not-linked`. For those it returns [`Error::NotReplayable`]
+    /// naming the element; build a new pipeline with [`Pipeline::relaunch`].
     pub fn play(&self) -> Result<()> {
         let (_, current, pending) = self.pipeline.state(gst::ClockTime::ZERO);
         if current == gst::State::Playing && pending == gst::State::VoidPending {
@@ -329,7 +571,18 @@ impl Pipeline {
         }
         if current <= gst::State::Ready && pending == gst::State::VoidPending {
             // A fresh start (or a restart after stop): forget the previous run's outcome.
-            *self.watch.shared.lock() = None;
+            let previous = self.watch.shared.lock().take();
+            if let Some(previous) = previous {
+                if let Some(element) = self.once_linked_element() {
+                    // Put the outcome back: nothing was restarted.
+                    *self.watch.shared.lock() = Some(previous);
+                    return Err(Error::NotReplayable {
+                        pipeline: self.name().into(),
+                        element,
+                    });
+                }
+                self.watch.shared.notify(&Event::Restarted);
+            }
         }
         let live = self.set_state(gst::State::Paused)? == gst::StateChangeSuccess::NoPreroll;
         match self.pipeline.set_state(gst::State::Playing) {
@@ -339,6 +592,40 @@ impl Pipeline {
             }
             Ok(_) => Ok(()),
         }
+    }
+
+    /// The first element whose output pads appear at run time (`decodebin`, `uridecodebin`,
+    /// demuxers): the launch parser links those pads once, so a second run finds them
+    /// unlinked (`not-linked`).
+    fn once_linked_element(&self) -> Option<String> {
+        self.pipeline
+            .iterate_recurse()
+            .into_iter()
+            .flatten()
+            .filter(|e| {
+                // Children of bins that manage their own pads (decodebin's insides) relink
+                // themselves; only elements the pipeline links matter.
+                e.parent().as_ref() == Some(self.pipeline.upcast_ref::<gst::Object>())
+            })
+            .find(|e| {
+                e.pad_template_list().iter().any(|t| {
+                    t.direction() == gst::PadDirection::Src
+                        && t.presence() == gst::PadPresence::Sometimes
+                })
+            })
+            .map(|e| e.name().to_string())
+    }
+
+    /// A new pipeline built from the same launch description, for a pipeline that cannot be
+    /// played again ([`Error::NotReplayable`]); `None` for a pipeline not built by
+    /// [`Pipeline::launch`]. The new pipeline keeps this one's timeouts.
+    pub fn relaunch(&self) -> Option<Result<Pipeline>> {
+        let description = self.description.as_deref()?;
+        Some(Pipeline::launch(description).map(|mut p| {
+            p.state_timeout = self.state_timeout;
+            p.stop_timeout = self.stop_timeout;
+            p
+        }))
     }
 
     /// Sets the pipeline to Paused and waits (bounded) for preroll; a live pipeline does
@@ -380,17 +667,9 @@ impl Pipeline {
     fn state_error(&self, state: gst::State) -> Error {
         // Errors are recorded synchronously by the bus handler, usually before the state
         // change returns; an error from a streaming thread (a demuxer failing during preroll)
-        // can trail the failed state change by a little, so give it a moment to arrive.
-        let deadline = Instant::now() + ERROR_GRACE;
-        loop {
-            match self.watch.outcome() {
-                Some(Outcome::Error(e)) => return Error::Element(e),
-                Some(_) => break,
-                None if Instant::now() >= deadline => break,
-                None => {
-                    let _ = self.watch.wait_timeout(ERROR_GRACE / 10);
-                }
-            }
+        // can trail the failed state change by a little, so wait (bounded) for it.
+        if let Some(Outcome::Error(e)) = self.watch.wait_outcome(ERROR_GRACE) {
+            return Error::Element(e);
         }
         Error::StateChange {
             element: self.name().into(),
@@ -419,46 +698,55 @@ impl Pipeline {
         self.watch.wait_timeout(limit)
     }
 
-    /// Stops gracefully: sends EOS, waits (up to the stop timeout) for it to reach the sinks
-    /// so muxers finalise their files, then sets Null. Returns what `wait` would: `Ok` when
-    /// the pipeline ended in EOS (now or before), the element's error, or
-    /// [`Error::Timeout`] when EOS did not arrive in time (the pipeline is in Null anyway).
+    /// Asks the pipeline to end gracefully and returns at once: EOS is sent from a thread of
+    /// its own, so this is safe from any thread, a Ctrl-C handler or a streaming callback.
+    /// See [`Watch::request_eos`]; [`Pipeline::stop`] does this and then waits.
+    pub fn request_eos(&self) {
+        self.watch.request_eos();
+    }
+
+    /// Stops gracefully, from any state, and always within its bounded time: tells gstpipe's
+    /// adapters to let go ([`Event::Stopping`]: frame sinks nobody drains stop holding EOS
+    /// back), sends EOS and waits (up to the stop timeout) for it to reach the sinks so muxers
+    /// finalise their files, then sets Null.
     ///
-    /// Do not call it from a streaming thread (a pad probe or an appsink callback).
+    /// Returns `Ok` for a pipeline that did not fail (it ended, was never started, or did not
+    /// finish its EOS in time, which is logged as a warning) and the element's error for one
+    /// that failed, now or before.
+    ///
+    /// Do not call it from a streaming thread (a pad probe or an appsink callback): use
+    /// [`Pipeline::request_eos`] there.
     pub fn stop(&self) -> Result<()> {
+        self.watch.shared.notify(&Event::Stopping);
         let (_, current, pending) = self.pipeline.state(gst::ClockTime::ZERO);
         let running = current >= gst::State::Paused || pending >= gst::State::Paused;
-        let result = if self.is_done() {
-            self.watch.result(self.watch.outcome().as_ref())
-        } else if running {
+        if running && !self.is_done() {
             let sent = self.send_eos();
-            let result = self
-                .watch
-                .wait_timeout(self.stop_timeout)
-                .map_err(|e| match e {
-                    Error::Timeout { after, .. } => Error::Timeout {
-                        operation: "end of stream after stop".into(),
-                        after,
-                    },
-                    other => other,
-                });
+            if self.watch.wait_outcome(self.stop_timeout).is_none() {
+                tracing::warn!(
+                    pipeline = %self.name(),
+                    timeout = ?self.stop_timeout,
+                    "end of stream did not reach the sinks in time; stopping anyway"
+                );
+            }
             if sent.try_recv().is_err() {
                 // The EOS event is stuck in a source whose streaming thread is blocked
-                // downstream (e.g. an appsink holding back EOS until its queued samples are
-                // pulled, `wait-on-eos`). The thread sending it holds the pipeline's state
-                // lock, so going to Null would wait for it forever: release the streaming
-                // thread by shutting the sinks down first.
+                // downstream (e.g. an appsink of the user's holding back EOS until its queued
+                // samples are pulled, `wait-on-eos`). The thread sending it holds the
+                // pipeline's state lock, so going to Null would wait for it forever: release
+                // the streaming thread by shutting the sinks down first.
                 self.shut_down_sinks();
                 if sent.recv_timeout(self.stop_timeout).is_err() {
                     tracing::warn!(pipeline = %self.name(), "EOS still not delivered after shutting the sinks down");
                 }
             }
-            result
-        } else {
-            Ok(())
-        };
+        }
+        let outcome = self.watch.outcome();
         self.to_null();
-        result
+        match outcome {
+            Some(Outcome::Error(e)) => Err(Error::Element(e)),
+            _ => Ok(()),
+        }
     }
 
     /// Sends EOS into the pipeline from a helper thread (`send_event` blocks until every
@@ -500,6 +788,50 @@ impl Pipeline {
             tracing::warn!(pipeline = %self.name(), "setting the pipeline to Null failed: {e}");
         }
         self.watch.shared.finish(Outcome::Stopped);
+    }
+
+    /// The stream's duration, when the pipeline knows it (files; not live sources).
+    pub fn duration(&self) -> Option<gst::ClockTime> {
+        self.pipeline.query_duration::<gst::ClockTime>()
+    }
+
+    /// The current playback position, when the pipeline knows it.
+    pub fn position(&self) -> Option<gst::ClockTime> {
+        self.pipeline.query_position::<gst::ClockTime>()
+    }
+
+    /// How many frames the pipeline will produce, when that is known: the smallest
+    /// `num-buffers` set on a source element (`videotestsrc num-buffers=100`), else the
+    /// duration times `fps` (the frame rate of the frames read, e.g. `frame.info().fps()`).
+    /// `None` for live or unbounded sources.
+    ///
+    /// ```
+    /// let pipeline = gstpipe_core::Pipeline::launch("videotestsrc num-buffers=42 ! fakesink")?;
+    /// assert_eq!(pipeline.expected_frames(None), Some(42));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn expected_frames(&self, fps: Option<gst::Fraction>) -> Option<u64> {
+        let from_sources = self
+            .pipeline
+            .iterate_recurse()
+            .into_iter()
+            .flatten()
+            .filter(|e| e.num_sink_pads() == 0 && e.num_src_pads() > 0)
+            .filter_map(|e| {
+                e.find_property("num-buffers")
+                    .filter(|p| p.value_type() == i32::static_type())
+                    .map(|_| e.property::<i32>("num-buffers"))
+            })
+            .filter(|&n| n > 0)
+            .map(|n| n as u64)
+            .min();
+        from_sources.or_else(|| {
+            let fps = fps.filter(|f| f.numer() > 0 && f.denom() > 0)?;
+            let duration = self.duration()?;
+            let frames = duration.nseconds() as u128 * fps.numer() as u128
+                / (fps.denom() as u128 * 1_000_000_000);
+            u64::try_from(frames).ok().filter(|&n| n > 0)
+        })
     }
 
     /// The element called `name` (searched recursively), as `gst::Element`.
@@ -580,9 +912,28 @@ impl Pipeline {
 
 impl Drop for Pipeline {
     fn drop(&mut self) {
+        // Adapters waiting on the streaming thread (a full channel) let go first: going to
+        // Null waits for the streaming threads.
+        self.watch.shared.notify(&Event::Stopping);
         self.to_null();
         if let Some(bus) = self.pipeline.bus() {
             bus.unset_sync_handler();
         }
     }
+}
+
+/// Whether `element`'s `property` holds another value than a fresh element of its factory.
+fn differs_from_default(element: &gst::Element, property: &str) -> bool {
+    let Some(spec) = element.find_property(property) else {
+        return false;
+    };
+    let current = element.property_value(property);
+    let default = spec.default_value();
+    if let (Ok(current), Ok(default)) = (
+        current.get::<Option<gst::Caps>>(),
+        default.get::<Option<gst::Caps>>(),
+    ) {
+        return current != default;
+    }
+    current.serialize().ok() != default.serialize().ok()
 }

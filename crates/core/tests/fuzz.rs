@@ -911,14 +911,13 @@ fn stop_returns_when_an_appsink_is_not_drained() {
         ] {
             let mut pipeline = Pipeline::launch(description).expect("launch");
             pipeline.set_stop_timeout(Duration::from_millis(300));
+            // Play returns once a frame prerolled in the appsink: its queue is in use.
             pipeline.play().expect("play");
-            std::thread::sleep(Duration::from_millis(200));
+            // Nothing failed: stop ends the pipeline within its bounded time and says Ok.
             let result = pipeline.stop();
-            assert!(
-                matches!(result, Err(Error::Timeout { .. })),
-                "{description}: {result:?}"
-            );
+            assert!(result.is_ok(), "{description}: {result:?}");
             assert!(pipeline.is_done());
+            assert_eq!(pipeline.gst().current_state(), gst::State::Null);
         }
     });
 }

@@ -46,8 +46,22 @@ fn child_entry() {
     let text = std::fs::read_to_string(input).expect("read input");
     gstpipe_core::init().expect("gst init");
     let raw = mode == "raw";
+    // GLib's critical warnings and warnings (`g_return_if_fail`, invalid property values),
+    // per description.
+    let warnings = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let sink = std::sync::Arc::clone(&warnings);
+    gst::glib::log_set_default_handler(move |domain, level, message| {
+        if matches!(
+            level,
+            gst::glib::LogLevel::Critical | gst::glib::LogLevel::Warning
+        ) {
+            let line = format!("{}: {message}", domain.unwrap_or("?"));
+            sink.lock().unwrap().push(line);
+        }
+    });
     let mut out = std::io::stdout().lock();
     for (i, description) in text.split('\0').enumerate() {
+        warnings.lock().unwrap().clear();
         let parsed = if raw {
             let mut context = gst::ParseContext::new();
             match gst::parse::launch_full(
@@ -66,6 +80,8 @@ fn child_entry() {
                 Err(other) => Parsed::Rejected(format!("unexpected error: {other:?}")),
             }
         };
+        let warned = std::mem::take(&mut *warnings.lock().unwrap());
+        writeln!(out, "WARNINGS {i} {warned:?}").expect("stdout");
         writeln!(out, "RESULT {i} {parsed:?}").expect("stdout");
         out.flush().expect("stdout");
     }
@@ -78,7 +94,7 @@ pub fn parse_in_child(
     mode: &str,
     descriptions: &[String],
     extra_env: &[(&str, &str)],
-) -> Vec<Parsed> {
+) -> Vec<(Parsed, Vec<String>)> {
     assert!(descriptions.iter().all(|d| !d.contains('\0')));
     let dir = std::env::temp_dir();
     let mut results = Vec::with_capacity(descriptions.len());
@@ -127,11 +143,15 @@ pub fn parse_in_child(
         let status = child.wait().expect("wait for the child");
         let _ = std::fs::remove_file(&input);
         let before = results.len();
+        let mut warned = Vec::new();
         for line in &lines {
             // libtest may print `test guard::child_entry ... ` in front of the first one.
-            if let Some(rest) = line.split_once("RESULT ").map(|(_, r)| r) {
+            if let Some((_, rest)) = line.split_once("WARNINGS ") {
+                let (_, value) = rest.split_once(' ').expect("WARNINGS i value");
+                warned = debug_strings(value);
+            } else if let Some((_, rest)) = line.split_once("RESULT ") {
                 let (_, value) = rest.split_once(' ').expect("RESULT i value");
-                results.push(parse_debug(value));
+                results.push((parse_debug(value), std::mem::take(&mut warned)));
             }
         }
         if results.len() < descriptions.len() {
@@ -148,7 +168,7 @@ pub fn parse_in_child(
                 "the guarded child died ({status}) on {:?}",
                 descriptions[results.len()]
             );
-            results.push(Parsed::Crashed);
+            results.push((Parsed::Crashed, Vec::new()));
         }
     }
     results
@@ -367,7 +387,23 @@ pub fn compare(descriptions: &[String]) -> Comparison {
     let raw = parse_in_child("raw", descriptions, &[]);
     let guarded = parse_in_child("guarded", descriptions, &[]);
     let mut out = Vec::new();
-    for ((description, raw), guarded) in descriptions.iter().zip(&raw).zip(&guarded) {
+    for ((description, (raw, raw_warned)), (guarded, warned)) in
+        descriptions.iter().zip(&raw).zip(&guarded)
+    {
+        // No GLib warning that GStreamer alone does not give (with counter-generated names
+        // renumbered).
+        if *raw != Parsed::Crashed {
+            let known: Vec<String> = raw_warned.iter().map(|w| canon_message(w)).collect();
+            let new: Vec<&String> = warned
+                .iter()
+                .filter(|w| !known.contains(&canon_message(w)))
+                .collect();
+            if !new.is_empty() {
+                out.push(format!(
+                    "{description:?}\n  GLib warnings of launch only: {new:?}"
+                ));
+            }
+        }
         let fine = match (raw, guarded) {
             (Parsed::Built(a), Parsed::Built(b)) => a == b,
             (Parsed::Crashed, Parsed::Rejected(_) | Parsed::Missing(_)) => true,
@@ -386,8 +422,11 @@ pub fn compare(descriptions: &[String]) -> Comparison {
         }
     }
     Comparison {
-        crashed: raw.iter().filter(|r| **r == Parsed::Crashed).count(),
-        built: raw.iter().filter(|r| matches!(r, Parsed::Built(_))).count(),
+        crashed: raw.iter().filter(|(r, _)| *r == Parsed::Crashed).count(),
+        built: raw
+            .iter()
+            .filter(|(r, _)| matches!(r, Parsed::Built(_)))
+            .count(),
         mismatches: out,
     }
 }
@@ -480,9 +519,12 @@ fn no_glib_critical_for_dotted_values() {
     let results = parse_in_child("guarded", &descriptions, &[("G_DEBUG", "fatal-criticals")]);
     assert_eq!(results.len(), descriptions.len());
     assert!(
-        matches!(&results[0], Parsed::Rejected(m) if m == "syntax error"),
+        matches!(&results[0].0, Parsed::Rejected(m) if m == "syntax error"),
         "{results:?}"
     );
+    for (description, (_, warned)) in descriptions.iter().zip(&results) {
+        assert!(warned.is_empty(), "{description:?}: {warned:?}");
+    }
 }
 
 /// A pipeline taken out of a bin has no bus; `from_pipeline` panicked on it.

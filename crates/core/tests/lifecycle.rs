@@ -140,15 +140,15 @@ fn stop_finalises_a_matroska_file_from_a_live_source() {
 }
 
 #[test]
-fn stop_without_eos_is_reported_and_pipeline_ends_in_null() {
+fn stop_without_eos_is_bounded_ok_and_pipeline_ends_in_null() {
     bounded(30, || {
         let mut pipeline =
             Pipeline::launch("videotestsrc is-live=true ! valve drop=true ! fakesink").unwrap();
         pipeline.set_stop_timeout(Duration::from_millis(200));
         pipeline.play().unwrap();
-        // EOS is dropped by the valve too, so the wait for it is cut short.
-        let err = pipeline.stop().unwrap_err();
-        assert!(err.is_timeout(), "{err:?}");
+        // EOS is dropped by the valve too, so the wait for it is cut short; the pipeline did
+        // not fail, so stop says Ok.
+        pipeline.stop().unwrap();
         assert_eq!(pipeline.gst().current_state(), gst::State::Null);
         assert_eq!(pipeline.outcome(), Some(Outcome::Stopped));
         assert!(matches!(pipeline.wait(), Err(Error::Stopped { .. })));

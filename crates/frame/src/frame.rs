@@ -7,7 +7,8 @@ use gst_video::video_frame::{IsVideoFrame as _, Readable};
 use ndarray::{Array3, ArrayView3, ShapeBuilder as _};
 
 use crate::error::FrameError;
-use crate::format::{ByteOrder, FormatInfo, Layout, format_info};
+use crate::format::{ByteOrder, FormatInfo, Layout};
+use crate::layout::{FrameLayout, is_alternate};
 use crate::sample::SampleValue;
 
 /// Bytes of the `RGB8P` palette plane: 256 32-bit entries.
@@ -18,7 +19,7 @@ pub(crate) const PALETTE_BYTES: usize = 256 * 4;
 /// A `Frame` owns a `gst_video::VideoFrame` (the buffer mapped for reading through
 /// `gst_video_frame_map`, so `VideoMeta` strides and offsets are honoured) and hands out
 /// [`view`](Frame::view)s and [`planes`](Frame::planes) that borrow from it without copying,
-/// and owned copies ([`to_array`](Frame::to_array), [`to_image`](Frame::to_image)).
+/// and owned copies ([`to_array`](Frame::to_array), `to_image` with the `image` feature).
 ///
 /// Every plane is checked against the mapped memory when the frame is built: a buffer smaller
 /// than its caps (or its `VideoMeta`) promise is an error, never a read past its end.
@@ -29,7 +30,8 @@ pub(crate) const PALETTE_BYTES: usize = 256 * 4;
 /// `Frame` is `Send` and `Sync`.
 pub struct Frame {
     frame: gst_video::VideoFrame<Readable>,
-    format_info: FormatInfo,
+    /// The mapped frame's layout (from the `VideoMeta`'s size when there is one).
+    layout: FrameLayout,
     /// Whole-buffer mapping for tiled formats and `interlace-mode=alternate` frames, whose
     /// plane sizes `VideoFrame::plane_data` gets wrong (tile-encoded strides; full-frame
     /// rows for a one-field buffer).
@@ -78,7 +80,7 @@ impl Frame {
         info: &gst_video::VideoInfo,
     ) -> Result<Frame, FrameError> {
         let format = info.format();
-        let format_info = format_info(format)?;
+        let caps_layout = FrameLayout::new(info)?;
         if !info.is_valid() {
             // gst_video::VideoFrame asserts this (a panic); caps such as `width=-1` or
             // `width=4294967295` still give a VideoInfo.
@@ -92,38 +94,15 @@ impl Frame {
                 ),
             });
         }
-        if let Some(meta) = buffer.meta::<gst_video::VideoMeta>() {
-            if meta.format() != format
-                || meta.width() < info.width()
-                || meta.height() < info.height()
-                || meta.n_planes() != info.n_planes()
-            {
-                return Err(FrameError::Map {
-                    format,
-                    reason: format!(
-                        "its VideoMeta ({} {}x{}, {} planes) contradicts the caps ({} {}x{}, {} \
-                         planes)",
-                        meta.format(),
-                        meta.width(),
-                        meta.height(),
-                        meta.n_planes(),
-                        format,
-                        info.width(),
-                        info.height(),
-                        info.n_planes()
-                    ),
-                });
+        caps_layout.check_buffer(&buffer)?;
+        let has_meta = match buffer.meta::<gst_video::VideoMeta>() {
+            Some(meta) => {
+                tracing::trace!(%format, offsets = ?meta.offset(), strides = ?meta.stride(), "mapping with VideoMeta");
+                true
             }
-            tracing::trace!(%format, offsets = ?meta.offset(), strides = ?meta.stride(), "mapping with VideoMeta");
-        } else if buffer.size() < info.size() {
-            return Err(FrameError::BufferTooSmall {
-                format,
-                expected: info.size(),
-                found: buffer.size(),
-            });
-        }
-        let needs_whole = format_info.layout() == Layout::Tiled
-            || info.interlace_mode() == gst_video::VideoInterlaceMode::Alternate;
+            None => false,
+        };
+        let needs_whole = caps_layout.format_info().layout() == Layout::Tiled || is_alternate(info);
         let whole = if needs_whole {
             Some(
                 buffer
@@ -145,9 +124,15 @@ impl Frame {
                     .to_owned(),
             }
         })?;
+        // The mapped info carries the VideoMeta's size when there is one.
+        let layout = if has_meta {
+            FrameLayout::new(frame.info())?
+        } else {
+            caps_layout
+        };
         let frame = Frame {
             frame,
-            format_info,
+            layout,
             whole,
         };
         frame.validate_planes(info)?;
@@ -206,7 +191,7 @@ impl Frame {
     }
 
     fn is_tiled(&self) -> bool {
-        self.format_info.layout() == Layout::Tiled
+        self.layout.format_info().layout() == Layout::Tiled
     }
 
     /// Bytes of plane `plane`: `stride * rows` (the palette: 1024), after checking the
@@ -242,15 +227,11 @@ impl Frame {
     /// Bytes one row of `plane` needs (1 when not representable as samples: any positive
     /// stride will do).
     fn row_bytes(&self, plane: usize) -> usize {
-        let size = self.format_info.sample_type().size_bytes();
-        match self.plane_shape(plane) {
-            Some([_, w, c]) => w * c * size,
-            None => 1,
-        }
+        self.layout.plane(plane).map_or(1, |p| p.row_bytes())
     }
 
     fn is_palette(&self, plane: usize) -> bool {
-        self.format_info.layout() == Layout::Paletted && plane == 1
+        self.layout.format_info().layout() == Layout::Paletted && plane == 1
     }
 
     /// How many mapped bytes follow the start of `plane`, read from the `GstVideoFrame`'s own
@@ -308,28 +289,29 @@ impl Frame {
 
     /// Rows in the buffer: the height, or the field height for `interlace-mode=alternate`.
     fn rows(&self) -> u32 {
-        self.info().field_height()
+        self.layout.rows()
     }
 
     /// The format's description (layout, sample type, channels, ...).
     pub fn format_info(&self) -> FormatInfo {
-        self.format_info
+        self.layout.format_info()
+    }
+
+    /// The arrays this frame maps to: per plane `(rows, columns, channels)` and sample type
+    /// (rows of one field for `interlace-mode=alternate`).
+    pub fn layout(&self) -> &FrameLayout {
+        &self.layout
     }
 
     /// Number of memory planes.
     pub fn n_planes(&self) -> usize {
-        self.format_info.n_planes()
+        self.layout.n_planes()
     }
 
     /// Array shapes `(rows, columns, channels)` of this frame's planes; empty when the
     /// format is not representable as samples.
     pub fn plane_shapes(&self) -> Vec<[usize; 3]> {
-        self.format_info.plane_shapes(self.width(), self.rows())
-    }
-
-    fn plane_shape(&self, plane: usize) -> Option<[usize; 3]> {
-        self.format_info
-            .plane_shape(plane, self.width(), self.rows())
+        self.layout.shapes()
     }
 
     /// Presentation timestamp of the buffer.
@@ -433,47 +415,8 @@ impl Frame {
         }
     }
 
-    fn ensure_representable(&self) -> Result<(), FrameError> {
-        let info = &self.format_info;
-        if info.is_representable() {
-            Ok(())
-        } else {
-            Err(FrameError::NotRepresentable {
-                format: self.format(),
-                layout: info.layout(),
-            })
-        }
-    }
-
-    fn ensure_packed(&self) -> Result<(), FrameError> {
-        self.ensure_representable()?;
-        let info = &self.format_info;
-        if info.is_packed() {
-            Ok(())
-        } else {
-            Err(FrameError::NotPacked {
-                format: self.format(),
-                layout: info.layout(),
-                n_planes: info.n_planes(),
-            })
-        }
-    }
-
-    fn ensure_type<T: SampleValue>(&self) -> Result<(), FrameError> {
-        let expected = self.format_info.sample_type();
-        if T::TYPE == expected {
-            Ok(())
-        } else {
-            Err(FrameError::WrongSampleType {
-                format: self.format(),
-                expected,
-                requested: T::TYPE,
-            })
-        }
-    }
-
     fn ensure_native_order(&self) -> Result<(), FrameError> {
-        let order = self.format_info.byte_order();
+        let order = self.layout.format_info().byte_order();
         if order.is_native() {
             Ok(())
         } else {
@@ -496,8 +439,8 @@ impl Frame {
     /// [`to_array`](Frame::to_array)), [`FrameError::Misaligned`] when the memory is not
     /// 2-byte aligned for `u16`.
     pub fn view<T: SampleValue>(&self) -> Result<ArrayView3<'_, T>, FrameError> {
-        self.ensure_packed()?;
-        self.ensure_type::<T>()?;
+        self.layout.ensure_packed()?;
+        self.layout.ensure_sample_type(T::TYPE)?;
         self.ensure_native_order()?;
         self.plane_view(0)
     }
@@ -509,20 +452,15 @@ impl Frame {
     /// # Errors
     /// As [`view`](Frame::view), except that planar formats are fine.
     pub fn planes<T: SampleValue>(&self) -> Result<Vec<ArrayView3<'_, T>>, FrameError> {
-        self.ensure_representable()?;
-        self.ensure_type::<T>()?;
+        self.layout.ensure_representable()?;
+        self.layout.ensure_sample_type(T::TYPE)?;
         self.ensure_native_order()?;
         (0..self.n_planes()).map(|p| self.plane_view(p)).collect()
     }
 
     fn plane_view<T: SampleValue>(&self, plane: usize) -> Result<ArrayView3<'_, T>, FrameError> {
         let format = self.format();
-        let shape = self
-            .plane_shape(plane)
-            .ok_or(FrameError::NotRepresentable {
-                format,
-                layout: self.format_info.layout(),
-            })?;
+        let shape = self.layout.plane(plane)?.dims();
         let bytes = self.plane_bytes(plane)?;
         let size = T::TYPE.size_bytes();
         let row_stride = self.row_stride(plane);
@@ -549,8 +487,8 @@ impl Frame {
     /// [`FrameError::NotPacked`], [`FrameError::NotRepresentable`],
     /// [`FrameError::WrongSampleType`].
     pub fn to_array<T: SampleValue>(&self) -> Result<Array3<T>, FrameError> {
-        self.ensure_packed()?;
-        self.ensure_type::<T>()?;
+        self.layout.ensure_packed()?;
+        self.layout.ensure_sample_type(T::TYPE)?;
         self.copy_plane(0)
     }
 
@@ -560,8 +498,8 @@ impl Frame {
     /// # Errors
     /// [`FrameError::NotRepresentable`], [`FrameError::WrongSampleType`].
     pub fn planes_to_arrays<T: SampleValue>(&self) -> Result<Vec<Array3<T>>, FrameError> {
-        self.ensure_representable()?;
-        self.ensure_type::<T>()?;
+        self.layout.ensure_representable()?;
+        self.layout.ensure_sample_type(T::TYPE)?;
         (0..self.n_planes()).map(|p| self.copy_plane(p)).collect()
     }
 
@@ -569,7 +507,7 @@ impl Frame {
         let format = self.format();
         let (bytes, [h, w, c], row_bytes, row_stride) = self.checked_plane::<T>(plane)?;
         let needed = h.saturating_sub(1) * row_stride + row_bytes;
-        let swap = !self.format_info.byte_order().is_native();
+        let swap = !self.layout.format_info().byte_order().is_native();
         let mut out = Vec::with_capacity(h * w * c);
         if row_stride == row_bytes {
             T::extend_from_bytes(&mut out, &bytes[..h * row_bytes], swap);
@@ -586,17 +524,18 @@ impl Frame {
         })
     }
 
+    #[cfg(feature = "image")]
     /// Samples of packed plane 0 reordered per pixel: for each pixel, the samples at
     /// `offsets` (in samples), converted to native order. One pass over the memory.
     pub(crate) fn gather_packed<T: SampleValue>(
         &self,
         offsets: &[usize],
     ) -> Result<Vec<T>, FrameError> {
-        self.ensure_packed()?;
-        self.ensure_type::<T>()?;
+        self.layout.ensure_packed()?;
+        self.layout.ensure_sample_type(T::TYPE)?;
         let size = T::TYPE.size_bytes();
         let (bytes, [h, w, c], row_bytes, row_stride) = self.checked_plane::<T>(0)?;
-        let swap = !self.format_info.byte_order().is_native();
+        let swap = !self.layout.format_info().byte_order().is_native();
         let mut out = Vec::with_capacity(h * w * offsets.len());
         for row in 0..h {
             let start = row * row_stride;
@@ -611,12 +550,7 @@ impl Frame {
     /// row of `T` samples the shape promises.
     fn checked_plane<T: SampleValue>(&self, plane: usize) -> Result<CheckedPlane<'_>, FrameError> {
         let format = self.format();
-        let shape @ [h, w, c] = self
-            .plane_shape(plane)
-            .ok_or(FrameError::NotRepresentable {
-                format,
-                layout: self.format_info.layout(),
-            })?;
+        let shape @ [h, w, c] = self.layout.plane(plane)?.dims();
         let bytes = self.plane_bytes(plane)?;
         let row_bytes = w * c * T::TYPE.size_bytes();
         let row_stride = self.row_stride(plane);
@@ -631,14 +565,12 @@ impl Frame {
         Ok((bytes, shape, row_bytes, row_stride))
     }
 
+    #[cfg(feature = "image")]
     /// Plane 0 bytes plus its geometry `(bytes, [h, w, c], row_stride)` for zero-copy image
     /// views.
     pub(crate) fn packed_bytes(&self) -> Result<(&[u8], [usize; 3], usize), FrameError> {
-        self.ensure_packed()?;
-        let shape = self.plane_shape(0).ok_or(FrameError::NotRepresentable {
-            format: self.format(),
-            layout: self.format_info.layout(),
-        })?;
+        self.layout.ensure_packed()?;
+        let shape = self.layout.plane(0)?.dims();
         Ok((self.plane_bytes(0)?, shape, self.row_stride(0)))
     }
 }

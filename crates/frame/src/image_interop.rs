@@ -55,7 +55,8 @@ impl Frame {
             format: self.format(),
         };
         let layout = image_layout(self).ok_or_else(unsupported)?;
-        let (w, h) = (self.width(), self.height());
+        // Rows of this buffer: one field for `interlace-mode=alternate`.
+        let (w, h) = (self.width(), self.layout().rows());
         let channels = self.format_info().channels().ok_or_else(unsupported)?;
         let identity = layout.offsets.iter().enumerate().all(|(i, &o)| i == o)
             && layout.offsets.len() == channels;

@@ -40,9 +40,19 @@
 //! [`FrameError::NotRepresentable`] and their bytes through [`Frame::plane_bytes`]. The whole
 //! table is in [`formats`] / [`formats_markdown`].
 //!
+//! [`FrameLayout`] is the one place that knows, for a `VideoInfo`, each plane's expected
+//! `(rows, columns, channels)` and sample type (counting one field's rows for
+//! `interlace-mode=alternate`): reading ([`Frame`]) and writing ([`array_to_buffer`],
+//! [`Input`]) both check against it.
+//!
+//! # Features
+//!
+//! `image` (default): `Frame::to_image` and `Frame::image_view`, conversions to the
+//! [`image`](https://docs.rs/image) crate. Without it gstpipe-frame does not depend on `image`.
+//!
 //! # Byte order
 //!
-//! Copies ([`Frame::to_array`], [`Frame::planes_to_arrays`], [`Frame::to_image`]) convert
+//! Copies ([`Frame::to_array`], [`Frame::planes_to_arrays`], `Frame::to_image`) convert
 //! big-endian formats (`GRAY16_BE`, `RGBA64_BE`, ...) to native order; a zero-copy `u16` view of
 //! a foreign byte order is refused ([`FrameError::ForeignByteOrder`]) rather than showing
 //! swapped values. Arrays going into buffers are converted to the format's order.
@@ -70,7 +80,9 @@ mod detections;
 mod error;
 mod format;
 mod frame;
+#[cfg(feature = "image")]
 mod image_interop;
+mod layout;
 mod sample;
 mod to_buffer;
 
@@ -84,8 +96,9 @@ pub use crate::format::{
     sample_type,
 };
 pub use crate::frame::Frame;
+pub use crate::layout::{FrameLayout, PlaneShape};
 pub use crate::sample::SampleValue;
-pub use crate::to_buffer::{array_to_buffer, planes_to_buffer, view_to_buffer};
+pub use crate::to_buffer::{Input, InputKind, array_to_buffer, planes_to_buffer, view_to_buffer};
 
 /// The crates whose types appear in gstpipe-frame's API, re-exported so users need no
 /// version match: `gstpipe_frame::gst`, `gstpipe_frame::gst_video`, `gstpipe_frame::ndarray`.

@@ -20,8 +20,18 @@ impl SampleValue for u16 {
 }
 
 pub(crate) mod sealed {
+    use ndarray::{Array3, ArrayView3};
+
+    use crate::to_buffer::{Input, Pixels};
+
     /// Byte-level helpers; `swap` means "the bytes are in foreign byte order".
     pub trait Sealed: bytemuck::Pod {
+        /// The [`Input`] of a view of this type.
+        fn view_input(view: ArrayView3<'_, Self>) -> Input<'_>;
+        /// The [`Input`] of an owned array of this type.
+        fn array_input<'a>(array: Array3<Self>) -> Input<'a>;
+        /// The [`Input`] of plane views of this type.
+        fn planes_input(planes: Vec<ArrayView3<'_, Self>>) -> Input<'_>;
         /// Appends the samples stored in `src` (whole samples, any alignment).
         fn extend_from_bytes(dst: &mut Vec<Self>, src: &[u8], swap: bool);
         /// Writes `src` into `dst` (exactly `src.len()` samples long).
@@ -33,6 +43,18 @@ pub(crate) mod sealed {
     }
 
     impl Sealed for u8 {
+        fn view_input(view: ArrayView3<'_, Self>) -> Input<'_> {
+            Input::new(Pixels::ViewU8(view))
+        }
+
+        fn array_input<'a>(array: Array3<Self>) -> Input<'a> {
+            Input::new(Pixels::ArrayU8(array))
+        }
+
+        fn planes_input(planes: Vec<ArrayView3<'_, Self>>) -> Input<'_> {
+            Input::new(Pixels::PlanesU8(planes))
+        }
+
         #[inline]
         fn extend_from_bytes(dst: &mut Vec<Self>, src: &[u8], _swap: bool) {
             dst.extend_from_slice(src);
@@ -55,6 +77,18 @@ pub(crate) mod sealed {
     }
 
     impl Sealed for u16 {
+        fn view_input(view: ArrayView3<'_, Self>) -> Input<'_> {
+            Input::new(Pixels::ViewU16(view))
+        }
+
+        fn array_input<'a>(array: Array3<Self>) -> Input<'a> {
+            Input::new(Pixels::ArrayU16(array))
+        }
+
+        fn planes_input(planes: Vec<ArrayView3<'_, Self>>) -> Input<'_> {
+            Input::new(Pixels::PlanesU16(planes))
+        }
+
         #[inline]
         fn extend_from_bytes(dst: &mut Vec<Self>, src: &[u8], swap: bool) {
             if !swap && let Ok(samples) = bytemuck::try_cast_slice::<u8, u16>(src) {

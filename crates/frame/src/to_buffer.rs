@@ -4,8 +4,10 @@ use gst_video::{VideoFormat, VideoInfo};
 use ndarray::{Array3, ArrayView3};
 
 use crate::error::FrameError;
-use crate::format::{FormatInfo, Layout, format_info};
+use crate::format::Layout;
+use crate::format::SampleType;
 use crate::frame::PALETTE_BYTES;
+use crate::layout::FrameLayout;
 use crate::sample::SampleValue;
 
 /// A `Vec` of samples exposed to GStreamer as bytes, so it can back a buffer without copying.
@@ -23,41 +25,27 @@ impl<T: SampleValue> AsRef<[u8]> for SampleVec<T> {
     }
 }
 
-/// A `VideoInfo` checked to accept arrays of `T`.
+/// A `VideoInfo` checked to accept arrays of one sample type.
 struct Target<'a> {
     info: &'a VideoInfo,
-    format_info: FormatInfo,
+    layout: FrameLayout,
     swap: bool,
 }
 
 impl<'a> Target<'a> {
+    /// Checks the format takes arrays of `T` (and one array when `packed`).
     fn new<T: SampleValue>(info: &'a VideoInfo, packed: bool) -> Result<Self, FrameError> {
-        let format = info.format();
-        let format_info = format_info(format)?;
-        if !format_info.is_representable() {
-            return Err(FrameError::NotRepresentable {
-                format,
-                layout: format_info.layout(),
-            });
+        let layout = FrameLayout::new(info)?;
+        if packed {
+            layout.ensure_packed()?;
+        } else {
+            layout.ensure_representable()?;
         }
-        if packed && !format_info.is_packed() {
-            return Err(FrameError::NotPacked {
-                format,
-                layout: format_info.layout(),
-                n_planes: format_info.n_planes(),
-            });
-        }
-        if format_info.sample_type() != T::TYPE {
-            return Err(FrameError::WrongSampleType {
-                format,
-                expected: format_info.sample_type(),
-                requested: T::TYPE,
-            });
-        }
+        layout.ensure_sample_type(T::TYPE)?;
         Ok(Target {
             info,
-            format_info,
-            swap: !format_info.byte_order().is_native(),
+            layout,
+            swap: !layout.format_info().byte_order().is_native(),
         })
     }
 
@@ -65,34 +53,17 @@ impl<'a> Target<'a> {
         self.info.format()
     }
 
-    fn expected_shape(&self, plane: usize) -> Result<[usize; 3], FrameError> {
-        self.format_info
-            .plane_shape(plane, self.info.width(), self.info.field_height())
-            .ok_or(FrameError::NotRepresentable {
-                format: self.format(),
-                layout: self.format_info.layout(),
-            })
-    }
-
-    fn check_shape(&self, plane: usize, shape: &[usize]) -> Result<[usize; 3], FrameError> {
-        let expected = self.expected_shape(plane)?;
-        if shape != expected {
-            let mut found = [0; 3];
-            for (f, s) in found.iter_mut().zip(shape) {
-                *f = *s;
-            }
-            return Err(FrameError::ShapeMismatch {
-                format: self.format(),
-                plane,
-                expected,
-                found,
-            });
+    /// Checks every plane's count and shape before anything is copied.
+    fn check_planes<T: SampleValue>(&self, planes: &[ArrayView3<'_, T>]) -> Result<(), FrameError> {
+        self.layout.ensure_plane_count(planes.len())?;
+        for (p, plane) in planes.iter().enumerate() {
+            self.layout.check_plane(p, plane.shape(), T::TYPE)?;
         }
-        Ok(expected)
+        Ok(())
     }
 
     fn row_stride(&self, plane: usize, row_bytes: usize) -> Result<usize, FrameError> {
-        if self.format_info.layout() == Layout::Paletted && plane == 1 {
+        if self.layout.format_info().layout() == Layout::Paletted && plane == 1 {
             return Ok(PALETTE_BYTES);
         }
         let stride = self.info.stride()[plane];
@@ -111,7 +82,7 @@ impl<'a> Target<'a> {
     fn is_tight_packed(&self, shape: [usize; 3], size: usize) -> bool {
         let [h, w, c] = shape;
         let row_bytes = w * c * size;
-        self.format_info.n_planes() == 1
+        self.layout.n_planes() == 1
             && self.info.offset()[0] == 0
             && usize::try_from(self.info.stride()[0]) == Ok(row_bytes)
             && self.info.size() == h * row_bytes
@@ -151,16 +122,17 @@ impl<'a> Target<'a> {
         Ok(())
     }
 
-    /// Copies `planes` (shapes already checked) into a new buffer laid out as `info` says.
+    /// Copies `planes` into a new buffer laid out as `info` says, after checking them all.
     fn copy<T: SampleValue>(
         &self,
         planes: &[ArrayView3<'_, T>],
     ) -> Result<gst::Buffer, FrameError> {
+        self.check_planes(planes)?;
         let size = T::TYPE.size_bytes();
         let total = self.info.size();
         let mut data = vec![0u8; total];
         for (p, plane) in planes.iter().enumerate() {
-            let [h, w, c] = self.check_shape(p, plane.shape())?;
+            let [h, w, c] = self.layout.plane(p)?.dims();
             let row_bytes = w * c * size;
             let row_stride = self.row_stride(p, row_bytes)?;
             let offset = self.info.offset()[p];
@@ -208,7 +180,7 @@ pub fn array_to_buffer<T: SampleValue>(
     info: &VideoInfo,
 ) -> Result<gst::Buffer, FrameError> {
     let target = Target::new::<T>(info, true)?;
-    let shape = target.check_shape(0, array.shape())?;
+    let shape = target.layout.check_plane(0, array.shape(), T::TYPE)?.dims();
     if !(array.is_standard_layout() && target.is_tight_packed(shape, T::TYPE.size_bytes())) {
         return target.copy(&[array.view()]);
     }
@@ -256,7 +228,7 @@ pub fn view_to_buffer<T: SampleValue>(
     target.copy(&[view])
 }
 
-/// Copies one array per memory plane (shapes as [`FormatInfo::plane_shapes`] gives them:
+/// Copies one array per memory plane (shapes as [`FrameLayout::planes`] gives them:
 /// `I420` Y, U, V; `NV12` Y and interleaved UV) into a new buffer with `info`'s strides and
 /// offsets. Packed formats take a single array.
 ///
@@ -268,15 +240,199 @@ pub fn planes_to_buffer<T: SampleValue>(
     info: &VideoInfo,
 ) -> Result<gst::Buffer, FrameError> {
     let target = Target::new::<T>(info, false)?;
-    let expected = target.format_info.n_planes();
-    if planes.len() != expected {
-        return Err(FrameError::PlaneCountMismatch {
-            format: target.format(),
-            expected,
-            found: planes.len(),
-        });
-    }
     target.copy(planes)
+}
+
+/// Pixels on their way into a buffer: a view, an owned array, one array per plane, or a ready
+/// buffer, of `u8` or `u16` samples. Built with `From` (`Input::from(array.view())`,
+/// `array.into()`) or the named constructors, and turned into a buffer for a `VideoInfo` by
+/// [`Input::into_buffer`] (what gstpipe-sinks' `FrameSource::push` does).
+///
+/// | from | becomes |
+/// |---|---|
+/// | `ArrayView3<T>`, `&Array3<T>` | one copy into the format's strides ([`view_to_buffer`]) |
+/// | `Array3<T>` | the buffer's memory, without a copy when contiguous and rows need no padding ([`array_to_buffer`]) |
+/// | `Vec<ArrayView3<T>>`, `&[ArrayView3<T>]`, `[ArrayView3<T>; N]` | one array per plane, copied ([`planes_to_buffer`]) |
+/// | `gst::Buffer` | itself, after a size check ([`FrameLayout::check_buffer`]) |
+///
+/// Every array is checked against the [`FrameLayout`] of the `VideoInfo` first.
+///
+/// ```
+/// use gst_video::{VideoFormat, VideoInfo};
+/// use gstpipe_frame::{Frame, FrameError, Input};
+/// use ndarray::Array3;
+///
+/// gst::init()?;
+/// let info = VideoInfo::builder(VideoFormat::I420, 4, 2).build()?;
+/// let y = Array3::<u8>::from_elem((2, 4, 1), 16);
+/// let u = Array3::<u8>::from_elem((1, 2, 1), 128);
+/// let buffer = Input::from([y.view(), u.view(), u.view()]).into_buffer(&info)?;
+/// assert_eq!(Frame::from_buffer(buffer, &info)?.planes::<u8>()?[0], y);
+///
+/// let err = Input::from(&y).into_buffer(&info).unwrap_err();
+/// assert!(matches!(err, FrameError::NotPacked { n_planes: 3, .. }));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct Input<'a>(Pixels<'a>);
+
+/// What an [`Input`] holds.
+#[derive(Debug)]
+pub(crate) enum Pixels<'a> {
+    ViewU8(ArrayView3<'a, u8>),
+    ViewU16(ArrayView3<'a, u16>),
+    ArrayU8(Array3<u8>),
+    ArrayU16(Array3<u16>),
+    PlanesU8(Vec<ArrayView3<'a, u8>>),
+    PlanesU16(Vec<ArrayView3<'a, u16>>),
+    Buffer(gst::Buffer),
+}
+
+/// What kind of pixels an [`Input`] holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum InputKind {
+    /// A borrowed `(rows, cols, channels)` view, copied.
+    View,
+    /// An owned `(rows, cols, channels)` array, wrapped without a copy when it can be.
+    Array,
+    /// One borrowed array per plane, copied.
+    Planes,
+    /// A ready buffer.
+    Buffer,
+}
+
+impl<'a> Input<'a> {
+    pub(crate) fn new(pixels: Pixels<'a>) -> Self {
+        Input(pixels)
+    }
+
+    /// A `(rows, cols, channels)` view of a packed format, copied once into the format's
+    /// strides.
+    pub fn view<T: SampleValue>(view: ArrayView3<'a, T>) -> Self {
+        T::view_input(view)
+    }
+
+    /// An owned `(rows, cols, channels)` array of a packed format: its memory becomes the
+    /// buffer's when it is contiguous and the format's rows need no padding.
+    pub fn array<T: SampleValue>(array: Array3<T>) -> Self {
+        T::array_input(array)
+    }
+
+    /// One array per memory plane, in memory order (`I420`: Y, U, V; `NV12`: Y, UV), shapes
+    /// as [`FrameLayout::planes`] gives them.
+    pub fn planes<T: SampleValue>(planes: impl IntoIterator<Item = ArrayView3<'a, T>>) -> Self {
+        T::planes_input(planes.into_iter().collect())
+    }
+
+    /// A ready buffer, pushed as it is (its size is checked).
+    pub fn buffer(buffer: gst::Buffer) -> Self {
+        Input(Pixels::Buffer(buffer))
+    }
+
+    /// What kind of pixels this is.
+    pub fn kind(&self) -> InputKind {
+        match &self.0 {
+            Pixels::ViewU8(_) | Pixels::ViewU16(_) => InputKind::View,
+            Pixels::ArrayU8(_) | Pixels::ArrayU16(_) => InputKind::Array,
+            Pixels::PlanesU8(_) | Pixels::PlanesU16(_) => InputKind::Planes,
+            Pixels::Buffer(_) => InputKind::Buffer,
+        }
+    }
+
+    /// The arrays' sample type; `None` for a buffer.
+    pub fn sample_type(&self) -> Option<SampleType> {
+        match &self.0 {
+            Pixels::ViewU8(_) | Pixels::ArrayU8(_) | Pixels::PlanesU8(_) => Some(SampleType::U8),
+            Pixels::ViewU16(_) | Pixels::ArrayU16(_) | Pixels::PlanesU16(_) => {
+                Some(SampleType::U16)
+            }
+            Pixels::Buffer(_) => None,
+        }
+    }
+
+    /// The arrays' shapes (one per plane for planes, one otherwise); empty for a buffer.
+    pub fn shapes(&self) -> Vec<[usize; 3]> {
+        fn dims<S: ndarray::Data>(a: &ndarray::ArrayBase<S, ndarray::Ix3>) -> [usize; 3] {
+            let (h, w, c) = a.dim();
+            [h, w, c]
+        }
+        match &self.0 {
+            Pixels::ViewU8(v) => vec![dims(v)],
+            Pixels::ViewU16(v) => vec![dims(v)],
+            Pixels::ArrayU8(a) => vec![dims(a)],
+            Pixels::ArrayU16(a) => vec![dims(a)],
+            Pixels::PlanesU8(p) => p.iter().map(dims).collect(),
+            Pixels::PlanesU16(p) => p.iter().map(dims).collect(),
+            Pixels::Buffer(_) => Vec::new(),
+        }
+    }
+
+    /// A buffer laid out as `info` says: arrays are checked against `info`'s
+    /// [`FrameLayout`] (sample type, plane count, shapes) and converted to its byte order; a
+    /// ready buffer is checked with [`FrameLayout::check_buffer`] and returned as it is.
+    ///
+    /// # Errors
+    /// [`FrameError::WrongSampleType`], [`FrameError::NotPacked`] (a single array for a planar
+    /// format), [`FrameError::PlaneCountMismatch`], [`FrameError::ShapeMismatch`],
+    /// [`FrameError::NotRepresentable`], [`FrameError::BufferTooSmall`] (a buffer smaller
+    /// than a frame), [`FrameError::Map`] (a buffer whose `VideoMeta` contradicts `info`).
+    pub fn into_buffer(self, info: &VideoInfo) -> Result<gst::Buffer, FrameError> {
+        match self.0 {
+            Pixels::ViewU8(v) => view_to_buffer(v, info),
+            Pixels::ViewU16(v) => view_to_buffer(v, info),
+            Pixels::ArrayU8(a) => array_to_buffer(a, info),
+            Pixels::ArrayU16(a) => array_to_buffer(a, info),
+            Pixels::PlanesU8(p) => planes_to_buffer(&p, info),
+            Pixels::PlanesU16(p) => planes_to_buffer(&p, info),
+            Pixels::Buffer(buffer) => {
+                FrameLayout::new(info)?.check_buffer(&buffer)?;
+                Ok(buffer)
+            }
+        }
+    }
+}
+
+impl<'a, T: SampleValue> From<ArrayView3<'a, T>> for Input<'a> {
+    fn from(view: ArrayView3<'a, T>) -> Self {
+        Input::view(view)
+    }
+}
+
+impl<'a, T: SampleValue> From<&'a Array3<T>> for Input<'a> {
+    fn from(array: &'a Array3<T>) -> Self {
+        Input::view(array.view())
+    }
+}
+
+impl<T: SampleValue> From<Array3<T>> for Input<'_> {
+    fn from(array: Array3<T>) -> Self {
+        Input::array(array)
+    }
+}
+
+impl<'a, T: SampleValue> From<Vec<ArrayView3<'a, T>>> for Input<'a> {
+    fn from(planes: Vec<ArrayView3<'a, T>>) -> Self {
+        T::planes_input(planes)
+    }
+}
+
+impl<'a, T: SampleValue> From<&[ArrayView3<'a, T>]> for Input<'a> {
+    fn from(planes: &[ArrayView3<'a, T>]) -> Self {
+        T::planes_input(planes.to_vec())
+    }
+}
+
+impl<'a, T: SampleValue, const N: usize> From<[ArrayView3<'a, T>; N]> for Input<'a> {
+    fn from(planes: [ArrayView3<'a, T>; N]) -> Self {
+        T::planes_input(planes.into())
+    }
+}
+
+impl From<gst::Buffer> for Input<'_> {
+    fn from(buffer: gst::Buffer) -> Self {
+        Input::buffer(buffer)
+    }
 }
 
 #[cfg(test)]
@@ -393,6 +549,39 @@ mod tests {
         assert!(matches!(
             array_to_buffer(Array3::<u8>::zeros((3, 5, 2)), &rgb16),
             Err(FrameError::NotRepresentable { .. })
+        ));
+    }
+
+    #[test]
+    fn alternate_interlace_takes_one_field_of_rows() {
+        init();
+        let info = VideoInfo::builder(VideoFormat::Nv12, 6, 9)
+            .interlace_mode(gst_video::VideoInterlaceMode::Alternate)
+            .build()
+            .unwrap();
+        // 9 rows: fields of 5 luma rows, 3 chroma rows.
+        let y = Array3::<u8>::from_shape_fn((5, 6, 1), |(r, c, _)| (r * 6 + c) as u8);
+        let uv =
+            Array3::<u8>::from_shape_fn((3, 3, 2), |(r, c, k)| (100 + r * 6 + c * 2 + k) as u8);
+        let buffer = Input::from([y.view(), uv.view()])
+            .into_buffer(&info)
+            .unwrap();
+        let map = buffer.map_readable().unwrap();
+        let (offset, stride) = (info.offset()[1], info.stride()[1] as usize);
+        assert_eq!(map[offset + 2 * stride + 5], uv[[2, 2, 1]]);
+        drop(map);
+        let frame = crate::Frame::from_buffer(buffer, &info).unwrap();
+        assert_eq!(frame.planes::<u8>().unwrap(), [y.view(), uv.view()]);
+        // The frame's full height is refused.
+        let full = Array3::<u8>::zeros((9, 6, 1));
+        assert!(matches!(
+            planes_to_buffer(&[full.view(), uv.view()], &info),
+            Err(FrameError::ShapeMismatch {
+                plane: 0,
+                expected: [5, 6, 1],
+                found: [9, 6, 1],
+                ..
+            })
         ));
     }
 

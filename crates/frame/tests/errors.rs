@@ -136,6 +136,7 @@ fn sub_byte_formats_are_not_representable() {
     assert_eq!(frame.stride(0).unwrap(), 12);
 }
 
+#[cfg(feature = "image")]
 #[test]
 fn image_conversions_of_unsupported_formats() {
     let frame = zeroed(VideoFormat::I420, 5, 3);

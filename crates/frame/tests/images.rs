@@ -1,4 +1,5 @@
-//! `to_image` for the 16-bit RGBA formats and `GRAY16_LE`, against buffers laid out by hand.
+//! `to_image` for the 16-bit RGBA formats and `GRAY16_LE`, against buffers laid out by hand;
+//! one-field buffers of `interlace-mode=alternate`.
 
 use gst_video::{VideoFormat, VideoInfo};
 use gstpipe_frame::Frame;
@@ -113,4 +114,25 @@ fn buffer_metadata_is_exposed() {
     );
     assert_eq!(frame.buffer().size(), 4);
     assert_eq!(frame.info().stride(), &[4]);
+}
+
+#[test]
+fn alternate_interlace_field_becomes_an_image_of_its_rows() {
+    init();
+    // BGR 5x7, one field per buffer: ceil(7/2) = 4 rows, stride 16.
+    let info = VideoInfo::builder(VideoFormat::Bgr, 5, 7)
+        .interlace_mode(gst_video::VideoInterlaceMode::Alternate)
+        .build()
+        .unwrap();
+    assert_eq!(info.field_height(), 4);
+    let stride = info.stride()[0] as usize;
+    let data: Vec<u8> = (0..stride * 4).map(|i| (i * 7 % 251) as u8).collect();
+    let frame = Frame::from_buffer(gst::Buffer::from_slice(data.clone()), &info).unwrap();
+    let image = frame.to_image().unwrap().to_rgb8();
+    assert_eq!(image.dimensions(), (5, 4));
+    for (x, y, px) in image.enumerate_pixels() {
+        let at = y as usize * stride + x as usize * 3;
+        // BGR in memory, RGB in the image.
+        assert_eq!(px.0, [data[at + 2], data[at + 1], data[at]], "({x}, {y})");
+    }
 }

@@ -3,9 +3,11 @@
 
 mod all_formats;
 mod errors;
+#[cfg(feature = "image")]
 mod images;
 mod known_values;
 mod lifetimes;
+#[cfg(feature = "image")]
 mod png_reference;
 mod props;
 mod round_trip;

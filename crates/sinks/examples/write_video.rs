@@ -31,7 +31,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             1 => (y % 256) as u8,
             _ => 128,
         });
-        source.push_array(frame)?; // owned, rows need no padding: no copy
+        source.push(frame)?; // owned, rows need no padding: no copy
     }
     source.finish()?; // EOS, and wait until the muxer has written the file
     drop(pipeline);

@@ -1,21 +1,28 @@
 //! [`FrameSink::on_frame`]: a callback on the streaming thread, the `new-sample` model.
 
-use crate::error::SinkError;
-use crate::sink::{FrameSink, POLL};
+use crate::error::{CallbackError, SinkError};
+use crate::sink::{FrameSink, InfoCache};
 use gst::prelude::*;
-use gstpipe_core::Outcome;
+use gstpipe_core::{Event, Outcome, Subscription};
 use gstpipe_frame::Frame;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
+
+#[derive(Default)]
+struct State {
+    eos: bool,
+    ended: Option<Outcome>,
+    error: Option<CallbackError>,
+}
 
 struct Shared {
     frames: AtomicU64,
-    eos: AtomicBool,
     /// Nanoseconds since `epoch` of the last frame.
     last_frame: AtomicU64,
     epoch: Instant,
-    error: Mutex<Option<String>>,
+    state: Mutex<State>,
+    changed: Condvar,
 }
 
 impl Shared {
@@ -26,6 +33,15 @@ impl Shared {
             .try_into()
             .unwrap_or(u64::MAX)
     }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn update(&self, f: impl FnOnce(&mut State)) {
+        f(&mut self.lock());
+        self.changed.notify_all();
+    }
 }
 
 impl FrameSink {
@@ -34,7 +50,8 @@ impl FrameSink {
     ///
     /// An `Err` returned by the callback (or a frame that cannot be mapped) posts an element
     /// error from the appsink, so the pipeline stops with it: [`CallbackHandle::wait`] then
-    /// returns [`SinkError::Callback`] and the pipeline's own `wait` the element error. A panic
+    /// returns [`SinkError::Callback`] carrying the callback's own error (downcast it with
+    /// [`SinkError::callback_error`]) and the pipeline's own `wait` the element error. A panic
     /// in the callback is caught by gstreamer-rs and also fails the pipeline. Once the pipeline
     /// has failed, later frames are refused and the callback is not called again.
     ///
@@ -65,15 +82,16 @@ impl FrameSink {
     pub fn on_frame<F, E>(self, callback: F) -> Result<CallbackHandle, SinkError>
     where
         F: FnMut(Frame) -> Result<(), E> + Send + 'static,
-        E: std::fmt::Display,
+        E: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
         let shared = Arc::new(Shared {
             frames: AtomicU64::new(0),
-            eos: AtomicBool::new(false),
             last_frame: AtomicU64::new(0),
             epoch: Instant::now(),
-            error: Mutex::new(None),
+            state: Mutex::new(State::default()),
+            changed: Condvar::new(),
         });
+        let cache = Arc::new(Mutex::new(InfoCache::default()));
         // Taking the oldest queued sample and running the callback on it is one step under
         // this lock, so frames stay in order when the catch-up below and the streaming thread
         // both deliver.
@@ -81,28 +99,40 @@ impl FrameSink {
         let on_sample = Arc::clone(&shared);
         let on_eos = Arc::clone(&shared);
         let streaming = Arc::clone(&callback);
-        let watch = self.watch.clone();
+        let streaming_cache = Arc::clone(&cache);
         let callbacks = gst_app::AppSinkCallbacks::builder()
             .new_sample(move |appsink| {
                 let mut callback = streaming.lock().unwrap_or_else(|p| p.into_inner());
-                if let Some(Outcome::Error(_)) = watch.outcome() {
+                if matches!(on_sample.lock().ended, Some(Outcome::Error(_))) {
                     return Err(gst::FlowError::Error);
                 }
                 // Not a blocking pull: the catch-up may have taken this sample already.
                 match appsink.try_pull_sample(gst::ClockTime::ZERO) {
-                    Some(sample) => deliver(&mut *callback, appsink, &sample, &on_sample),
+                    Some(sample) => {
+                        let mut cache = streaming_cache.lock().unwrap_or_else(|p| p.into_inner());
+                        deliver(&mut *callback, appsink, &sample, &on_sample, &mut cache)
+                    }
                     None => Ok(gst::FlowSuccess::Ok),
                 }
             })
-            .eos(move |_| on_eos.eos.store(true, Ordering::Release))
+            .eos(move |_| on_eos.update(|s| s.eos = true))
             .build();
+        let subscription = {
+            let shared = Arc::clone(&shared);
+            self.watch.subscribe(move |event| {
+                if let Event::Ended(outcome) = event {
+                    let outcome = outcome.clone();
+                    shared.update(|s| s.ended = Some(outcome));
+                }
+            })
+        };
         self.appsink.set_callbacks(callbacks);
         // Installed after play, the appsink may already hold frames: `new-sample` is only
         // called for frames queued from now on, and with a full queue upstream would wait
         // forever. Hand those to the callback here, oldest first.
         loop {
             let mut guard = callback.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some(Outcome::Error(_)) = self.watch.outcome() {
+            if matches!(shared.lock().ended, Some(Outcome::Error(_))) {
                 break;
             }
             let Some(sample) = self.appsink.try_pull_sample(gst::ClockTime::ZERO) else {
@@ -110,7 +140,8 @@ impl FrameSink {
             };
             let appsink = &self.appsink;
             let delivered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                deliver(&mut *guard, appsink, &sample, &shared)
+                let mut cache = cache.lock().unwrap_or_else(|p| p.into_inner());
+                deliver(&mut *guard, appsink, &sample, &shared, &mut cache)
             }));
             match delivered {
                 Ok(Ok(_)) => {}
@@ -133,7 +164,11 @@ impl FrameSink {
                 }
             }
         }
-        Ok(CallbackHandle { sink: self, shared })
+        Ok(CallbackHandle {
+            sink: self,
+            shared,
+            _subscription: subscription,
+        })
     }
 }
 
@@ -144,14 +179,15 @@ fn deliver<F, E>(
     appsink: &gst_app::AppSink,
     sample: &gst::Sample,
     shared: &Shared,
+    cache: &mut InfoCache,
 ) -> Result<gst::FlowSuccess, gst::FlowError>
 where
     F: FnMut(Frame) -> Result<(), E>,
-    E: std::fmt::Display,
+    E: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let result = match Frame::from_sample(sample) {
-        Ok(frame) => callback(frame).map_err(|e| e.to_string()),
-        Err(e) => Err(format!("cannot map the frame: {e}")),
+    let result: Result<(), CallbackError> = match cache.frame(sample) {
+        Ok(frame) => callback(frame).map_err(|e| CallbackError::from(e.into())),
+        Err(e) => Err(CallbackError::from(Box::new(e) as Box<_>)),
     };
     match result {
         Ok(()) => {
@@ -161,9 +197,10 @@ where
                 .store(shared.since_epoch(), Ordering::Relaxed);
             Ok(gst::FlowSuccess::Ok)
         }
-        Err(message) => {
-            tracing::error!(appsink = %appsink.name(), "frame callback failed: {message}");
-            *shared.error.lock().unwrap_or_else(|p| p.into_inner()) = Some(message.clone());
+        Err(error) => {
+            tracing::error!(appsink = %appsink.name(), "frame callback failed: {error}");
+            let message = error.to_string();
+            shared.update(|s| s.error = Some(error));
             appsink.post_error_message(gst::error_msg!(
                 gst::CoreError::Failed,
                 ("frame callback failed: {}", message)
@@ -177,6 +214,7 @@ where
 pub struct CallbackHandle {
     sink: FrameSink,
     shared: Arc<Shared>,
+    _subscription: Subscription,
 }
 
 impl std::fmt::Debug for CallbackHandle {
@@ -184,7 +222,7 @@ impl std::fmt::Debug for CallbackHandle {
         f.debug_struct("CallbackHandle")
             .field("appsink", &self.sink.name)
             .field("frames", &self.frames())
-            .field("eos", &self.shared.eos.load(Ordering::Relaxed))
+            .field("eos", &self.shared.lock().eos)
             .finish()
     }
 }
@@ -202,7 +240,8 @@ impl CallbackHandle {
 
     /// Whether the stream has ended: EOS reached this appsink, or the pipeline ended.
     pub fn is_done(&self) -> bool {
-        self.shared.eos.load(Ordering::Acquire) || self.sink.watch.is_done()
+        let state = self.shared.lock();
+        state.eos || state.ended.is_some()
     }
 
     /// Waits until the stream ends and returns the number of frames handled: `Ok` at this
@@ -223,40 +262,45 @@ impl CallbackHandle {
     fn wait_until(&self, deadline: Option<Instant>) -> Result<u64, SinkError> {
         let started = Instant::now();
         let stall = self.sink.timeout;
+        let mut state = self.shared.lock();
         loop {
-            if let Some(message) = self
-                .shared
-                .error
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .clone()
-            {
-                return Err(SinkError::Callback(message));
+            if let Some(error) = &state.error {
+                return Err(SinkError::Callback {
+                    element: self.sink.name.clone(),
+                    error: error.clone(),
+                });
             }
-            match self.sink.watch.outcome() {
+            match &state.ended {
                 Some(Outcome::Error(e)) => {
-                    return Err(SinkError::Pipeline(gstpipe_core::Error::Element(e)));
+                    return Err(SinkError::Pipeline(gstpipe_core::Error::Element(e.clone())));
                 }
                 Some(_) => return Ok(self.frames()),
+                None if state.eos => return Ok(self.frames()),
                 None => {}
-            }
-            if self.shared.eos.load(Ordering::Acquire) {
-                return Ok(self.frames());
             }
             let now = Instant::now();
             // The stall clock runs from the later of the wait's start and the last frame.
             let last = self.shared.last_frame.load(Ordering::Relaxed);
-            let last = self.shared.epoch + Duration::from_nanos(last);
-            let quiet = now - last.max(started);
+            let last = (self.shared.epoch + Duration::from_nanos(last)).max(started);
+            let quiet = now - last;
             if quiet >= stall {
                 return Err(self.timeout(quiet));
             }
-            if let Some(deadline) = deadline
-                && now >= deadline
-            {
-                return Err(self.timeout(now - started));
+            let mut wake_at = last + stall;
+            if let Some(deadline) = deadline {
+                if now >= deadline {
+                    return Err(self.timeout(now - started));
+                }
+                wake_at = wake_at.min(deadline);
             }
-            std::thread::sleep(POLL / 2);
+            // Woken by the end, an error or the callback failing; otherwise at the time the
+            // stall (or the deadline) would be reached, to look at the last frame's time.
+            state = self
+                .shared
+                .changed
+                .wait_timeout(state, wake_at - now)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
         }
     }
 

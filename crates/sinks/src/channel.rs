@@ -1,12 +1,13 @@
-//! [`FrameSink::channel`]: a bounded queue filled by a pulling thread, with an explicit policy
-//! for a consumer slower than the source. The async stream is built on it.
+//! [`FrameSink::channel`]: a bounded queue filled by the appsink's `new-sample` callback on
+//! the streaming thread (no thread of its own), with an explicit policy for a consumer slower
+//! than the source. The async stream is built on it.
 
 use crate::error::SinkError;
-use crate::sink::FrameSink;
+use crate::sink::{FrameSink, InfoCache, release};
+use gstpipe_core::{Event, Outcome, Subscription};
 use gstpipe_frame::Frame;
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// What a [`FrameReceiver`] does when its queue is full and another frame arrives.
@@ -48,18 +49,20 @@ impl Chan {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Queues `item` under the policy; false when the receiver is gone.
-    fn push(&self, item: Item) -> bool {
+    /// Queues `item` under the policy; false when the receiver is gone or the stream has
+    /// ended. With `Policy::Block` and `wait` it waits for room (backpressure on the
+    /// streaming thread) until the receiver takes a frame, goes away, or the pipeline stops.
+    fn push(&self, item: Item, wait: bool) -> bool {
         let mut state = self.lock();
-        if self.policy == Policy::Block {
-            while state.queue.len() >= self.capacity && !state.closed {
+        if self.policy == Policy::Block && wait {
+            while state.queue.len() >= self.capacity && !state.closed && !state.finished {
                 state = self.changed.wait(state).unwrap_or_else(|p| p.into_inner());
             }
         }
-        if state.closed {
+        if state.closed || state.finished {
             return false;
         }
-        while state.queue.len() >= self.capacity {
+        while self.policy == Policy::DropOldest && state.queue.len() >= self.capacity {
             // DropOldest: the oldest queued frame goes (an error is always the last item, so
             // only frames are ever dropped).
             state.queue.pop_front();
@@ -99,54 +102,49 @@ impl Chan {
     }
 }
 
-/// The pulling thread: forwards every frame, then the end or the error.
-fn produce(sink: FrameSink, chan: Arc<Chan>) {
-    // Pulls wait in short slices so a dropped receiver is noticed quickly; the stall timeout
-    // is counted here, from the last frame the queue took.
-    let slice = sink.timeout.min(Duration::from_millis(100));
-    let mut quiet_since = Instant::now();
-    loop {
-        if chan.lock().closed {
-            break;
+/// Takes every sample the appsink holds now into the queue: what `new-sample` announced, and
+/// at EOS or install time what is left. Returns the flow for the streaming thread.
+fn drain(
+    appsink: &gst_app::AppSink,
+    chan: &Chan,
+    cache: &Mutex<InfoCache>,
+    wait: bool,
+) -> Result<gst::FlowSuccess, gst::FlowError> {
+    while let Some(sample) = appsink.try_pull_sample(gst::ClockTime::ZERO) {
+        let frame = cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .frame(&sample);
+        let failed = frame.is_err();
+        if !chan.push(frame, wait) {
+            // The receiver is gone or the stream ended: keep the pipeline flowing, like a
+            // fakesink, so it can still end or be stopped.
+            continue;
         }
-        match sink.pull_timeout(slice) {
-            None => break,
-            Some(Err(e)) if e.is_timeout() => {
-                let waited = quiet_since.elapsed();
-                if waited >= sink.timeout {
-                    chan.push(Err(SinkError::Timeout {
-                        element: sink.name.clone(),
-                        operation: "a frame",
-                        waited,
-                    }));
-                    break;
-                }
-            }
-            Some(Err(e)) => {
-                chan.push(Err(e));
-                break;
-            }
-            Some(Ok(frame)) => {
-                if !chan.push(Ok(frame)) {
-                    break;
-                }
-                quiet_since = Instant::now();
-            }
+        if failed {
+            chan.finish();
+            return Err(gst::FlowError::Error);
         }
+        if !wait {
+            continue;
+        }
+        // One sample per `new-sample`: the next one is announced by its own callback.
+        break;
     }
-    chan.finish();
-    tracing::debug!(appsink = %sink.name, frames = sink.pulled(), "channel producer done");
+    Ok(gst::FlowSuccess::Ok)
 }
 
 impl FrameSink {
-    /// Moves frames into a bounded queue of `capacity` frames (at least 1), filled by a thread
-    /// that pulls from the appsink, with `policy` deciding what happens when the receiver
-    /// falls behind: [`Policy::Block`] (backpressure, nothing lost) or [`Policy::DropOldest`]
-    /// (latest frames win, dropped frames counted).
+    /// Moves frames into a bounded queue of `capacity` frames (at least 1), filled by the
+    /// appsink's `new-sample` callback on the streaming thread (no thread of its own), with
+    /// `policy` deciding what happens when the receiver falls behind: [`Policy::Block`]
+    /// (backpressure: the streaming thread waits for room, nothing lost) or
+    /// [`Policy::DropOldest`] (latest frames win, dropped frames counted).
     ///
     /// The receiver gets every frame, then the end (`None`) at EOS or stop, or the pipeline's
     /// error (or a [`SinkError::Timeout`] when the pipeline stalls for the sink's timeout) as
-    /// the last item. Dropping the receiver stops the thread and releases the appsink.
+    /// the last item. Dropping the receiver releases the appsink: later frames are discarded and
+    /// the pipeline can still end or be stopped.
     ///
     /// ```
     /// use gstpipe_core::Pipeline;
@@ -174,28 +172,55 @@ impl FrameSink {
             capacity,
             policy,
         });
+        let cache = Arc::new(Mutex::new(InfoCache::default()));
         let appsink = self.appsink.clone();
         let name = self.name.clone();
-        let producer = Arc::clone(&chan);
-        let thread = std::thread::Builder::new()
-            .name(format!("gstpipe-{name}"))
-            .spawn(move || produce(self, producer));
-        let thread = match thread {
-            Ok(handle) => Some(handle),
-            Err(e) => {
-                // No thread: the receiver reports why and ends.
-                chan.push(Err(SinkError::Callback(format!(
-                    "cannot start the channel thread: {e}"
-                ))));
-                chan.finish();
-                None
-            }
+        // The pipeline's end, error and stop reach the queue through the watch.
+        let subscription = {
+            let chan = Arc::clone(&chan);
+            let appsink = appsink.clone();
+            let cache = Arc::clone(&cache);
+            self.watch.subscribe(move |event| match event {
+                Event::Stopping => {
+                    release(&appsink);
+                    chan.finish();
+                }
+                Event::Ended(Outcome::Error(e)) => {
+                    chan.push(
+                        Err(SinkError::Pipeline(gstpipe_core::Error::Element(e.clone()))),
+                        false,
+                    );
+                    chan.finish();
+                }
+                Event::Ended(Outcome::Eos) => {
+                    // Whatever the appsink still holds comes first.
+                    let _ = drain(&appsink, &chan, &cache, false);
+                    chan.finish();
+                }
+                _ => chan.finish(),
+            })
         };
+        let on_sample = (Arc::clone(&chan), Arc::clone(&cache));
+        let on_eos = (Arc::clone(&chan), Arc::clone(&cache));
+        let callbacks = gst_app::AppSinkCallbacks::builder()
+            .new_sample(move |appsink| drain(appsink, &on_sample.0, &on_sample.1, true))
+            .eos(move |appsink| {
+                let _ = drain(appsink, &on_eos.0, &on_eos.1, false);
+                on_eos.0.finish();
+            })
+            .build();
+        self.appsink.set_callbacks(callbacks);
+        // Frames the appsink queued before the callbacks existed are not announced again:
+        // take them now (a full appsink queue would otherwise hold the pipeline forever).
+        // They may exceed the capacity by at most the appsink's own queue length.
+        let _ = drain(&appsink, &chan, &cache, false);
         FrameReceiver {
             chan,
-            thread,
             appsink,
             name,
+            timeout: self.timeout,
+            _subscription: subscription,
+            _sink: self,
         }
     }
 }
@@ -204,9 +229,13 @@ impl FrameSink {
 /// end. Also a blocking [`Iterator`].
 pub struct FrameReceiver {
     chan: Arc<Chan>,
-    thread: Option<JoinHandle<()>>,
     appsink: gst_app::AppSink,
     name: String,
+    timeout: Duration,
+    _subscription: Subscription,
+    /// Keeps the sink (and its appsink's configuration) for the receiver's lifetime; its
+    /// drop releases the appsink.
+    _sink: FrameSink,
 }
 
 impl std::fmt::Debug for FrameReceiver {
@@ -222,23 +251,12 @@ impl std::fmt::Debug for FrameReceiver {
 }
 
 impl FrameReceiver {
-    /// The next item, waiting as long as the producer runs (which itself gives up after the
-    /// sink's stall timeout): `None` once the stream has ended and the queue is empty.
+    /// The next item, waiting at most the sink's stall timeout
+    /// ([`FrameSinkBuilder::timeout`](crate::FrameSinkBuilder::timeout)) for one:
+    /// `None` once the stream has ended and the queue is empty; [`SinkError::Timeout`] when
+    /// nothing came in time (the receiver stays usable).
     pub fn recv(&self) -> Option<Item> {
-        let mut state = self.chan.lock();
-        loop {
-            if let Some(item) = self.chan.pop(&mut state) {
-                return Some(item);
-            }
-            if state.finished {
-                return None;
-            }
-            state = self
-                .chan
-                .changed
-                .wait(state)
-                .unwrap_or_else(|p| p.into_inner());
-        }
+        self.recv_timeout(self.timeout)
     }
 
     /// Like [`recv`](FrameReceiver::recv), waiting at most `timeout`: then
@@ -318,19 +336,58 @@ impl FrameReceiver {
         &self.appsink
     }
 
+    /// The async side of [`recv`](FrameReceiver::recv): ready with an item, the end, or a
+    /// [`SinkError::Timeout`] once `deadline` passed; otherwise the task is woken by the
+    /// producer or, at `deadline`, by a GStreamer system clock timer (no thread, no polling).
     #[cfg(feature = "stream")]
     pub(crate) fn poll_recv(
         &self,
         cx: &mut std::task::Context<'_>,
+        deadline: &mut Option<(Instant, gst::SingleShotClockId)>,
     ) -> std::task::Poll<Option<Item>> {
+        use gst::prelude::*;
+        // The wait ended (an item, the end or the timeout): its timer is not needed.
+        let clear = |deadline: &mut Option<(Instant, gst::SingleShotClockId)>| {
+            if let Some((_, id)) = deadline.take() {
+                id.unschedule();
+            }
+        };
         let mut state = self.chan.lock();
         if let Some(item) = self.chan.pop(&mut state) {
+            clear(deadline);
             return std::task::Poll::Ready(Some(item));
         }
         if state.finished {
+            clear(deadline);
             return std::task::Poll::Ready(None);
         }
         state.waker = Some(cx.waker().clone());
+        drop(state);
+        let now = Instant::now();
+        match deadline {
+            Some((at, _)) if now >= *at => {
+                clear(deadline);
+                return std::task::Poll::Ready(Some(Err(SinkError::Timeout {
+                    element: self.name.clone(),
+                    operation: "a frame from the stream",
+                    waited: self.timeout,
+                })));
+            }
+            Some(_) => {}
+            None => {
+                let clock = gst::SystemClock::obtain();
+                let at = now + self.timeout;
+                let wake_at = clock.time().saturating_add(gst::ClockTime::from_nseconds(
+                    self.timeout.as_nanos().try_into().unwrap_or(u64::MAX),
+                ));
+                let id = clock.new_single_shot_id(wake_at);
+                let waker = cx.waker().clone();
+                if id.wait_async(move |_, _, _| waker.wake_by_ref()).is_err() {
+                    cx.waker().wake_by_ref();
+                }
+                *deadline = Some((at, id));
+            }
+        }
         std::task::Poll::Pending
     }
 }
@@ -350,14 +407,8 @@ impl Drop for FrameReceiver {
             state.closed = true;
             state.queue.clear();
         }
+        // Wakes a streaming thread waiting for room; from now on its frames are discarded.
         self.chan.changed.notify_all();
-        // Let the appsink drop frames and pass EOS now, even before the thread notices.
-        self.appsink.set_wait_on_eos(false);
-        self.appsink.set_max_buffers(1);
-        self.appsink.set_drop(true);
-        if let Some(thread) = self.thread.take() {
-            // The thread notices within one pull slice (100 ms).
-            let _ = thread.join();
-        }
+        release(&self.appsink);
     }
 }

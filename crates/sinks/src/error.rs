@@ -2,6 +2,7 @@
 
 use gstpipe_core::ElementError;
 use gstpipe_frame::FrameError;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Everything that can go wrong moving frames out of an appsink or into an appsrc. Each
@@ -60,9 +61,17 @@ pub enum SinkError {
     },
 
     /// A callback given to [`FrameSink::on_frame`](crate::FrameSink::on_frame) returned an
-    /// error; the pipeline was stopped with it.
-    #[error("frame callback failed: {0}")]
-    Callback(String),
+    /// error (or got a frame that could not be mapped); the pipeline was stopped with it.
+    /// The callback's own error is the [`source`](std::error::Error::source), and
+    /// [`SinkError::callback_error`] gives it for downcasting.
+    #[error("{element}: frame callback failed: {error}")]
+    Callback {
+        /// The appsink the callback ran on.
+        element: String,
+        /// What the callback returned.
+        #[source]
+        error: CallbackError,
+    },
 
     /// The array given to [`Batch::stack_into`](crate::Batch::stack_into) does not have the
     /// shape `(frames, height, width, channels)` of the frames to stack.
@@ -99,7 +108,46 @@ pub enum SinkError {
     },
 }
 
+/// The error a user's frame callback returned, shared so every waiter can see it: the
+/// original value, whose type [`CallbackError::get`] + `downcast_ref` recovers.
+#[derive(Debug, Clone)]
+pub struct CallbackError(Arc<dyn std::error::Error + Send + Sync>);
+
+impl CallbackError {
+    /// The callback's error as it returned it (e.g. `e.get().downcast_ref::<MyError>()`).
+    pub fn get(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        &*self.0
+    }
+}
+
+impl From<Box<dyn std::error::Error + Send + Sync>> for CallbackError {
+    fn from(error: Box<dyn std::error::Error + Send + Sync>) -> Self {
+        CallbackError(Arc::from(error))
+    }
+}
+
+impl std::fmt::Display for CallbackError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for CallbackError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
 impl SinkError {
+    /// The error a frame callback returned, for downcasting to the callback's own type:
+    /// `err.callback_error().and_then(|e| e.downcast_ref::<MyError>())`.
+    pub fn callback_error(&self) -> Option<&(dyn std::error::Error + Send + Sync + 'static)> {
+        match self {
+            SinkError::Callback { error, .. } => Some(error.get()),
+            _ => None,
+        }
+    }
+
     /// The element error behind this error, when the pipeline failed because an element
     /// posted one.
     pub fn element_error(&self) -> Option<&ElementError> {
@@ -115,67 +163,80 @@ impl SinkError {
     }
 
     /// The flow error behind this error: the one a push returned ([`SinkError::Flow`]), or the
-    /// one a streaming thread stopped with, as GStreamer reports it in an element error's
-    /// debug text (`streaming stopped, reason not-negotiated (-4)`).
+    /// one a streaming thread stopped with, from the element error's `flow-return` detail
+    /// ([`ElementError::flow_return`]).
     pub fn flow(&self) -> Option<gst::FlowError> {
         match self {
             SinkError::Flow { flow, .. } => Some(*flow),
-            SinkError::Pipeline(e) => {
-                let debug = e.element_error()?.debug.as_deref()?;
-                flow_from_debug(debug)
-            }
+            SinkError::Pipeline(e) => e.element_error()?.flow_return()?.into_result().err(),
             _ => None,
         }
     }
-}
-
-/// Reads `reason <name> (<code>)` from a `gst_base_src_loop` error's debug string.
-fn flow_from_debug(debug: &str) -> Option<gst::FlowError> {
-    let reason = &debug[debug.find("reason ")? + "reason ".len()..];
-    let name = reason.split_whitespace().next()?;
-    Some(match name {
-        "not-linked" => gst::FlowError::NotLinked,
-        "flushing" => gst::FlowError::Flushing,
-        "eos" => gst::FlowError::Eos,
-        "not-negotiated" => gst::FlowError::NotNegotiated,
-        "error" => gst::FlowError::Error,
-        "not-supported" => gst::FlowError::NotSupported,
-        _ => return None,
-    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn element_error(debug: &str) -> SinkError {
-        SinkError::Pipeline(gstpipe_core::Error::Element(ElementError {
-            element: "src".into(),
-            path: "/GstPipeline:pipeline0/GstAppSrc:src".into(),
-            message: "Internal data stream error.".into(),
-            debug: Some(debug.into()),
-        }))
+    fn element_error(details: Option<gst::Structure>) -> SinkError {
+        gst::init().unwrap();
+        let mut error = ElementError::new(
+            "src",
+            gst::glib::Error::new(gst::StreamError::Failed, "Internal data stream error."),
+        );
+        error.details = details;
+        SinkError::Pipeline(gstpipe_core::Error::Element(error))
     }
 
     #[test]
-    fn flow_is_read_from_the_streaming_error() {
-        let e = element_error(
-            "../libs/gst/base/gstbasesrc.c(3132): gst_base_src_loop (): \
-             /GstPipeline:pipeline0/GstAppSrc:src:\nstreaming stopped, reason not-negotiated (-4)",
-        );
-        assert_eq!(e.flow(), Some(gst::FlowError::NotNegotiated));
+    fn flow_is_read_from_the_flow_return_detail() {
+        gst::init().unwrap();
+        // As GST_ELEMENT_FLOW_ERROR attaches it.
+        let details = |flow: i32| {
+            Some(
+                gst::Structure::builder("details")
+                    .field("flow-return", flow)
+                    .build(),
+            )
+        };
         assert_eq!(
-            element_error("streaming stopped, reason error (-5)").flow(),
+            element_error(details(-4)).flow(),
+            Some(gst::FlowError::NotNegotiated)
+        );
+        assert_eq!(
+            element_error(details(-5)).flow(),
             Some(gst::FlowError::Error)
         );
-        assert_eq!(element_error("no reason given").flow(), None);
-        assert_eq!(element_error("reason unknown-thing (-99)").flow(), None);
+        assert_eq!(element_error(None).flow(), None);
+        assert_eq!(element_error(details(-99)).flow(), None);
         let flow = SinkError::Flow {
             element: "src".into(),
             flow: gst::FlowError::Flushing,
         };
         assert_eq!(flow.flow(), Some(gst::FlowError::Flushing));
         assert!(flow.to_string().contains("Flushing"), "{flow}");
+    }
+
+    #[test]
+    fn callback_errors_keep_their_type() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("model refused the frame")]
+        struct Refused(u32);
+        let e = SinkError::Callback {
+            element: "sink".into(),
+            error: CallbackError::from(Box::new(Refused(7)) as Box<_>),
+        };
+        assert_eq!(
+            e.callback_error()
+                .and_then(|e| e.downcast_ref::<Refused>())
+                .map(|r| r.0),
+            Some(7)
+        );
+        assert_eq!(
+            e.to_string(),
+            "sink: frame callback failed: model refused the frame"
+        );
+        assert!(std::error::Error::source(&e).is_some());
     }
 
     #[test]

@@ -35,9 +35,16 @@
 //! | `FrameSink::stream` (feature `stream`, default) | async code (tokio, ...) | backpressure |
 //!
 //! Every adapter ends at end of stream, reports the pipeline's error (element and message)
-//! instead of ending cleanly, and never hangs: pulls wait in short slices, watch the
-//! pipeline, and give up with [`SinkError::Timeout`] when no frame came for the sink's
-//! timeout (10 s by default, [`FrameSinkBuilder::timeout`]).
+//! instead of ending cleanly, and never hangs or polls: waits sleep until the appsink's
+//! `new-sample`/`eos` or the pipeline's watch wakes them, and give up with
+//! [`SinkError::Timeout`] when no frame came for the sink's timeout (10 s by default,
+//! [`FrameSinkBuilder::timeout`]).
+//!
+//! What the launch description wrote on the appsink (`max-buffers`, `drop`, `sync`,
+//! `wait-on-eos`, `caps`, `emit-signals`) is kept; gstpipe's defaults (`max-buffers=2`,
+//! `sync=false`, `enable-last-sample=false`) fill only what it left unsaid, and builder calls
+//! override both. `appsink max-buffers=1 drop=true` is the latest-frame setting for live
+//! cameras.
 //!
 //! A pipeline with several appsinks (a `tee`) gets one `FrameSink` per appsink, by name;
 //! read them from different threads, since each branch waits for the others.
@@ -46,8 +53,9 @@
 //!
 //! [`FrameSource`] pushes arrays into an `appsrc`, checked against a `VideoInfo` and stamped
 //! from its framerate; [`FrameSource::finish`] sends EOS and waits so muxers finalise files.
-//! [`FrameSource::push_with_detections`] attaches object [`Detection`]s to a frame as standard
-//! region-of-interest metas, which [`Frame::detections`] reads back downstream.
+//! [`FrameSource::push`] takes a view, an owned array, planes or a buffer ([`Input`]);
+//! [`FrameSource::frame`] adds timestamps and object [`Detection`]s, attached as standard
+//! region-of-interest metas that [`Frame::detections`] reads back downstream.
 //!
 //! The user guide, `docs/guide.md`, walks through all of this step by step.
 //!
@@ -63,7 +71,7 @@
 //! let sink = FrameSink::new(&pipeline)?;
 //! pipeline.play()?;
 //! let rgb = Array3::<u8>::from_shape_fn((2, 4, 3), |(y, x, c)| (y * 40 + x * 10 + c) as u8);
-//! source.push(rgb.view())?;
+//! source.push(rgb.view())?; // a view is copied once; an owned array is not copied
 //! let frame = sink.pull().expect("a frame")?;
 //! let bgr = frame.view::<u8>()?;
 //! assert_eq!(bgr[[1, 3, 0]], rgb[[1, 3, 2]]); // videoconvert swapped the channels
@@ -87,13 +95,15 @@ pub use crate::error::SinkError;
 pub use crate::sink::{
     DEFAULT_MAX_BUFFERS, DEFAULT_TIMEOUT, FrameSink, FrameSinkBuilder, Frames, IntoFrames,
 };
-pub use crate::source::{DEFAULT_MAX_QUEUED, FrameSource, FrameSourceBuilder, frame_pts};
+pub use crate::source::{
+    DEFAULT_MAX_QUEUED, FrameSource, FrameSourceBuilder, PushFrame, frame_pts,
+};
 #[cfg(feature = "stream")]
 pub use crate::stream::{DEFAULT_STREAM_CAPACITY, FrameStream};
 
 /// The frame type the sinks yield and the detections a [`FrameSource`] attaches, re-exported
 /// from gstpipe-frame.
-pub use gstpipe_frame::{Detection, Frame, FrameError, SampleValue};
+pub use gstpipe_frame::{Detection, Frame, FrameError, FrameLayout, Input, SampleValue};
 
 /// The crates whose types appear in gstpipe-sinks' API, re-exported so users need no
 /// version match: `gstpipe_sinks::gst`, `gst_app`, `gst_video`, `ndarray`.

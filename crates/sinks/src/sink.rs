@@ -1,29 +1,94 @@
-//! [`FrameSink`]: an appsink, configured, with a pull that never hangs, and its blocking
-//! iterators.
+//! [`FrameSink`]: an appsink configured around what the description wrote, with a pull that
+//! wakes on the appsink's own events and never hangs, and its blocking iterators.
 
 use crate::error::SinkError;
 use gst::prelude::*;
-use gstpipe_core::{Outcome, Pipeline, Watch};
+use gstpipe_core::{Event, Outcome, Pipeline, Subscription, Watch};
 use gstpipe_frame::Frame;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 /// How long a pull waits without a frame before it reports [`SinkError::Timeout`], unless
 /// [`FrameSinkBuilder::timeout`] says otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
-/// The appsink's queue length (`max-buffers`) unless [`FrameSinkBuilder::max_buffers`] says
-/// otherwise: enough to keep the streaming thread busy, few enough to bound memory.
-pub const DEFAULT_MAX_BUFFERS: u32 = 8;
-/// How often a waiting pull looks at the pipeline's outcome: the longest delay between an
-/// error (or a stop) and the pull reporting it.
-pub(crate) const POLL: Duration = Duration::from_millis(20);
+/// The appsink's queue length (`max-buffers`) when neither the description nor
+/// [`FrameSinkBuilder::max_buffers`] sets one. Measured (docs/performance.md): a deeper queue
+/// lets the producer run further ahead and evicts its freshly written frames from cache
+/// before the consumer reads them; 2 keeps the producer busy while the consumer works.
+pub const DEFAULT_MAX_BUFFERS: u32 = 2;
+
+/// Wakes pulls waiting for a frame: the appsink's `new-sample` and `eos` callbacks and the
+/// pipeline's watch notify it. Only a pull that found nothing queued takes its lock; the
+/// notifiers take it only when someone waits.
+#[derive(Default)]
+pub(crate) struct Wake {
+    lock: Mutex<()>,
+    cond: Condvar,
+    waiters: AtomicUsize,
+    /// What the watch said last: 0 while running, then [`FAILED`] or [`STOPPED`].
+    state: AtomicU8,
+    /// Set once the end (EOS, stop, error) has been reported by `pull`; cleared when the
+    /// pipeline is played again.
+    ended: AtomicBool,
+}
+
+const FAILED: u8 = 1;
+const STOPPED: u8 = 2;
+
+impl Wake {
+    pub(crate) fn notify(&self) {
+        if self.waiters.load(Ordering::SeqCst) > 0 {
+            let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
+            self.cond.notify_all();
+        }
+    }
+}
+
+/// The `VideoInfo` of the last caps seen: parsed again only when the caps change.
+#[derive(Debug, Default)]
+pub(crate) struct InfoCache {
+    caps: Option<gst::Caps>,
+    info: Option<gst_video::VideoInfo>,
+}
+
+impl InfoCache {
+    /// The frame in `sample`, its caps parsed only when they differ from the last ones.
+    pub(crate) fn frame(&mut self, sample: &gst::Sample) -> Result<Frame, SinkError> {
+        let caps = sample.caps().ok_or(gstpipe_frame::FrameError::NoCaps)?;
+        let same = self
+            .caps
+            .as_ref()
+            .is_some_and(|c| c.as_ptr() == caps.as_ptr() || c.as_ref() == caps);
+        if !same || self.info.is_none() {
+            let info = gst_video::VideoInfo::from_caps(caps).map_err(|_| {
+                gstpipe_frame::FrameError::NotVideoCaps {
+                    caps: caps.to_owned(),
+                }
+            })?;
+            self.caps = Some(caps.to_owned());
+            self.info = Some(info);
+        }
+        let buffer = sample
+            .buffer_owned()
+            .ok_or(gstpipe_frame::FrameError::NoBuffer)?;
+        let info = self
+            .info
+            .as_ref()
+            .ok_or(gstpipe_frame::FrameError::NoCaps)?;
+        Ok(Frame::from_buffer(buffer, info)?)
+    }
+}
 
 /// Frames out of a pipeline's `appsink`.
 ///
-/// Found by name or as the pipeline's only appsink, and configured explicitly (see
-/// [`FrameSinkBuilder`]): `sync=false` (process files as fast as possible),
-/// `max-buffers=8`, `drop=false` (backpressure, nothing lost), `enable-last-sample=false`,
-/// `wait-on-eos=true`. It works whether or not the description set `emit-signals`.
+/// Found by name or as the pipeline's only appsink. **The description wins**: properties
+/// written on the appsink in the launch description (`max-buffers`, `drop`, `sync`,
+/// `wait-on-eos`, `caps`, `emit-signals`, `enable-last-sample`) are kept; gstpipe's defaults
+/// fill only what it left unsaid (`max-buffers=2`, `sync=false`,
+/// `enable-last-sample=false`; GStreamer's own `drop=false` and `wait-on-eos=true` stay);
+/// [`FrameSinkBuilder`] calls override both. So `appsink max-buffers=1 drop=true` is the
+/// latest-frame setting for a live camera, and `appsink sync=true` paces a file to real time.
 ///
 /// Pull-based adapters borrow it: [`pull`](FrameSink::pull), [`iter`](FrameSink::iter) (also
 /// `for frame in &sink`), [`batches`](FrameSink::batches). Push-based adapters take it over:
@@ -31,8 +96,9 @@ pub(crate) const POLL: Duration = Duration::from_millis(20);
 /// [`channel`](FrameSink::channel) (bounded queue with a policy) and, with the `stream`
 /// feature, [`stream`](FrameSink::stream).
 ///
-/// None of them hangs: a pull waits in short slices, watching the pipeline for an error and
-/// giving up with [`SinkError::Timeout`] when no frame came for the configured time.
+/// Nothing polls: a pull that finds no frame queued sleeps until the appsink's `new-sample`
+/// or `eos`, or the pipeline's error or stop, wakes it, and gives up with
+/// [`SinkError::Timeout`] when no frame came for the configured time.
 ///
 /// ```
 /// use gstpipe_core::Pipeline;
@@ -56,10 +122,10 @@ pub(crate) const POLL: Duration = Duration::from_millis(20);
 /// # Stopping early
 ///
 /// An appsink nobody reads holds the pipeline back: its queue fills, upstream blocks, and EOS
-/// cannot pass (`wait-on-eos`). Dropping the `FrameSink` (or the adapter that took it over)
-/// releases the appsink: it then drops frames (`max-buffers=1 drop=true`) and lets EOS through
-/// (`wait-on-eos=false`), so [`Pipeline::stop`] finishes at once. Drop the sink before
-/// stopping a pipeline you stopped reading; dropping the pipeline needs nothing.
+/// cannot pass (`wait-on-eos`). [`Pipeline::stop`] tells every `FrameSink` of the pipeline to
+/// let go (it drops what is queued and lets EOS through), so breaking out of a loop and
+/// stopping just works, with the sink alive or not. Dropping the `FrameSink` (or the adapter
+/// that took it over) does the same.
 ///
 /// Frames you hold do not go back to upstream buffer pools: holding many frames from a camera
 /// or a decoder can stall it; copy them ([`Frame::to_array`]) when you keep them.
@@ -68,9 +134,11 @@ pub struct FrameSink {
     pub(crate) watch: Watch,
     pub(crate) name: String,
     pub(crate) timeout: Duration,
-    /// Set once the end (EOS, stop, error) has been reported by `pull`.
-    ended: AtomicBool,
+    pub(crate) wake: Arc<Wake>,
+    /// Keeps the watch telling `wake` about the pipeline's end and stop.
+    _subscription: Subscription,
     pulled: AtomicU64,
+    cache: Mutex<InfoCache>,
 }
 
 impl std::fmt::Debug for FrameSink {
@@ -79,24 +147,24 @@ impl std::fmt::Debug for FrameSink {
             .field("appsink", &self.name)
             .field("timeout", &self.timeout)
             .field("pulled", &self.pulled())
-            .field("ended", &self.ended.load(Ordering::Relaxed))
+            .field("ended", &self.wake.ended.load(Ordering::Relaxed))
             .finish()
     }
 }
 
 /// Configures a [`FrameSink`] before it takes over its appsink; from [`FrameSink::builder`].
 ///
-/// The values given here (or their defaults) replace what the launch description set on the
-/// appsink, except `caps`, which is only set when given.
+/// What is set here overrides the description; what is not set here keeps the description's
+/// value, or gets gstpipe's default when the description said nothing either.
 #[derive(Debug)]
 #[must_use = "a builder does nothing until build() is called"]
 pub struct FrameSinkBuilder<'a> {
     pipeline: &'a Pipeline,
     name: Option<String>,
     caps: Option<gst::Caps>,
-    max_buffers: u32,
-    drop: bool,
-    sync: bool,
+    max_buffers: Option<u32>,
+    drop: Option<bool>,
+    sync: Option<bool>,
     timeout: Duration,
 }
 
@@ -114,24 +182,24 @@ impl<'a> FrameSinkBuilder<'a> {
         self
     }
 
-    /// The appsink's queue length (`max-buffers`; 0 is unlimited). Default
-    /// [`DEFAULT_MAX_BUFFERS`].
+    /// The appsink's queue length (`max-buffers`; 0 is unlimited). Default: the
+    /// description's, else [`DEFAULT_MAX_BUFFERS`].
     pub fn max_buffers(mut self, max_buffers: u32) -> Self {
-        self.max_buffers = max_buffers;
+        self.max_buffers = Some(max_buffers);
         self
     }
 
     /// Whether the appsink drops its oldest frame when its queue is full (`drop`), instead of
-    /// blocking upstream. Default `false`: nothing is lost.
+    /// blocking upstream. Default: the description's, else `false` (nothing is lost).
     pub fn drop(mut self, drop: bool) -> Self {
-        self.drop = drop;
+        self.drop = Some(drop);
         self
     }
 
-    /// Whether the appsink paces frames to the clock (`sync`). Default `false`: files are
-    /// processed as fast as possible; live sources pace themselves.
+    /// Whether the appsink paces frames to the clock (`sync`). Default: the description's,
+    /// else `false` (files are processed as fast as possible; live sources pace themselves).
     pub fn sync(mut self, sync: bool) -> Self {
-        self.sync = sync;
+        self.sync = Some(sync);
         self
     }
 
@@ -150,37 +218,123 @@ impl<'a> FrameSinkBuilder<'a> {
     /// no name was given.
     pub fn build(self) -> Result<FrameSink, SinkError> {
         let appsink: gst_app::AppSink = self.pipeline.find(self.name.as_deref())?;
-        appsink.set_enable_last_sample(false);
-        appsink.set_sync(self.sync);
-        appsink.set_max_buffers(self.max_buffers);
-        appsink.set_drop(self.drop);
-        appsink.set_wait_on_eos(true);
+        let user = |property: &str| self.pipeline.is_user_set(&appsink, property);
+        // Builder calls win; then the description; then gstpipe's defaults.
+        let max_buffers = self
+            .max_buffers
+            .or_else(|| (!user("max-buffers")).then_some(DEFAULT_MAX_BUFFERS));
+        let sync = self.sync.or_else(|| (!user("sync")).then_some(false));
+        let last_sample = (!user("enable-last-sample")).then_some(false);
+        if let Some(max_buffers) = max_buffers {
+            appsink.set_max_buffers(max_buffers);
+        }
+        if let Some(sync) = sync {
+            appsink.set_sync(sync);
+        }
+        if let Some(drop) = self.drop {
+            appsink.set_drop(drop);
+        }
+        if let Some(enable) = last_sample {
+            appsink.set_enable_last_sample(enable);
+        }
         if let Some(caps) = &self.caps {
             appsink.set_caps(Some(caps));
         }
         let name = appsink.name().to_string();
         tracing::debug!(
             appsink = %name,
-            max_buffers = self.max_buffers,
-            drop = self.drop,
-            sync = self.sync,
+            max_buffers = appsink.max_buffers(),
+            drop = appsink.is_drop(),
+            sync = appsink.is_sync(),
+            wait_on_eos = appsink.is_wait_on_eos(),
             timeout = ?self.timeout,
-            caps = ?self.caps,
             "frame sink configured"
         );
+        let wake = Arc::new(Wake::default());
+        install_wake(&appsink, &wake);
+        let watch = self.pipeline.watch();
+        // What a stop changes (see `release`) and a new run puts back.
+        let configured = (
+            appsink.max_buffers(),
+            appsink.is_drop(),
+            appsink.is_wait_on_eos(),
+        );
+        let subscription = {
+            let wake = Arc::clone(&wake);
+            let appsink = appsink.clone();
+            watch.subscribe(move |event| {
+                match event {
+                    Event::Stopping => {
+                        wake.state.store(STOPPED, Ordering::SeqCst);
+                        release(&appsink);
+                    }
+                    Event::Restarted => {
+                        let (max_buffers, drop, wait_on_eos) = configured;
+                        appsink.set_max_buffers(max_buffers);
+                        appsink.set_drop(drop);
+                        appsink.set_wait_on_eos(wait_on_eos);
+                        wake.state.store(0, Ordering::SeqCst);
+                        wake.ended.store(false, Ordering::SeqCst);
+                    }
+                    Event::Ended(Outcome::Error(_)) => wake.state.store(FAILED, Ordering::SeqCst),
+                    Event::Ended(Outcome::Stopped) => wake.state.store(STOPPED, Ordering::SeqCst),
+                    _ => {}
+                }
+                wake.notify();
+            })
+        };
         Ok(FrameSink {
             appsink,
-            watch: self.pipeline.watch(),
+            watch,
             name,
             timeout: self.timeout,
-            ended: AtomicBool::new(false),
+            wake,
+            _subscription: subscription,
             pulled: AtomicU64::new(0),
+            cache: Mutex::new(InfoCache::default()),
         })
     }
 }
 
+/// Makes the appsink's `new-sample` and `eos` wake `wake`: through callbacks, or through the
+/// signals when the description asked for them (`emit-signals=true`), which callbacks would
+/// silence.
+fn install_wake(appsink: &gst_app::AppSink, wake: &Arc<Wake>) {
+    if appsink.property::<bool>("emit-signals") {
+        let on_sample = Arc::clone(wake);
+        appsink.connect("new-sample", false, move |_| {
+            on_sample.notify();
+            Some(gst::FlowReturn::Ok.to_value())
+        });
+        let on_eos = Arc::clone(wake);
+        appsink.connect("eos", false, move |_| {
+            on_eos.notify();
+            None
+        });
+    } else {
+        let on_sample = Arc::clone(wake);
+        let on_eos = Arc::clone(wake);
+        appsink.set_callbacks(
+            gst_app::AppSinkCallbacks::builder()
+                .new_sample(move |_| {
+                    on_sample.notify();
+                    Ok(gst::FlowSuccess::Ok)
+                })
+                .eos(move |_| on_eos.notify())
+                .build(),
+        );
+    }
+}
+
+/// Lets the appsink drop frames and pass EOS without being read (see "Stopping early").
+pub(crate) fn release(appsink: &gst_app::AppSink) {
+    appsink.set_wait_on_eos(false);
+    appsink.set_max_buffers(1);
+    appsink.set_drop(true);
+}
+
 impl FrameSink {
-    /// The pipeline's only appsink, with the default configuration.
+    /// The pipeline's only appsink, configured around what the description wrote.
     ///
     /// # Errors
     /// As [`FrameSinkBuilder::build`].
@@ -194,9 +348,9 @@ impl FrameSink {
             pipeline,
             name: None,
             caps: None,
-            max_buffers: DEFAULT_MAX_BUFFERS,
-            drop: false,
-            sync: false,
+            max_buffers: None,
+            drop: None,
+            sync: None,
             timeout: DEFAULT_TIMEOUT,
         }
     }
@@ -223,7 +377,7 @@ impl FrameSink {
 
     /// Whether `pull` has reported the end (EOS, stop or the pipeline's error).
     pub fn is_ended(&self) -> bool {
-        self.ended.load(Ordering::Relaxed)
+        self.wake.ended.load(Ordering::Relaxed)
     }
 
     /// The next frame: `Some(Ok(frame))`; `None` at end of stream (this appsink's EOS) or when
@@ -234,74 +388,126 @@ impl FrameSink {
     /// [`SinkError::Timeout`]; calling again waits again. Before the pipeline plays, it waits
     /// (bounded the same way) for it to start.
     pub fn pull(&self) -> Option<Result<Frame, SinkError>> {
-        self.pull_with(self.timeout)
+        self.pull_timeout(self.timeout)
     }
 
     /// Like [`pull`](FrameSink::pull) with another stall timeout for this call.
     pub fn pull_timeout(&self, timeout: Duration) -> Option<Result<Frame, SinkError>> {
-        self.pull_with(timeout)
+        let sample = self.pull_sample(timeout)?;
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        Some(sample.and_then(|s| cache.frame(&s)))
     }
 
-    fn pull_with(&self, timeout: Duration) -> Option<Result<Frame, SinkError>> {
-        if self.ended.load(Ordering::Acquire) {
+    /// Like [`pull`](FrameSink::pull), with a caps cache the caller owns (iterators keep
+    /// one, so their frames take no lock but the appsink's).
+    pub(crate) fn pull_cached(&self, cache: &mut InfoCache) -> Option<Result<Frame, SinkError>> {
+        let sample = self.pull_sample(self.timeout)?;
+        Some(sample.and_then(|s| cache.frame(&s)))
+    }
+
+    /// The next sample, waking on the appsink's events and the watch: see `pull`.
+    pub(crate) fn pull_sample(&self, timeout: Duration) -> Option<Result<gst::Sample, SinkError>> {
+        if self.wake.ended.load(Ordering::Acquire) {
             return None;
         }
-        let started = Instant::now();
-        loop {
+        let deadline = Instant::now().checked_add(timeout);
+        let mut waiting = false;
+        let mut guard = None;
+        let result = loop {
             // An error ends the stream at once, even when frames are still queued: the
             // pipeline produces nothing reliable after it.
-            if let Some(Outcome::Error(e)) = self.watch.outcome() {
-                return self.end_with_error(e);
-            }
-            let slice_start = Instant::now();
-            let slice = POLL.min(timeout.saturating_sub(started.elapsed()));
-            if let Some(sample) = self.appsink.try_pull_sample(clock_time(slice)) {
-                // The error may have come while this pull waited: it wins over the frame.
-                if let Some(Outcome::Error(e)) = self.watch.outcome() {
-                    return self.end_with_error(e);
-                }
-                self.pulled.fetch_add(1, Ordering::Relaxed);
-                return Some(Frame::from_sample(&sample).map_err(SinkError::from));
-            }
-            let running = self.appsink.current_state() >= gst::State::Paused;
-            match self.watch.outcome() {
-                Some(Outcome::Error(e)) => return self.end_with_error(e),
-                Some(Outcome::Stopped) => return self.end(),
-                // Ended, then set to Null: whatever was queued was flushed.
-                Some(Outcome::Eos) if !running => return self.end(),
+            match self.wake.state.load(Ordering::SeqCst) {
+                FAILED => break self.end_with_error(),
+                STOPPED => break self.end(),
                 _ => {}
             }
+            if let Some(sample) = self.appsink.try_pull_sample(gst::ClockTime::ZERO) {
+                self.pulled.fetch_add(1, Ordering::Relaxed);
+                break Some(Ok(sample));
+            }
+            let running = self.appsink.current_state() >= gst::State::Paused;
             // `is_eos` is also true for an appsink that has not started (below Paused), which
             // is not the end: the pipeline may be about to play.
             if running && self.appsink.is_eos() {
-                return self.end();
+                break self.end();
             }
-            if started.elapsed() >= timeout {
-                tracing::debug!(appsink = %self.name, ?timeout, "no frame: timeout");
-                return Some(Err(SinkError::Timeout {
-                    element: self.name.clone(),
-                    operation: "a frame",
-                    waited: started.elapsed(),
-                }));
+            if let Some(Outcome::Eos) = self.watch.outcome()
+                && !running
+            {
+                // Ended, then set to Null: whatever was queued was flushed.
+                break self.end();
             }
-            // try_pull_sample returns at once when the appsink is not started or flushing.
-            if slice_start.elapsed() < POLL / 2 {
-                std::thread::sleep(POLL / 4);
+            let now = Instant::now();
+            let left = match deadline {
+                Some(deadline) if now >= deadline => {
+                    tracing::debug!(appsink = %self.name, ?timeout, "no frame: timeout");
+                    break Some(Err(SinkError::Timeout {
+                        element: self.name.clone(),
+                        operation: "a frame",
+                        waited: timeout,
+                    }));
+                }
+                Some(deadline) => deadline - now,
+                None => Duration::from_secs(3600),
+            };
+            if !waiting {
+                // Announce the wait, then look again before sleeping: a sample queued in
+                // between is either seen by that look or wakes the sleep.
+                guard = Some(self.wake.lock.lock().unwrap_or_else(|p| p.into_inner()));
+                self.wake.waiters.fetch_add(1, Ordering::SeqCst);
+                waiting = true;
+                continue;
             }
+            // Before Paused the appsink has no events to send: the watch (play, error, stop)
+            // or the deadline wakes the wait.
+            let held = guard.take().expect("the wake lock is held while waiting");
+            guard = Some(
+                self.wake
+                    .cond
+                    .wait_timeout(held, left)
+                    .unwrap_or_else(|p| p.into_inner())
+                    .0,
+            );
+        };
+        if waiting {
+            self.wake.waiters.fetch_sub(1, Ordering::SeqCst);
         }
+        drop(guard);
+        result
     }
 
-    fn end(&self) -> Option<Result<Frame, SinkError>> {
-        self.ended.store(true, Ordering::Release);
+    fn end<T>(&self) -> Option<Result<T, SinkError>> {
+        self.wake.ended.store(true, Ordering::Release);
         tracing::debug!(appsink = %self.name, frames = self.pulled(), "end of frames");
         None
     }
 
-    fn end_with_error(&self, e: gstpipe_core::ElementError) -> Option<Result<Frame, SinkError>> {
-        if self.ended.swap(true, Ordering::AcqRel) {
+    fn end_with_error<T>(&self) -> Option<Result<T, SinkError>> {
+        if self.wake.ended.swap(true, Ordering::AcqRel) {
             return None;
         }
-        Some(Err(SinkError::Pipeline(gstpipe_core::Error::Element(e))))
+        match self.watch.outcome() {
+            Some(Outcome::Error(e)) => {
+                Some(Err(SinkError::Pipeline(gstpipe_core::Error::Element(e))))
+            }
+            _ => None,
+        }
+    }
+
+    /// Makes every other appsink of `pipeline` drop its frames and let end of stream through,
+    /// so branches nobody reads (a `tee` into several appsinks) neither block the pipeline nor
+    /// keep it from ending. Returns how many appsinks it released.
+    pub fn discard_other_appsinks(&self, pipeline: &Pipeline) -> usize {
+        let others: Vec<_> = pipeline
+            .elements::<gst_app::AppSink>()
+            .into_iter()
+            .filter(|a| a != &self.appsink)
+            .collect();
+        for appsink in &others {
+            tracing::debug!(appsink = %appsink.name(), "not read: its frames are dropped");
+            release(appsink);
+        }
+        others.len()
     }
 
     /// A blocking iterator of frames: ends at EOS or when the pipeline is stopped; yields the
@@ -310,26 +516,15 @@ impl FrameSink {
         Frames {
             sink: self,
             done: false,
+            cache: InfoCache::default(),
         }
-    }
-
-    /// Lets the appsink drop frames and pass EOS without being read (see "Stopping early").
-    pub(crate) fn release(&self) {
-        self.appsink.set_wait_on_eos(false);
-        self.appsink.set_max_buffers(1);
-        self.appsink.set_drop(true);
     }
 }
 
 impl Drop for FrameSink {
     fn drop(&mut self) {
-        self.release();
+        release(&self.appsink);
     }
-}
-
-/// `gst::ClockTime` from a `Duration`, saturating.
-pub(crate) fn clock_time(d: Duration) -> gst::ClockTime {
-    gst::ClockTime::from_nseconds(d.as_nanos().try_into().unwrap_or(u64::MAX))
 }
 
 /// The blocking iterator of [`FrameSink::iter`]: `Result<Frame, SinkError>` until EOS; after
@@ -339,6 +534,7 @@ pub(crate) fn clock_time(d: Duration) -> gst::ClockTime {
 pub struct Frames<'a> {
     sink: &'a FrameSink,
     done: bool,
+    cache: InfoCache,
 }
 
 impl Iterator for Frames<'_> {
@@ -348,7 +544,7 @@ impl Iterator for Frames<'_> {
         if self.done {
             return None;
         }
-        let item = self.sink.pull();
+        let item = self.sink.pull_cached(&mut self.cache);
         self.done = !matches!(item, Some(Ok(_)));
         item
     }
@@ -371,6 +567,7 @@ impl<'a> IntoIterator for &'a FrameSink {
 pub struct IntoFrames {
     sink: FrameSink,
     done: bool,
+    cache: InfoCache,
 }
 
 impl IntoFrames {
@@ -387,7 +584,7 @@ impl Iterator for IntoFrames {
         if self.done {
             return None;
         }
-        let item = self.sink.pull();
+        let item = self.sink.pull_cached(&mut self.cache);
         self.done = !matches!(item, Some(Ok(_)));
         item
     }
@@ -403,6 +600,7 @@ impl IntoIterator for FrameSink {
         IntoFrames {
             sink: self,
             done: false,
+            cache: InfoCache::default(),
         }
     }
 }

@@ -5,14 +5,10 @@ use crate::error::SinkError;
 use crate::sink::DEFAULT_TIMEOUT;
 use gst::prelude::*;
 use gst_video::VideoInfo;
-use gstpipe_core::{Outcome, Pipeline, Watch};
-use gstpipe_frame::{
-    Detection, FormatInfo, SampleValue, add_detections, array_to_buffer, format_info,
-    planes_to_buffer, view_to_buffer,
-};
-use ndarray::{Array3, ArrayView3};
-use std::sync::Mutex;
+use gstpipe_core::{Outcome, Pipeline, Subscription, Watch};
+use gstpipe_frame::{Detection, FrameError, FrameLayout, Input, InputKind, add_detections};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 /// How many buffers a [`FrameSource`] lets the appsrc queue before a push waits, unless
@@ -49,12 +45,29 @@ fn frame_duration(index: u64, framerate: gst::Fraction) -> Option<gst::ClockTime
 
 /// Arrays (or buffers) into a pipeline's `appsrc`.
 ///
-/// Sets the appsrc's caps from a `VideoInfo` (format, size, framerate), `format=time`,
-/// `is-live=true` (so [`Pipeline::play`] returns without waiting for a preroll only pushes
-/// could complete), `block=false` with its own bounded wait for room instead (so a push never
-/// hangs on a failed pipeline). Every array is checked against the `VideoInfo` before anything
-/// is pushed (shape, channels, sample type: [`SinkError::Mismatch`] names expected and found),
-/// and stamped with `pts = index * 1e9 * den / num` and the matching duration, from 0.
+/// Sets the appsrc's caps from a `VideoInfo` (format, size, framerate), `format=time` (frames
+/// are stamped with times) and `block=false` (a push waits for room itself, bounded, instead
+/// of blocking inside GStreamer). What the launch description wrote on the appsrc is kept
+/// (`is-live`, `max-buffers`, `max-bytes`, `max-time`, `leaky-type`, `do-timestamp`,
+/// `stream-type`, and `caps` when no `VideoInfo` is given); where it said nothing, gstpipe's
+/// defaults apply: `is-live=true` (so [`Pipeline::play`] returns without waiting for a preroll
+/// only pushes could complete), `max-buffers` [`DEFAULT_MAX_QUEUED`], no byte or time limit,
+/// `leaky-type=none` (no frame is dropped), `do-timestamp=false`. Builder calls
+/// ([`live`](FrameSourceBuilder::live), [`max_queued`](FrameSourceBuilder::max_queued)) win
+/// over both.
+///
+/// One method pushes everything: [`push`](FrameSource::push) takes anything that converts
+/// into an [`Input`] (a view, an owned array, one array per plane, a ready buffer), checks it
+/// against the source's [`FrameLayout`] before anything is pushed (shape, channels, sample
+/// type, planes: [`SinkError::Mismatch`] names expected and found), and stamps it with
+/// `pts = index * 1e9 * den / num` and the matching duration, from 0.
+/// [`frame`](FrameSource::frame) does the same with the caller's timestamps or detections.
+///
+/// Backpressure follows the appsrc's own signals: when a push finds the queue at its limit
+/// (`max-buffers`, and `max-bytes` / `max-time` when set) the appsrc calls `enough-data`
+/// (that push's buffer is still queued), and later pushes wait (on a condition variable, at
+/// most the timeout) for its `need-data`, which it calls once the streaming thread has taken
+/// every queued buffer. A pipeline that fails, ends or is stopped wakes the wait at once.
 ///
 /// ```
 /// use gst_video::{VideoFormat, VideoInfo};
@@ -67,10 +80,10 @@ fn frame_duration(index: u64, framerate: gst::Fraction) -> Option<gst::ClockTime
 /// let source = FrameSource::new(&pipeline, info)?;
 /// pipeline.play()?;
 /// for i in 0..10u8 {
-///     source.push_array(Array3::from_elem((48, 64, 3), i * 20))?; // no copy
+///     source.push(Array3::from_elem((48, 64, 3), i * 20))?; // owned: no copy
 /// }
 /// // A wrong shape is refused before anything is pushed.
-/// let err = source.push_array(Array3::<u8>::zeros((48, 63, 3))).unwrap_err();
+/// let err = source.push(&Array3::<u8>::zeros((48, 63, 3))).unwrap_err();
 /// assert!(err.to_string().contains("expected 64"), "{err}");
 /// source.finish()?; // EOS, and the pipeline ended
 /// assert_eq!(source.pushed(), 10);
@@ -79,11 +92,14 @@ fn frame_duration(index: u64, framerate: gst::Fraction) -> Option<gst::ClockTime
 pub struct FrameSource {
     appsrc: gst_app::AppSrc,
     info: VideoInfo,
-    format: FormatInfo,
+    layout: FrameLayout,
     watch: Watch,
     name: String,
     timeout: Duration,
-    max_queued: u64,
+    limits: Limits,
+    room: Arc<Room>,
+    /// Wakes waiting pushes when the pipeline ends or is being stopped.
+    _subscription: Subscription,
     /// Serialises stamping and pushing, so indices follow push order.
     push_lock: Mutex<()>,
     pushed: AtomicU64,
@@ -94,13 +110,52 @@ impl std::fmt::Debug for FrameSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FrameSource")
             .field("appsrc", &self.name)
-            .field("format", &self.info.format())
-            .field("width", &self.info.width())
-            .field("height", &self.info.height())
+            .field("layout", &self.layout.to_string())
             .field("fps", &self.info.fps())
             .field("pushed", &self.pushed())
             .field("finished", &self.is_finished())
             .finish()
+    }
+}
+
+/// The appsrc's queue limits, as configured.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    buffers: u64,
+    bytes: u64,
+    time: gst::ClockTime,
+}
+
+/// The appsrc's queue state as its `need-data` / `enough-data` callbacks report it, and a
+/// counter of events (callbacks, pipeline messages) that waiting pushes wake on.
+#[derive(Debug, Default)]
+struct Room {
+    state: Mutex<RoomState>,
+    changed: Condvar,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct RoomState {
+    /// `enough-data` came and no `need-data` since.
+    full: bool,
+    /// Bumped on every event; a waiter that saw an older value re-checks instead of waiting.
+    events: u64,
+}
+
+impl Room {
+    fn lock(&self) -> MutexGuard<'_, RoomState> {
+        // Two plain fields: a panic elsewhere cannot leave them half-written.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Records an event (`full` when the queue state changed) and wakes every waiter.
+    fn signal(&self, full: Option<bool>) {
+        let mut state = self.lock();
+        if let Some(full) = full {
+            state.full = full;
+        }
+        state.events = state.events.wrapping_add(1);
+        self.changed.notify_all();
     }
 }
 
@@ -111,8 +166,8 @@ pub struct FrameSourceBuilder<'a> {
     pipeline: &'a Pipeline,
     name: Option<String>,
     info: Option<VideoInfo>,
-    live: bool,
-    max_queued: u64,
+    live: Option<bool>,
+    max_queued: Option<u64>,
     timeout: Duration,
 }
 
@@ -130,18 +185,20 @@ impl<'a> FrameSourceBuilder<'a> {
         self
     }
 
-    /// Whether the appsrc is a live source (`is-live`). Default `true`: [`Pipeline::play`]
-    /// returns at once and frames flow as they are pushed. With `false`, the pipeline
-    /// prerolls on the first frame, so push one before `play` (which waits for preroll).
+    /// Whether the appsrc is a live source (`is-live`). Default: what the description wrote,
+    /// else `true`: [`Pipeline::play`] returns at once and frames flow as they are pushed.
+    /// With `false`, the pipeline prerolls on the first frame, so push one before `play`
+    /// (which waits for preroll).
     pub fn live(mut self, live: bool) -> Self {
-        self.live = live;
+        self.live = Some(live);
         self
     }
 
-    /// How many buffers the appsrc may hold before a push waits for downstream (0 is
-    /// unlimited). Default [`DEFAULT_MAX_QUEUED`].
+    /// How many buffers the appsrc may hold before pushes wait for downstream (its
+    /// `max-buffers`; 0 is unlimited). Default: the description's `max-buffers`, else
+    /// [`DEFAULT_MAX_QUEUED`].
     pub fn max_queued(mut self, max_queued: u64) -> Self {
-        self.max_queued = max_queued;
+        self.max_queued = Some(max_queued);
         self
     }
 
@@ -157,7 +214,7 @@ impl<'a> FrameSourceBuilder<'a> {
     /// # Errors
     /// [`SinkError::Pipeline`] when the appsrc is not found (none, several without a name,
     /// wrong name); [`SinkError::NoVideoInfo`] without `info` or raw video caps;
-    /// [`SinkError::Frame`] for a format that is not arrays of samples.
+    /// [`SinkError::Frame`] for an unknown format.
     pub fn build(self) -> Result<FrameSource, SinkError> {
         let appsrc: gst_app::AppSrc = self.pipeline.find(self.name.as_deref())?;
         let name = appsrc.name().to_string();
@@ -170,30 +227,159 @@ impl<'a> FrameSourceBuilder<'a> {
                     element: name.clone(),
                 })?,
         };
-        let format = format_info(info.format())?;
+        let layout = FrameLayout::new(&info)?;
         let caps = info.to_caps().map_err(|_| SinkError::NoVideoInfo {
             element: name.clone(),
         })?;
+        // What the description (or code before us) set is the user's; read it before
+        // touching anything.
+        let pipeline = self.pipeline;
+        let user_set = |property: &str| pipeline.is_user_set(&appsrc, property);
+        let live = self
+            .live
+            .unwrap_or_else(|| !user_set("is-live") || appsrc.is_live());
+        let max_queued = self.max_queued.unwrap_or_else(|| {
+            if user_set("max-buffers") {
+                appsrc.max_buffers()
+            } else {
+                DEFAULT_MAX_QUEUED
+            }
+        });
+        let keep_bytes = user_set("max-bytes");
+        let keep_time = user_set("max-time");
+        let keep_leaky = user_set("leaky-type");
+        let keep_timestamp = user_set("do-timestamp");
+        let keep_stream_type = user_set("stream-type");
         appsrc.set_caps(Some(&caps));
         appsrc.set_format(gst::Format::Time);
-        appsrc.set_is_live(self.live);
         appsrc.set_block(false);
-        appsrc.set_max_bytes(0);
-        appsrc.set_do_timestamp(false);
-        appsrc.set_stream_type(gst_app::AppStreamType::Stream);
-        tracing::debug!(appsrc = %name, %caps, live = self.live, "frame source configured");
+        appsrc.set_is_live(live);
+        appsrc.set_max_buffers(max_queued);
+        if !keep_bytes {
+            appsrc.set_max_bytes(0);
+        }
+        if !keep_time {
+            appsrc.set_max_time(gst::ClockTime::ZERO);
+        }
+        if !keep_leaky {
+            appsrc.set_leaky_type(gst_app::AppLeakyType::None);
+        }
+        if !keep_timestamp {
+            appsrc.set_do_timestamp(false);
+        }
+        if !keep_stream_type {
+            appsrc.set_stream_type(gst_app::AppStreamType::Stream);
+        }
+        let limits = Limits {
+            buffers: appsrc.max_buffers(),
+            bytes: appsrc.max_bytes(),
+            time: appsrc.max_time(),
+        };
+
+        let room = Arc::new(Room::default());
+        let (need, enough, ended) = (Arc::clone(&room), Arc::clone(&room), Arc::clone(&room));
+        appsrc.set_callbacks(
+            gst_app::AppSrcCallbacks::builder()
+                .need_data(move |_, _| need.signal(Some(false)))
+                .enough_data(move |_| enough.signal(Some(true)))
+                .build(),
+        );
+        // A pipeline that fails, ends or is being stopped wakes waiting pushes at once.
+        let watch = pipeline.watch();
+        let subscription = watch.subscribe(move |_| ended.signal(None));
+        tracing::debug!(appsrc = %name, %caps, live, ?limits, "frame source configured");
         Ok(FrameSource {
             appsrc,
             info,
-            format,
-            watch: self.pipeline.watch(),
+            layout,
+            watch,
             name,
             timeout: self.timeout,
-            max_queued: self.max_queued,
+            limits,
+            room,
+            _subscription: subscription,
             push_lock: Mutex::new(()),
             pushed: AtomicU64::new(0),
             finished: AtomicBool::new(false),
         })
+    }
+}
+
+/// One frame on its way into a [`FrameSource`], with optional timestamps and detections;
+/// from [`FrameSource::frame`], sent by [`push`](PushFrame::push).
+///
+/// ```
+/// use gst_video::{VideoFormat, VideoInfo};
+/// use gstpipe_core::Pipeline;
+/// use gstpipe_sinks::{Detection, FrameSink, FrameSource};
+/// use ndarray::Array3;
+///
+/// let pipeline = Pipeline::launch("appsrc ! queue ! appsink")?;
+/// let info = VideoInfo::builder(VideoFormat::Gray8, 32, 24).fps(gst::Fraction::new(30, 1)).build()?;
+/// let source = FrameSource::new(&pipeline, info)?;
+/// let sink = FrameSink::new(&pipeline)?;
+/// pipeline.play()?;
+/// let person = Detection::new("person", (4, 2, 10, 20), 0.9).with_track_id(1);
+/// let at = gst::ClockTime::from_seconds(2);
+/// source
+///     .frame(Array3::<u8>::zeros((24, 32, 1)))
+///     .pts(at)
+///     .detections(&[person.clone()])
+///     .push()?;
+/// let frame = sink.pull().expect("a frame")?;
+/// assert_eq!(frame.pts(), Some(at));
+/// assert_eq!(frame.detections(), [person]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+#[must_use = "a frame is pushed by push()"]
+pub struct PushFrame<'s, 'a> {
+    source: &'s FrameSource,
+    input: Input<'a>,
+    pts: Option<Option<gst::ClockTime>>,
+    duration: Option<Option<gst::ClockTime>>,
+    detections: &'a [Detection],
+}
+
+impl<'a> PushFrame<'_, 'a> {
+    /// The frame's presentation time instead of the framerate's (`None`: no pts).
+    pub fn pts(mut self, pts: impl Into<Option<gst::ClockTime>>) -> Self {
+        self.pts = Some(pts.into());
+        self
+    }
+
+    /// The frame's duration instead of the framerate's (`None`: no duration).
+    pub fn duration(mut self, duration: impl Into<Option<gst::ClockTime>>) -> Self {
+        self.duration = Some(duration.into());
+        self
+    }
+
+    /// Object detections to attach to the frame's buffer as standard region-of-interest metas
+    /// (see [`Detection`]): downstream elements read them as `GstVideoRegionOfInterestMeta`,
+    /// and a [`FrameSink`](crate::FrameSink)'s [`Frame::detections`](crate::Frame::detections)
+    /// gives them back. They are not checked against the frame size.
+    pub fn detections(mut self, detections: &'a [Detection]) -> Self {
+        self.detections = detections;
+        self
+    }
+
+    /// Checks, converts and pushes the frame (see [`FrameSource::push`]).
+    ///
+    /// # Errors
+    /// As [`FrameSource::push`].
+    pub fn push(self) -> Result<(), SinkError> {
+        let source = self.source;
+        let kind = self.input.kind();
+        let mut buffer = self
+            .input
+            .into_buffer(&source.info)
+            .map_err(|e| source.refusal(kind, e))?;
+        if !self.detections.is_empty() {
+            // Arrays were just made into a buffer of one reference: make_mut does not copy
+            // it. A shared ready buffer gets a copy of its metadata (the memory is shared).
+            add_detections(buffer.make_mut(), self.detections);
+        }
+        source.push_stamped(buffer, self.pts, self.duration)
     }
 }
 
@@ -212,8 +398,8 @@ impl FrameSource {
             pipeline,
             name: None,
             info: None,
-            live: true,
-            max_queued: DEFAULT_MAX_QUEUED,
+            live: None,
+            max_queued: None,
             timeout: DEFAULT_TIMEOUT,
         }
     }
@@ -228,10 +414,15 @@ impl FrameSource {
         &self.info
     }
 
-    /// The array shapes `(height, width, channels)` a push takes, one per plane.
+    /// The arrays a push takes: per plane `(rows, cols, channels)` and sample type.
+    pub fn layout(&self) -> &FrameLayout {
+        &self.layout
+    }
+
+    /// The array shapes `(rows, cols, channels)` a push takes, one per plane (rows of one
+    /// field for `interlace-mode=alternate`).
     pub fn shapes(&self) -> Vec<[usize; 3]> {
-        self.format
-            .plane_shapes(self.info.width(), self.info.height())
+        self.layout.shapes()
     }
 
     /// How many frames have been pushed.
@@ -249,152 +440,37 @@ impl FrameSource {
         frame_pts(index, self.info.fps())
     }
 
-    /// Copies a `(height, width, channels)` view of a packed format (any strides) into a
-    /// buffer and pushes it, stamped as the next frame.
+    /// Pushes one frame, stamped as the next one from the framerate: a
+    /// `(rows, cols, channels)` view (copied once into the format's strides, any strides
+    /// accepted), an owned array (its memory becomes the buffer's when it is contiguous and
+    /// rows need no padding), one array per plane for planar formats (`I420`: Y `(h, w, 1)`,
+    /// U and V `(ceil(h/2), ceil(w/2), 1)`; `NV12`: Y and interleaved UV; see
+    /// [`shapes`](FrameSource::shapes)), or a ready `gst::Buffer`. See [`Input`].
+    ///
+    /// Waits (at most the timeout) while the appsrc is full.
     ///
     /// # Errors
-    /// [`SinkError::Mismatch`] when the shape or sample type is not the `VideoInfo`'s (nothing
-    /// is pushed); [`SinkError::Flow`] when the appsrc refuses the buffer (`Flushing` when the
-    /// pipeline is stopped, `Eos` after [`finish`](FrameSource::finish)); the pipeline's error
-    /// once it has failed (e.g. `not-negotiated` downstream, see [`SinkError::flow`]);
-    /// [`SinkError::Timeout`] when the appsrc stays full.
-    pub fn push<T: SampleValue>(&self, view: ArrayView3<'_, T>) -> Result<(), SinkError> {
-        self.check_packed::<T>(view.dim())?;
-        let buffer = view_to_buffer(view, &self.info)?;
-        self.push_stamped(buffer, None)
+    /// [`SinkError::Mismatch`] when the arrays are not what the `VideoInfo` needs (`height`,
+    /// `width`, `channels`, `sample type`, `planes`, `buffer size`; nothing is pushed);
+    /// [`SinkError::Flow`] when the appsrc refuses the buffer (`Flushing` when the pipeline is
+    /// stopped, `Eos` after [`finish`](FrameSource::finish)); the pipeline's error once it
+    /// has failed (e.g. `not-negotiated` downstream, see [`SinkError::flow`]);
+    /// [`SinkError::Timeout`] when the appsrc stays full; [`SinkError::Frame`] for a format
+    /// that is not arrays of samples.
+    pub fn push<'a>(&self, input: impl Into<Input<'a>>) -> Result<(), SinkError> {
+        self.frame(input).push()
     }
 
-    /// Like [`push`](FrameSource::push) with the caller's timestamps.
-    ///
-    /// # Errors
-    /// As [`push`](FrameSource::push).
-    pub fn push_at<T: SampleValue>(
-        &self,
-        view: ArrayView3<'_, T>,
-        pts: Option<gst::ClockTime>,
-        duration: Option<gst::ClockTime>,
-    ) -> Result<(), SinkError> {
-        self.check_packed::<T>(view.dim())?;
-        let buffer = view_to_buffer(view, &self.info)?;
-        self.push_stamped(buffer, Some((pts, duration)))
-    }
-
-    /// Pushes an owned array: a contiguous one whose rows need no padding for the format
-    /// becomes the buffer's memory without a copy; others are copied into the format's
-    /// strides.
-    ///
-    /// # Errors
-    /// As [`push`](FrameSource::push).
-    pub fn push_array<T: SampleValue>(&self, array: Array3<T>) -> Result<(), SinkError> {
-        self.check_packed::<T>(array.dim())?;
-        let buffer = array_to_buffer(array, &self.info)?;
-        self.push_stamped(buffer, None)
-    }
-
-    /// Like [`push`](FrameSource::push), with `detections` attached to the frame's buffer as
-    /// standard region-of-interest metas (see [`Detection`]): downstream elements read them as
-    /// `GstVideoRegionOfInterestMeta`, and a [`FrameSink`](crate::FrameSink)'s
-    /// [`Frame::detections`](crate::Frame::detections) gives them back. The pixels are copied
-    /// once, as by `push`; the detections are not checked against the frame size.
-    ///
-    /// ```
-    /// use gst_video::{VideoFormat, VideoInfo};
-    /// use gstpipe_core::Pipeline;
-    /// use gstpipe_sinks::{Detection, FrameSink, FrameSource};
-    /// use ndarray::Array3;
-    ///
-    /// let pipeline = Pipeline::launch("appsrc ! queue ! appsink")?;
-    /// let info = VideoInfo::builder(VideoFormat::Gray8, 32, 24).fps(gst::Fraction::new(30, 1)).build()?;
-    /// let source = FrameSource::new(&pipeline, info)?;
-    /// let sink = FrameSink::new(&pipeline)?;
-    /// pipeline.play()?;
-    /// let pixels = Array3::<u8>::zeros((24, 32, 1));
-    /// let person = Detection::new("person", (4, 2, 10, 20), 0.9).with_track_id(1);
-    /// source.push_with_detections(pixels.view(), &[person.clone()])?;
-    /// assert_eq!(sink.pull().expect("a frame")?.detections(), [person]);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    ///
-    /// # Errors
-    /// As [`push`](FrameSource::push).
-    pub fn push_with_detections<T: SampleValue>(
-        &self,
-        view: ArrayView3<'_, T>,
-        detections: &[Detection],
-    ) -> Result<(), SinkError> {
-        self.check_packed::<T>(view.dim())?;
-        let buffer = view_to_buffer(view, &self.info)?;
-        self.push_detected(buffer, detections)
-    }
-
-    /// Like [`push_array`](FrameSource::push_array) (no copy of a contiguous array), with
-    /// `detections` attached as in [`push_with_detections`](FrameSource::push_with_detections).
-    ///
-    /// Planar frames and ready buffers take their detections through
-    /// [`add_detections`](gstpipe_frame::add_detections) on the buffer before
-    /// [`push_buffer`](FrameSource::push_buffer).
-    ///
-    /// # Errors
-    /// As [`push`](FrameSource::push).
-    pub fn push_array_with_detections<T: SampleValue>(
-        &self,
-        array: Array3<T>,
-        detections: &[Detection],
-    ) -> Result<(), SinkError> {
-        self.check_packed::<T>(array.dim())?;
-        let buffer = array_to_buffer(array, &self.info)?;
-        self.push_detected(buffer, detections)
-    }
-
-    /// Pushes one array per memory plane (`I420`: Y `(h, w, 1)`, U and V
-    /// `(h/2, w/2, 1)`; `NV12`: Y and interleaved UV `(h/2, w/2, 2)`; see
-    /// [`shapes`](FrameSource::shapes)), copied into one buffer.
-    ///
-    /// # Errors
-    /// As [`push`](FrameSource::push); [`SinkError::Mismatch`] (`planes`) for a wrong number
-    /// of arrays.
-    pub fn push_planes<T: SampleValue>(
-        &self,
-        planes: &[ArrayView3<'_, T>],
-    ) -> Result<(), SinkError> {
-        let expected = self.format.n_planes();
-        if planes.len() != expected {
-            return Err(self.mismatch(
-                "planes",
-                format!("{expected} arrays for {}", self.describe()),
-                planes.len().to_string(),
-            ));
+    /// A frame to push with the caller's timestamps or detections:
+    /// `source.frame(array).pts(t).detections(&found).push()`. See [`PushFrame`].
+    pub fn frame<'a>(&self, input: impl Into<Input<'a>>) -> PushFrame<'_, 'a> {
+        PushFrame {
+            source: self,
+            input: input.into(),
+            pts: None,
+            duration: None,
+            detections: &[],
         }
-        for (plane, view) in planes.iter().enumerate() {
-            self.check_plane::<T>(plane, view.dim())?;
-        }
-        let buffer = planes_to_buffer(planes, &self.info)?;
-        self.push_stamped(buffer, None)
-    }
-
-    /// Pushes a ready buffer, stamped as the next frame. Its size is checked against the
-    /// `VideoInfo` unless it carries a `VideoMeta` with its own layout.
-    ///
-    /// # Errors
-    /// As [`push`](FrameSource::push); [`SinkError::Mismatch`] (`buffer size`) for a buffer
-    /// smaller than a frame.
-    pub fn push_buffer(&self, buffer: gst::Buffer) -> Result<(), SinkError> {
-        self.check_buffer(&buffer)?;
-        self.push_stamped(buffer, None)
-    }
-
-    /// Pushes a ready buffer with the caller's timestamps (`None` leaves it unstamped).
-    ///
-    /// # Errors
-    /// As [`push_buffer`](FrameSource::push_buffer).
-    pub fn push_buffer_at(
-        &self,
-        buffer: gst::Buffer,
-        pts: Option<gst::ClockTime>,
-        duration: Option<gst::ClockTime>,
-    ) -> Result<(), SinkError> {
-        self.check_buffer(&buffer)?;
-        self.push_stamped(buffer, Some((pts, duration)))
     }
 
     /// Ends the stream: sends EOS and waits (at most the timeout) for the pipeline to end, so
@@ -430,15 +506,6 @@ impl FrameSource {
         }
     }
 
-    fn describe(&self) -> String {
-        format!(
-            "{} {}x{}",
-            self.format.name(),
-            self.info.width(),
-            self.info.height()
-        )
-    }
-
     fn mismatch(&self, what: &'static str, expected: String, found: String) -> SinkError {
         SinkError::Mismatch {
             element: self.name.clone(),
@@ -448,74 +515,67 @@ impl FrameSource {
         }
     }
 
-    fn check_packed<T: SampleValue>(&self, dim: (usize, usize, usize)) -> Result<(), SinkError> {
-        let planes = self.format.n_planes();
-        if planes != 1 && self.format.is_representable() {
-            return Err(self.mismatch(
-                "planes",
-                format!("{planes} arrays for {} (use push_planes)", self.describe()),
-                "1 array".into(),
-            ));
-        }
-        self.check_plane::<T>(0, dim)
-    }
-
-    /// Checks sample type, then height, width and channels of plane `plane`.
-    fn check_plane<T: SampleValue>(
-        &self,
-        plane: usize,
-        (h, w, c): (usize, usize, usize),
-    ) -> Result<(), SinkError> {
-        let expected_type = self.format.sample_type();
-        if T::TYPE != expected_type {
-            return Err(self.mismatch(
+    /// Turns the frame crate's refusal of an input into the error a push reports: what does
+    /// not fit the `VideoInfo` becomes [`SinkError::Mismatch`], the rest stays
+    /// [`SinkError::Frame`].
+    fn refusal(&self, kind: InputKind, err: FrameError) -> SinkError {
+        let layout = &self.layout;
+        match err {
+            FrameError::WrongSampleType {
+                expected,
+                requested,
+                ..
+            } => self.mismatch(
                 "sample type",
-                format!(
-                    "{expected_type} ({} holds {expected_type} samples)",
-                    self.describe()
-                ),
-                T::TYPE.to_string(),
-            ));
-        }
-        // Formats that are not arrays of samples: the conversion reports them.
-        let Some(expected) = self
-            .format
-            .plane_shape(plane, self.info.width(), self.info.height())
-        else {
-            return Ok(());
-        };
-        let found = [h, w, c];
-        let axes = [("height", 0), ("width", 1), ("channels", 2)];
-        for (what, axis) in axes {
-            if expected[axis] != found[axis] {
-                let plane_name = if self.format.n_planes() > 1 {
+                format!("{expected} ({layout} holds {expected} samples)"),
+                requested.to_string(),
+            ),
+            FrameError::NotPacked { n_planes, .. } => self.mismatch(
+                "planes",
+                format!("{n_planes} arrays for {layout} (push one array per plane)"),
+                "1 array".into(),
+            ),
+            FrameError::PlaneCountMismatch {
+                expected, found, ..
+            } => self.mismatch(
+                "planes",
+                format!("{expected} arrays for {layout}"),
+                found.to_string(),
+            ),
+            FrameError::ShapeMismatch {
+                plane,
+                expected,
+                found,
+                ..
+            } => {
+                let axes = [("height", 0), ("width", 1), ("channels", 2)];
+                let (what, axis) = axes
+                    .into_iter()
+                    .find(|&(_, a)| expected[a] != found[a])
+                    .unwrap_or(("shape", 0));
+                let plane_name = if layout.n_planes() > 1 {
                     format!(", plane {plane}")
                 } else {
                     String::new()
                 };
-                return Err(self.mismatch(
+                self.mismatch(
                     what,
                     format!(
-                        "{} (shape {expected:?} for {}{plane_name})",
-                        expected[axis],
-                        self.describe()
+                        "{} (shape {expected:?} for {layout}{plane_name})",
+                        expected[axis]
                     ),
                     format!("{} (shape {found:?})", found[axis]),
-                ));
+                )
             }
-        }
-        Ok(())
-    }
-
-    fn check_buffer(&self, buffer: &gst::Buffer) -> Result<(), SinkError> {
-        if buffer.meta::<gst_video::VideoMeta>().is_none() && buffer.size() < self.info.size() {
-            return Err(self.mismatch(
+            FrameError::BufferTooSmall {
+                expected, found, ..
+            } if kind == InputKind::Buffer => self.mismatch(
                 "buffer size",
-                format!("{} bytes for {}", self.info.size(), self.describe()),
-                format!("{} bytes", buffer.size()),
-            ));
+                format!("{expected} bytes for {layout}"),
+                format!("{found} bytes"),
+            ),
+            other => SinkError::Frame(other),
         }
-        Ok(())
     }
 
     fn pipeline_error(&self) -> Option<SinkError> {
@@ -525,45 +585,75 @@ impl FrameSource {
         }
     }
 
-    /// Waits (bounded) until the appsrc has room; reports a failed pipeline.
-    fn wait_for_room(&self) -> Result<(), SinkError> {
-        let started = Instant::now();
-        loop {
-            match self.watch.outcome() {
-                Some(Outcome::Error(e)) => {
-                    return Err(SinkError::Pipeline(gstpipe_core::Error::Element(e)));
-                }
-                // Ended or stopped: the push itself reports the flow (eos, flushing).
-                Some(_) => return Ok(()),
-                None => {}
+    /// Whether a push may go ahead: the appsrc has room (no `enough-data` since the last
+    /// `need-data`, or its queue below its limits again), or the push itself will report why
+    /// not (the pipeline ended or stopped, the appsrc is flushing).
+    fn may_push(&self, full: bool) -> Result<bool, SinkError> {
+        match self.watch.outcome() {
+            Some(Outcome::Error(e)) => {
+                return Err(SinkError::Pipeline(gstpipe_core::Error::Element(e)));
             }
-            if self.max_queued == 0 || self.appsrc.current_level_buffers() < self.max_queued {
+            // Ended or stopped: the push itself reports the flow (eos, flushing).
+            Some(_) => return Ok(true),
+            None => {}
+        }
+        Ok(!full || self.appsrc.current_state() < gst::State::Paused || !self.over_limits())
+    }
+
+    /// Whether the appsrc's queue is at one of its limits (0 is no limit).
+    fn over_limits(&self) -> bool {
+        let Limits {
+            buffers,
+            bytes,
+            time,
+        } = self.limits;
+        (buffers > 0 && self.appsrc.current_level_buffers() >= buffers)
+            || (bytes > 0 && self.appsrc.current_level_bytes() >= bytes)
+            || (time > gst::ClockTime::ZERO && self.appsrc.current_level_time() >= time)
+    }
+
+    /// Waits (bounded by the timeout) until the appsrc has room; reports a failed pipeline.
+    /// Woken by `need-data` and by the pipeline's end or stop (a `Watch` subscription);
+    /// GStreamer is never called with the room's lock held.
+    fn wait_for_room(&self) -> Result<(), SinkError> {
+        let deadline = Instant::now() + self.timeout;
+        loop {
+            let seen = *self.room.lock();
+            if self.may_push(seen.full)? {
                 return Ok(());
             }
-            let waited = started.elapsed();
-            if waited >= self.timeout {
-                return Err(SinkError::Timeout {
-                    element: self.name.clone(),
-                    operation: "room in the appsrc queue",
-                    waited,
-                });
+            let mut state = self.room.lock();
+            if state.events == seen.events {
+                // Under the room's lock: every later event wakes this wait.
+                tracing::trace!(appsrc = %self.name, "waiting for room in the appsrc queue");
             }
-            std::thread::sleep(Duration::from_millis(1));
+            while state.events == seen.events {
+                let now = Instant::now();
+                if now >= deadline {
+                    return Err(SinkError::Timeout {
+                        element: self.name.clone(),
+                        operation: "room in the appsrc queue",
+                        waited: self.timeout,
+                    });
+                }
+                state = self
+                    .room
+                    .changed
+                    .wait_timeout(state, deadline - now)
+                    .unwrap_or_else(|p| p.into_inner())
+                    .0;
+            }
         }
     }
 
-    /// Attaches `detections` to a buffer made for this push, then pushes it as the next frame.
-    fn push_detected(
+    /// Stamps `buffer` as the next frame (the caller's `pts` / `duration` where given) and
+    /// pushes it.
+    fn push_stamped(
         &self,
         mut buffer: gst::Buffer,
-        detections: &[Detection],
+        pts: Option<Option<gst::ClockTime>>,
+        duration: Option<Option<gst::ClockTime>>,
     ) -> Result<(), SinkError> {
-        // The buffer was just made (one reference): make_mut does not copy it.
-        add_detections(buffer.make_mut(), detections);
-        self.push_stamped(buffer, None)
-    }
-
-    fn push_stamped(&self, mut buffer: gst::Buffer, at: Stamp) -> Result<(), SinkError> {
         let _guard = self.push_lock.lock().unwrap_or_else(|p| p.into_inner());
         if self.is_finished() {
             return Err(SinkError::Flow {
@@ -573,17 +663,11 @@ impl FrameSource {
         }
         self.wait_for_room()?;
         let index = self.pushed();
-        let (pts, duration) = match at {
-            Some(stamp) => stamp,
-            None => (
-                frame_pts(index, self.info.fps()),
-                frame_duration(index, self.info.fps()),
-            ),
-        };
+        let fps = self.info.fps();
         {
             let buffer = buffer.make_mut();
-            buffer.set_pts(pts);
-            buffer.set_duration(duration);
+            buffer.set_pts(pts.unwrap_or_else(|| frame_pts(index, fps)));
+            buffer.set_duration(duration.unwrap_or_else(|| frame_duration(index, fps)));
             buffer.set_offset(index);
         }
         match self.appsrc.push_buffer(buffer) {
@@ -598,9 +682,6 @@ impl FrameSource {
         }
     }
 }
-
-/// Caller-given `(pts, duration)`, or `None` for the framerate's.
-type Stamp = Option<(Option<gst::ClockTime>, Option<gst::ClockTime>)>;
 
 #[cfg(test)]
 mod tests {

@@ -17,9 +17,10 @@ impl FrameSink {
     /// [`SinkError::Timeout`] when it stalls) as the last item. Unlike the appsink's own
     /// `stream()`, errors are reported rather than ending the stream silently or never.
     ///
-    /// Frames are pulled on a thread into a queue of [`DEFAULT_STREAM_CAPACITY`] with
-    /// [`Policy::Block`]; see [`stream_with`](FrameSink::stream_with) for others. Dropping the
-    /// stream joins that thread (at most one pull slice, 100 ms).
+    /// Frames go from the appsink's `new-sample` callback into a queue of
+    /// [`DEFAULT_STREAM_CAPACITY`] with [`Policy::Block`] (see
+    /// [`stream_with`](FrameSink::stream_with) for others), which wakes the task; a stall
+    /// wakes it through a GStreamer clock timer. No thread, no polling.
     ///
     /// ```
     /// use gstpipe_core::Pipeline;
@@ -51,6 +52,7 @@ impl FrameSink {
     pub fn stream_with(self, capacity: usize, policy: Policy) -> FrameStream {
         FrameStream {
             receiver: self.channel(capacity, policy),
+            deadline: None,
         }
     }
 }
@@ -60,6 +62,16 @@ impl FrameSink {
 #[must_use = "streams do nothing unless polled"]
 pub struct FrameStream {
     receiver: FrameReceiver,
+    /// When the current wait gives up, and the clock timer that wakes the task then.
+    deadline: Option<(std::time::Instant, gst::SingleShotClockId)>,
+}
+
+impl Drop for FrameStream {
+    fn drop(&mut self) {
+        if let Some((_, id)) = self.deadline.take() {
+            id.unschedule();
+        }
+    }
 }
 
 impl FrameStream {
@@ -73,7 +85,8 @@ impl futures_core::Stream for FrameStream {
     type Item = Result<Frame, SinkError>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.receiver.poll_recv(cx)
+        let this = self.get_mut();
+        this.receiver.poll_recv(cx, &mut this.deadline)
     }
 }
 

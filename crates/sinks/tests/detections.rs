@@ -78,9 +78,9 @@ fn detections_survive_queue_tee_and_videoconvert() {
             let pixels = Array3::<u8>::from_elem((48, 64, 3), i as u8);
             let detections = detections_for(i);
             if i % 2 == 0 {
-                source.push_with_detections(pixels.view(), &detections)
+                source.frame(pixels.view()).detections(&detections).push()
             } else {
-                source.push_array_with_detections(pixels, &detections)
+                source.frame(pixels).detections(&detections).push()
             }
             .unwrap();
         }
@@ -129,7 +129,9 @@ fn videoscale_scales_the_boxes_and_keeps_the_rest() {
         pipeline.play().unwrap();
         let detections = detections_for(4);
         source
-            .push_with_detections(Array3::<u8>::zeros((48, 64, 3)).view(), &detections)
+            .frame(Array3::<u8>::zeros((48, 64, 3)).view())
+            .detections(&detections)
+            .push()
             .unwrap();
         let frame = sink.pull().unwrap().unwrap();
         assert_eq!((frame.width(), frame.height()), (32, 24));
@@ -199,9 +201,8 @@ fn plain_gstreamer_rs_reads_what_gstpipe_writes() {
         pipeline.play().unwrap();
         for i in 0..5 {
             let pixels = Array3::<u8>::zeros((48, 64, 1));
-            source
-                .push_array_with_detections(pixels, &detections_for(i))
-                .unwrap();
+            let found = detections_for(i);
+            source.frame(pixels).detections(&found).push().unwrap();
         }
         source.finish().unwrap();
         assert_eq!(reader.join().unwrap().len(), 5);
@@ -262,7 +263,7 @@ fn gstpipe_reads_what_plain_gstreamer_rs_writes() {
         });
         pipeline.play().unwrap();
         for i in 0..3u64 {
-            source.push_array(Array3::<u8>::zeros((32, 32, 4))).unwrap();
+            source.push(Array3::<u8>::zeros((32, 32, 4))).unwrap();
             let frame = sink.pull().unwrap().unwrap();
             let foreign = |class_name: &str, (x, y, w, h)| Detection {
                 x,
@@ -294,8 +295,11 @@ fn detections_can_be_edited_on_a_received_frame() {
         let source = FrameSource::new(&pipeline, info(VideoFormat::Gray8, 64, 48)).unwrap();
         let sink = FrameSink::new(&pipeline).unwrap();
         pipeline.play().unwrap();
+        let found = detections_for(4);
         source
-            .push_array_with_detections(Array3::<u8>::zeros((48, 64, 1)), &detections_for(4))
+            .frame(Array3::<u8>::zeros((48, 64, 1)))
+            .detections(&found)
+            .push()
             .unwrap();
         let frame = sink.pull().unwrap().unwrap();
         // A frame's buffer is shared with the pipeline: take it (make_mut copies the buffer's
@@ -411,7 +415,9 @@ fn leak_run() {
                 Detection::new("🚲", (0, 0, 16, 16), 1.0).with_track_id(i * 7),
             ];
             source
-                .push_array_with_detections(Array3::from_elem((16, 16, 1), i as u8), &detections)
+                .frame(Array3::from_elem((16, 16, 1), i as u8))
+                .detections(&detections)
+                .push()
                 .unwrap();
             if i + 1 == WARMUP {
                 after_warmup = rss_bytes();

@@ -1,6 +1,7 @@
 //! The blocking iterator and `pull`: exact frames, end of stream, stop, early drop.
 
 use crate::util::{bounded, gst_pts};
+use gst::prelude::*;
 use gstpipe_core::{Outcome, Pipeline, gst};
 use gstpipe_sinks::{FrameSink, SinkError};
 use std::time::{Duration, Instant};
@@ -104,33 +105,108 @@ fn owned_iterator_ends_at_eos() {
     });
 }
 
+/// What the description writes on the appsink is kept, even values equal to GStreamer's
+/// defaults; gstpipe's defaults fill only the rest; builder calls win over both.
 #[test]
-fn configuration_is_explicit() {
+fn the_description_wins_over_gstpipe_defaults() {
+    // Written: kept, whatever gstpipe would have chosen.
     let pipeline = Pipeline::launch(
-        "videotestsrc num-buffers=1 ! appsink name=out sync=true max-buffers=0 enable-last-sample=true",
+        "videotestsrc num-buffers=1 ! appsink name=out sync=true max-buffers=1 drop=true \
+         wait-on-eos=false enable-last-sample=true emit-signals=true caps=video/x-raw,format=RGB",
+    )
+    .unwrap();
+    let sink = FrameSink::builder(&pipeline).name("out").build().unwrap();
+    let appsink = sink.appsink();
+    assert!(appsink.is_sync(), "sync=true was written");
+    assert_eq!(appsink.max_buffers(), 1);
+    assert!(appsink.is_drop());
+    assert!(!appsink.is_wait_on_eos());
+    assert!(appsink.enables_last_sample());
+    assert!(appsink.property::<bool>("emit-signals"));
+    assert_eq!(
+        appsink.caps().unwrap(),
+        "video/x-raw,format=RGB".parse::<gst::Caps>().unwrap()
+    );
+
+    // Unsaid: gstpipe's defaults, and GStreamer's own where gstpipe has none.
+    let pipeline = Pipeline::launch("videotestsrc num-buffers=1 ! appsink").unwrap();
+    let sink = FrameSink::new(&pipeline).unwrap();
+    let appsink = sink.appsink();
+    assert!(!appsink.is_sync());
+    assert_eq!(appsink.max_buffers(), gstpipe_sinks::DEFAULT_MAX_BUFFERS);
+    assert!(!appsink.is_drop());
+    assert!(appsink.is_wait_on_eos());
+    assert!(!appsink.enables_last_sample());
+    assert!(appsink.caps().is_none());
+
+    // Builder calls override the description.
+    let pipeline = Pipeline::launch(
+        "videotestsrc num-buffers=1 ! appsink name=out sync=true max-buffers=0 drop=false",
     )
     .unwrap();
     let sink = FrameSink::builder(&pipeline)
         .name("out")
         .max_buffers(3)
         .drop(true)
+        .sync(false)
         .timeout(Duration::from_secs(2))
         .build()
         .unwrap();
     let appsink = sink.appsink();
-    assert!(!appsink.is_sync(), "sync defaults to false");
+    assert!(!appsink.is_sync());
     assert_eq!(appsink.max_buffers(), 3);
     assert!(appsink.is_drop());
-    assert!(!appsink.enables_last_sample());
-    assert!(appsink.is_wait_on_eos());
     assert_eq!(sink.timeout(), Duration::from_secs(2));
     assert_eq!(sink.name(), "out");
-    let defaults = FrameSink::new(&pipeline).unwrap();
+}
+
+/// Each appsink of a description keeps its own settings: the description's elements are
+/// matched by name, or by order for unnamed ones.
+#[test]
+fn several_appsinks_keep_their_own_settings() {
+    let pipeline = Pipeline::launch(
+        "videotestsrc num-buffers=1 ! tee name=t \
+         t. ! queue ! appsink sync=true \
+         t. ! queue ! appsink max-buffers=5 \
+         t. ! queue ! appsink name=named drop=true",
+    )
+    .unwrap();
+    let sinks = pipeline.elements::<gst_app::AppSink>();
+    let mut unnamed: Vec<_> = sinks.iter().filter(|s| s.name() != "named").collect();
+    unnamed.sort_by_key(|s| {
+        s.name()
+            .trim_start_matches("appsink")
+            .parse::<u64>()
+            .unwrap()
+    });
+    let first = FrameSink::builder(&pipeline)
+        .name(&unnamed[0].name())
+        .build()
+        .unwrap();
+    let second = FrameSink::builder(&pipeline)
+        .name(&unnamed[1].name())
+        .build()
+        .unwrap();
+    let named = FrameSink::builder(&pipeline).name("named").build().unwrap();
+    assert!(first.appsink().is_sync());
     assert_eq!(
-        defaults.appsink().max_buffers(),
+        first.appsink().max_buffers(),
         gstpipe_sinks::DEFAULT_MAX_BUFFERS
     );
-    assert!(!defaults.appsink().is_drop());
+    assert!(!second.appsink().is_sync());
+    assert_eq!(second.appsink().max_buffers(), 5);
+    assert!(named.appsink().is_drop());
+    assert!(!named.appsink().is_sync());
+}
+
+/// Properties set in code before the sink is built count as the user's too.
+#[test]
+fn properties_set_in_code_are_kept() {
+    let pipeline = Pipeline::launch("videotestsrc num-buffers=1 ! appsink name=out").unwrap();
+    let appsink: gst_app::AppSink = pipeline.element("out").unwrap();
+    appsink.set_max_buffers(7);
+    let sink = FrameSink::new(&pipeline).unwrap();
+    assert_eq!(sink.appsink().max_buffers(), 7);
 }
 
 #[test]

@@ -72,6 +72,10 @@ fn stream_reports_a_stall() {
             pipeline.play().unwrap();
             let err = next(&mut stream).await.unwrap().unwrap_err();
             assert!(err.is_timeout(), "{err:?}");
+            // A stall is reported, not the end: the stream waits again.
+            let again = next(&mut stream).await.unwrap().unwrap_err();
+            assert!(again.is_timeout(), "{again:?}");
+            pipeline.stop().unwrap();
             assert!(next(&mut stream).await.is_none());
         });
     });

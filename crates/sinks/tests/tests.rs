@@ -7,6 +7,7 @@ mod callback;
 mod channel;
 mod detections;
 mod errors;
+mod events;
 mod faults;
 mod iter;
 mod lookup;
