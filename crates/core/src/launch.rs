@@ -33,10 +33,12 @@
 //! - its names appear nowhere in the description, so no reference resolves to it;
 //! - GStreamer resolves references against the top level it built: the parser's pipeline
 //!   when the description has several top-level elements (the same with the anchor), or the
-//!   single element itself. A single bin is searched inside only, so a reference to the bin
-//!   itself fails, where behind the anchor it would be found: when the anchored parse shows
-//!   such a bin and a reference to it, the description is parsed again without the anchor,
-//!   safely, since its top level is not empty.
+//!   single element itself, outside any bin. That differs behind the anchor (a bin is
+//!   searched inside only, so a reference to the bin itself fails; a link with caps needs a
+//!   parent bin for its capsfilter), so when the anchored parse shows a single top-level
+//!   element of the description, the description is parsed again without the anchor, which
+//!   is safe since its top level is not empty; its elements are then made twice (the
+//!   first ones are dropped).
 //!
 //! The anchored parse is made without `GST_PARSE_FLAG_FATAL_ERRORS` (which only decides
 //! whether a partly built pipeline is returned with the error) so that its top level can be
@@ -114,21 +116,33 @@ pub(crate) fn parse(description: &str) -> Result<gst::Element> {
                 .collect()
         })
         .unwrap_or_default();
-    if let [single] = own.as_slice()
-        && single.is::<gst::Bin>()
-        && references.contains(&single.name().as_str())
-    {
-        // Without the anchor, GStreamer would resolve references against this bin, where
-        // it does not find the bin itself; with it, it found it. The description's top level
-        // is not empty, so GStreamer alone cannot crash on it: let it give its own answer.
+    // Linking with caps (`a. ! video/x-raw ! b.`) adds a capsfilter next to the linked
+    // elements after the description's own elements: those do not count (nor, to be safe,
+    // capsfilters the description wrote).
+    let described = own
+        .iter()
+        .filter(|e| e.factory().is_none_or(|f| f.name() != "capsfilter"))
+        .count();
+    if !own.is_empty() && described <= 1 {
+        // GStreamer alone would return a single element itself, outside any bin, and
+        // resolve the references against it: a bin is searched inside only (a reference to
+        // the bin itself fails), and a link with caps needs a parent to put a capsfilter in.
+        // Behind the anchor it sits in the parser's pipeline, where both work. Only a
+        // top-level element links a capsfilter into the top level, so the description's top
+        // level is not empty and GStreamer alone cannot crash on it: let it give its own
+        // answer.
         drop(top);
         return launch_full(description, description);
     }
     if let Some(err) = error {
         return Err(parse_failure(err, &context, &anchored, description));
     }
-    let top = top.ok_or_else(|| parse_error("empty pipeline not allowed".into()))?;
-    anchor.remove(top).map_err(parse_error)
+    match top {
+        // At least two elements of the description next to the anchor.
+        Some(top) if described > 1 => anchor.remove(top).map_err(parse_error),
+        // Nothing but the anchor, and yet no error: GStreamer alone returns nothing.
+        _ => Err(parse_error("empty pipeline not allowed".into())),
+    }
 }
 
 /// `gst_parse_launch_full` with fatal errors, on `text`; errors quote `description`.
@@ -230,15 +244,10 @@ impl Anchor {
         format!("( name={} bin name={} )", self.outer, self.inner)
     }
 
-    /// The anchored parse's top level without the anchor: what GStreamer returns for the
-    /// description alone (the parser's pipeline of the top-level elements, or the single
-    /// top-level element: its own pipeline as it is, anything else inside the parser's
-    /// pipeline, as `Pipeline::from_element` would put it). Errors are parse messages.
+    /// The anchored parse's top level, holding the anchor and at least two elements of the
+    /// description, without the anchor: the parser's pipeline GStreamer returns for the
+    /// description alone. Errors are parse messages.
     fn remove(&self, top: gst::Bin) -> std::result::Result<gst::Element, String> {
-        if top.name() == self.outer.as_str() {
-            // Nothing but the anchor (GStreamer alone would have returned nothing).
-            return Err("empty pipeline not allowed".into());
-        }
         if let Some(anchor) = top
             .children()
             .into_iter()
@@ -247,17 +256,7 @@ impl Anchor {
             top.remove(&anchor)
                 .map_err(|e| format!("cannot remove the parser anchor: {e}"))?;
         }
-        match top.children().as_slice() {
-            [] => Err("empty pipeline not allowed".into()),
-            [single] if single.is::<gst::Pipeline>() => {
-                top.remove(single)
-                    .map_err(|e| format!("cannot take the pipeline out: {e}"))?;
-                // Its bus was the parser pipeline's while inside it.
-                single.set_bus(Some(&gst::Bus::new()));
-                Ok(single.clone())
-            }
-            _ => Ok(top.upcast()),
-        }
+        Ok(top.upcast())
     }
 }
 

@@ -1020,11 +1020,14 @@ fn generated_descriptions_parse_as_gstreamer_parses_them() {
     }
     let compared = crate::guard::compare(&descriptions);
     eprintln!(
-        "{} descriptions: GStreamer crashed on {}, built {}",
+        "{} descriptions: GStreamer's parser crashed on {}, built {}",
         descriptions.len(),
         compared.crashed,
         compared.built
     );
+    for other in &compared.other_crashes {
+        eprintln!("GStreamer aborts, with or without the guard, on {other}");
+    }
     let bad = compared.mismatches;
     assert!(
         bad.is_empty(),
