@@ -9,6 +9,7 @@ mod docs;
 mod fuzz;
 mod memcheck;
 mod package;
+mod python;
 mod run;
 mod setup;
 mod soak;

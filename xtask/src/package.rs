@@ -21,6 +21,8 @@ const PUBLISHED: &[&str] = &[
     "gstpipe-core",
     "gstpipe-frame",
     "gstpipe-sinks",
+    "gstpipe-live",
+    "gstpipe-batch",
     "gstpipe-cli",
 ];
 

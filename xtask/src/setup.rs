@@ -21,6 +21,8 @@ pub const PACKAGES: &[&str] = &[
     "libgstrtspserver-1.0-dev",
     "python3-venv",
     "python3-dev",
+    // gst-python (GStreamer's own Python bindings): the baseline of benches/python/bench.py.
+    "python3-gst-1.0",
 ];
 
 /// Installs the missing packages, or explains how when this process cannot.

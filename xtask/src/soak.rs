@@ -1,5 +1,6 @@
 //! `cargo xtask soak`: the full soak of gstpipe-sinks (`tests/soak.rs`) in release: 1,000
-//! pipeline lifecycles and 100,000 frames through every adapter, printing the figures.
+//! pipeline lifecycles and 100,000 frames through every adapter, printing the figures; then
+//! 100 reconnect cycles of gstpipe-live against a killed and restarted RTSP server.
 
 use crate::util::{Result, cargo, run_with_timeout};
 use std::time::Duration;
@@ -46,5 +47,26 @@ pub fn run(args: &[String]) -> Result {
         cmd,
         &format!("soak ({cycles} cycles, {frames} frames per adapter)"),
         Duration::from_secs(60 * 60),
+    )?;
+    // gstpipe-live: 100 kill/restart cycles of a real RTSP server, threads and memory flat.
+    let mut live = cargo();
+    live.args([
+        "test",
+        "--release",
+        "--package",
+        "gstpipe-live",
+        "--test",
+        "tests",
+        "rtsp::reconnect_cycles_keep_threads_and_memory_flat",
+        "--",
+        "--exact",
+        "--nocapture",
+    ])
+    .env("GSTPIPE_LIVE_CYCLES", "100")
+    .env("RUST_BACKTRACE", "1");
+    run_with_timeout(
+        live,
+        "live soak (100 RTSP reconnect cycles)",
+        Duration::from_secs(20 * 60),
     )
 }

@@ -142,6 +142,18 @@ const RATIOS: &[(&str, &str, &str, f64)] = &[
         "memcpy",
         0.8,
     ),
+    (
+        "nhwc_u8 / memcpy of the input (bandwidth)",
+        "nhwc_u8",
+        "memcpy_in",
+        0.8,
+    ),
+    (
+        "nchw_f32 / memcpy of the output (bandwidth)",
+        "nchw_f32",
+        "memcpy_out",
+        0.8,
+    ),
 ];
 
 fn render(groups: &BTreeMap<String, Vec<Measured>>) -> String {

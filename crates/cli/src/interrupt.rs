@@ -5,9 +5,11 @@ use gstpipe_core::Watch;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+type Action = Box<dyn Fn() + Send + Sync>;
+
 static INTERRUPTS: AtomicUsize = AtomicUsize::new(0);
-/// The pipeline the first Ctrl-C ends.
-static RUNNING: Mutex<Option<Watch>> = Mutex::new(None);
+/// What the first Ctrl-C does: end the running pipeline's stream, or stop a live source.
+static RUNNING: Mutex<Option<Action>> = Mutex::new(None);
 
 /// Installs the Ctrl-C handler (the `ctrlc` crate runs it on its own thread, so it may do
 /// ordinary work): the first Ctrl-C asks the running pipeline for end of stream
@@ -17,9 +19,9 @@ pub fn install() {
         if INTERRUPTS.fetch_add(1, Ordering::SeqCst) >= 1 {
             std::process::exit(130);
         }
-        if let Some(watch) = RUNNING.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
-            tracing::info!("interrupted: sending end of stream (Ctrl-C again to quit)");
-            watch.request_eos();
+        if let Some(action) = RUNNING.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+            tracing::info!("interrupted: ending the stream (Ctrl-C again to quit)");
+            action();
         }
     });
     if let Err(e) = installed {
@@ -38,10 +40,15 @@ pub struct EosOnInterrupt;
 impl EosOnInterrupt {
     /// Ends `watch`'s pipeline on Ctrl-C (at once if Ctrl-C was already pressed).
     pub fn new(watch: Watch) -> Self {
+        Self::with(move || watch.request_eos())
+    }
+
+    /// Runs `action` on the first Ctrl-C (at once if Ctrl-C was already pressed).
+    pub fn with(action: impl Fn() + Send + Sync + 'static) -> Self {
         if interrupted() {
-            watch.request_eos();
+            action();
         }
-        *RUNNING.lock().unwrap_or_else(|p| p.into_inner()) = Some(watch);
+        *RUNNING.lock().unwrap_or_else(|p| p.into_inner()) = Some(Box::new(action));
         EosOnInterrupt
     }
 }

@@ -52,6 +52,20 @@ pub struct LaunchArgs {
     /// Fail when no frame arrives for SECS seconds (default 10).
     #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
     pub timeout: Option<Duration>,
+    /// Keep a live source going: rebuild the pipeline after an error, end of stream or stall
+    /// (with backoff) and print health events between the frames.
+    #[arg(long)]
+    pub reconnect: bool,
+    /// With --reconnect, the first delay before rebuilding (doubling up to 30 s; default 0.5).
+    #[arg(long, value_name = "SECS", requires = "reconnect", value_parser = parse_seconds)]
+    pub reconnect_delay: Option<Duration>,
+    /// With --reconnect, give up (exit 1) after N attempts in a row without a frame.
+    #[arg(long, value_name = "N", requires = "reconnect",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_reconnects: Option<u32>,
+    /// With --reconnect, rebuild when no frame arrives for SECS seconds (default 5).
+    #[arg(long, value_name = "SECS", requires = "reconnect", value_parser = parse_seconds)]
+    pub stall: Option<Duration>,
 }
 
 fn parse_seconds(s: &str) -> Result<Duration, String> {
@@ -66,6 +80,9 @@ fn parse_seconds(s: &str) -> Result<Duration, String> {
 
 /// Runs `gstpipe launch`.
 pub fn run(args: LaunchArgs) -> Result<()> {
+    if args.reconnect {
+        return crate::live::run(&args);
+    }
     let pipeline = Pipeline::launch(&args.pipeline)?;
     let mut output = Output::stdout(args.json, args.quiet);
     let has_appsink = args.sink.is_some() || !pipeline.elements::<gst_app::AppSink>().is_empty();

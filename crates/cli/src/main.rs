@@ -25,10 +25,12 @@
 //! unknown elements. Logs go to stderr through `tracing`; set `RUST_LOG` (e.g. `RUST_LOG=debug`)
 //! to see more.
 
+mod batch;
 mod error;
 mod formats;
 mod interrupt;
 mod launch;
+mod live;
 mod output;
 mod pattern;
 mod progress;
@@ -64,6 +66,8 @@ enum Command {
     Push(push::PushArgs),
     /// Print the raw video format table: channels, sample type, planes, layout.
     Formats(formats::FormatsArgs),
+    /// Run several pipelines and form batches across them, one slot per pipeline.
+    Batch(batch::BatchArgs),
 }
 
 fn main() -> ExitCode {
@@ -74,6 +78,7 @@ fn main() -> ExitCode {
         Command::Launch(args) => launch::run(args),
         Command::Push(args) => push::run(args),
         Command::Formats(args) => formats::run(args),
+        Command::Batch(args) => batch::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

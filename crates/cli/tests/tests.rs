@@ -1,10 +1,12 @@
 //! End-to-end tests of the `gstpipe` binary: each runs the built executable with a time limit.
 
+mod batch;
 mod errors;
 mod formats;
 mod interrupt;
 mod json;
 mod launch;
 mod push;
+mod reconnect;
 mod save;
 mod util;

@@ -4,7 +4,8 @@ use gst::prelude::*;
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::sync::mpsc;
+use std::time::Duration;
 
 /// How long one run of the binary may take before the test fails as hung.
 pub const LIMIT: Duration = Duration::from_secs(60);
@@ -98,17 +99,22 @@ pub fn finish(
         let _ = err.read_to_string(&mut s);
         s
     });
-    let deadline = Instant::now() + limit;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("cannot wait for gstpipe") {
-            break Some(status);
+    // Waited for on a thread of its own, so the wait can be bounded without polling.
+    let pid = child.id();
+    let (done, exited) = mpsc::channel();
+    let waiter = std::thread::spawn(move || {
+        let _ = done.send(child.wait());
+    });
+    let status = match exited.recv_timeout(limit) {
+        Ok(status) => Some(status.expect("cannot wait for gstpipe")),
+        Err(_) => {
+            // Not exited, so not reaped: the pid is still the child's.
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+            let _ = waiter.join();
+            None
         }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(10));
     };
     let run = Run {
         code: status.and_then(|s| s.code()),

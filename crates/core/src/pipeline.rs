@@ -39,12 +39,22 @@ pub enum Event {
 type Listener = Box<dyn Fn(&gst::Message) + Send + Sync>;
 type Subscriber = Arc<dyn Fn(&Event) + Send + Sync>;
 
+/// The subscribers, and the outcome they have been told (under one lock, so a subscriber
+/// registered while an end is being announced is told it too).
+#[derive(Default)]
+struct Subscribers {
+    list: Vec<(u64, Subscriber)>,
+    ended: Option<Outcome>,
+    /// The end is being told to the subscribers: `wait` returns once they have heard it.
+    telling: bool,
+}
+
 struct Shared {
     name: String,
     outcome: Mutex<Option<Outcome>>,
     done: Condvar,
     listeners: Mutex<Vec<Listener>>,
-    subscribers: Mutex<Vec<(u64, Subscriber)>>,
+    subscribers: Mutex<Subscribers>,
     next_subscriber: AtomicU64,
     pipeline: glib::WeakRef<gst::Pipeline>,
 }
@@ -55,29 +65,72 @@ impl Shared {
         self.outcome.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Records the terminal outcome (the first one wins) and tells the subscribers.
+    fn subscribers(&self) -> MutexGuard<'_, Subscribers> {
+        self.subscribers.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Records the terminal outcome (the first one wins) and tells the subscribers, which can
+    /// already read it; `wait` and friends return only once every subscriber has heard it, so
+    /// an adapter has seen the end before anyone waiting on the pipeline goes on.
     fn finish(&self, outcome: Outcome) {
-        {
-            let mut guard = self.lock();
-            if guard.is_some() {
+        let subscribers: Vec<Subscriber> = {
+            let mut subscribers = self.subscribers();
+            if subscribers.ended.is_some() {
                 return;
             }
-            *guard = Some(outcome.clone());
-            self.done.notify_all();
+            subscribers.ended = Some(outcome.clone());
+            subscribers.telling = true;
+            subscribers
+                .list
+                .iter()
+                .map(|(_, s)| Arc::clone(s))
+                .collect()
+        };
+        {
+            let mut guard = self.lock();
+            if guard.is_none() {
+                *guard = Some(outcome.clone());
+            }
         }
-        self.notify(&Event::Ended(outcome));
+        self.call(&subscribers, &Event::Ended(outcome));
+        self.subscribers().telling = false;
+        // Taking the outcome lock orders this after any waiter's check of `telling`.
+        let _guard = self.lock();
+        self.done.notify_all();
+    }
+
+    /// Whether the subscribers are still being told the end (see [`Shared::finish`]).
+    fn telling(&self) -> bool {
+        self.subscribers().telling
+    }
+
+    /// Forgets the outcome for a new run; returns the previous one.
+    fn reset(&self) -> Option<Outcome> {
+        // One lock at a time: waiters take the outcome lock, then the subscribers'.
+        self.subscribers().ended = None;
+        self.lock().take()
+    }
+
+    /// Puts back an outcome [`Shared::reset`] took.
+    fn restore(&self, outcome: Outcome) {
+        self.subscribers().ended = Some(outcome.clone());
+        let mut guard = self.lock();
+        *guard = Some(outcome);
     }
 
     /// Calls every subscriber with `event`, outside any lock (a subscriber may subscribe or
     /// unsubscribe).
     fn notify(&self, event: &Event) {
         let subscribers: Vec<Subscriber> = self
-            .subscribers
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+            .subscribers()
+            .list
             .iter()
             .map(|(_, s)| Arc::clone(s))
             .collect();
+        self.call(&subscribers, event);
+    }
+
+    fn call(&self, subscribers: &[Subscriber], event: &Event) {
         for subscriber in subscribers {
             if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| subscriber(event))).is_err()
             {
@@ -177,11 +230,7 @@ impl std::fmt::Debug for Subscription {
 impl Drop for Subscription {
     fn drop(&mut self) {
         if let Some(shared) = self.shared.upgrade() {
-            shared
-                .subscribers
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .retain(|(id, _)| *id != self.id);
+            shared.subscribers().list.retain(|(id, _)| *id != self.id);
         }
     }
 }
@@ -207,7 +256,9 @@ impl Watch {
     /// [`Subscription`] is dropped. This is how adapters wake on events instead of polling.
     ///
     /// The callback runs on the thread that caused the event (a streaming thread posting an
-    /// error, or the thread calling `stop`): keep it short and never block in it.
+    /// error, or the thread calling `stop`): keep it short and never block in it (waits on
+    /// the pipeline return only after every subscriber has heard the end). It may read the
+    /// outcome, subscribe or unsubscribe.
     ///
     /// ```
     /// use gstpipe_core::{Event, Outcome, Pipeline};
@@ -229,14 +280,14 @@ impl Watch {
     {
         let id = self.shared.next_subscriber.fetch_add(1, Ordering::Relaxed);
         let callback: Subscriber = Arc::new(callback);
-        self.shared
-            .subscribers
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push((id, Arc::clone(&callback)));
-        // Registered first, then the outcome read: an end between the two is seen twice at
-        // worst (subscribers treat `Ended` as idempotent), never missed.
-        if let Some(outcome) = self.outcome() {
+        let ended = {
+            let mut subscribers = self.shared.subscribers();
+            subscribers.list.push((id, Arc::clone(&callback)));
+            subscribers.ended.clone()
+        };
+        // Registered and the announced outcome read under one lock: an end is told exactly
+        // once, by `finish` or here.
+        if let Some(outcome) = ended {
             callback(&Event::Ended(outcome));
         }
         Subscription {
@@ -270,7 +321,7 @@ impl Watch {
     /// Blocks until the pipeline ends: `Ok` at EOS, the element's error otherwise.
     pub fn wait(&self) -> Result<()> {
         let mut guard = self.shared.lock();
-        while guard.is_none() {
+        while guard.is_none() || self.shared.telling() {
             guard = self
                 .shared
                 .done
@@ -296,7 +347,7 @@ impl Watch {
     pub fn wait_outcome(&self, limit: Duration) -> Option<Outcome> {
         let deadline = Instant::now().checked_add(limit);
         let mut guard = self.shared.lock();
-        while guard.is_none() {
+        while guard.is_none() || self.shared.telling() {
             let wait = match deadline {
                 Some(deadline) => {
                     let now = Instant::now();
@@ -410,7 +461,7 @@ impl Pipeline {
             outcome: Mutex::new(None),
             done: Condvar::new(),
             listeners: Mutex::new(Vec::new()),
-            subscribers: Mutex::new(Vec::new()),
+            subscribers: Mutex::new(Subscribers::default()),
             next_subscriber: AtomicU64::new(0),
             pipeline: pipeline.downgrade(),
         });
@@ -571,11 +622,11 @@ impl Pipeline {
         }
         if current <= gst::State::Ready && pending == gst::State::VoidPending {
             // A fresh start (or a restart after stop): forget the previous run's outcome.
-            let previous = self.watch.shared.lock().take();
+            let previous = self.watch.shared.reset();
             if let Some(previous) = previous {
                 if let Some(element) = self.once_linked_element() {
                     // Put the outcome back: nothing was restarted.
-                    *self.watch.shared.lock() = Some(previous);
+                    self.watch.shared.restore(previous);
                     return Err(Error::NotReplayable {
                         pipeline: self.name().into(),
                         element,

@@ -95,7 +95,11 @@ fn stalled_pipeline_times_out_instead_of_hanging() {
         let err = pipeline
             .wait_timeout(Duration::from_millis(300))
             .unwrap_err();
-        assert!(err.is_timeout(), "{err:?}");
+        let Error::Timeout { after, .. } = err else {
+            panic!("expected a timeout, got {err:?}")
+        };
+        assert_eq!(after, Duration::from_millis(300));
+        // A lower bound only: a loaded machine makes the wait longer, never shorter.
         assert!(started.elapsed() >= Duration::from_millis(300));
         assert!(!pipeline.is_done());
     });
@@ -108,12 +112,25 @@ fn stop_finalises_a_matroska_file_from_a_live_source() {
         let path = dir.join("live.mkv");
         let description = format!(
             "videotestsrc is-live=true ! video/x-raw,width=64,height=48,framerate=30/1 ! \
-             matroskamux ! filesink location={}",
+             matroskamux name=mux ! filesink location={}",
             path.display()
         );
         let pipeline = Pipeline::launch(&description).unwrap();
+        // Stop once the muxer has been given 400 ms of video (frame 12 at 30 fps), however
+        // long the live source took to get there.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let mux_sink = pipeline.by_name("mux").unwrap().sink_pads()[0].clone();
+        mux_sink.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+            if let Some(gst::PadProbeData::Buffer(buffer)) = &info.data
+                && buffer.pts() >= Some(gst::ClockTime::from_mseconds(400))
+            {
+                let _ = tx.send(());
+            }
+            gst::PadProbeReturn::Ok
+        });
         pipeline.play().unwrap();
-        std::thread::sleep(Duration::from_millis(700));
+        rx.recv_timeout(Duration::from_secs(20))
+            .expect("the live source produced 400 ms of video");
         pipeline.stop().expect("stop reaches EOS");
         assert_eq!(pipeline.outcome(), Some(Outcome::Eos));
         drop(pipeline);
@@ -178,11 +195,23 @@ fn dropping_playing_pipelines_leaves_no_threads_behind() {
     bounded(60, || {
         let cycle = || {
             let pipeline = Pipeline::launch(
-                "videotestsrc is-live=true ! queue ! videoconvert ! queue ! fakesink",
+                "videotestsrc is-live=true ! queue ! videoconvert ! queue ! fakesink name=sink",
             )
             .unwrap();
+            // Dropped once a buffer has reached the sink: all 3 streaming threads are running.
+            let (tx, rx) = std::sync::mpsc::channel();
+            let pad = pipeline
+                .by_name("sink")
+                .unwrap()
+                .static_pad("sink")
+                .unwrap();
+            pad.add_probe(gst::PadProbeType::BUFFER, move |_, _| {
+                let _ = tx.send(());
+                gst::PadProbeReturn::Ok
+            });
             pipeline.play().unwrap();
-            std::thread::sleep(Duration::from_millis(50));
+            rx.recv_timeout(Duration::from_secs(10))
+                .expect("a buffer reached the sink");
             drop(pipeline);
         };
         // Warm up: GLib keeps a few idle pool threads for reuse.

@@ -26,3 +26,13 @@ pub struct FrameReadme;
 #[cfg(doctest)]
 #[doc = include_str!("../../sinks/README.md")]
 pub struct SinksReadme;
+
+/// `crates/live/README.md`.
+#[cfg(doctest)]
+#[doc = include_str!("../../live/README.md")]
+pub struct LiveReadme;
+
+/// `crates/batch/README.md`.
+#[cfg(doctest)]
+#[doc = include_str!("../../batch/README.md")]
+pub struct BatchReadme;

@@ -31,6 +31,8 @@ pub(crate) struct Wake {
     /// Set once the end (EOS, stop, error) has been reported by `pull`; cleared when the
     /// pipeline is played again.
     ended: AtomicBool,
+    /// The pipeline's error, as the watch told it (before `wait` returns to anyone).
+    error: Mutex<Option<gstpipe_core::ElementError>>,
 }
 
 const FAILED: u8 = 1;
@@ -273,10 +275,14 @@ impl<'a> FrameSinkBuilder<'a> {
                         appsink.set_max_buffers(max_buffers);
                         appsink.set_drop(drop);
                         appsink.set_wait_on_eos(wait_on_eos);
+                        *wake.error.lock().unwrap_or_else(|p| p.into_inner()) = None;
                         wake.state.store(0, Ordering::SeqCst);
                         wake.ended.store(false, Ordering::SeqCst);
                     }
-                    Event::Ended(Outcome::Error(_)) => wake.state.store(FAILED, Ordering::SeqCst),
+                    Event::Ended(Outcome::Error(e)) => {
+                        *wake.error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.clone());
+                        wake.state.store(FAILED, Ordering::SeqCst);
+                    }
                     Event::Ended(Outcome::Stopped) => wake.state.store(STOPPED, Ordering::SeqCst),
                     _ => {}
                 }
@@ -363,6 +369,12 @@ impl FrameSink {
     /// The appsink's name.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The [`Watch`] of the sink's pipeline: its outcome (EOS, error, stopped), for adapters
+    /// built on top of the sink.
+    pub fn watch(&self) -> &Watch {
+        &self.watch
     }
 
     /// The stall timeout pulls use.
@@ -486,12 +498,13 @@ impl FrameSink {
         if self.wake.ended.swap(true, Ordering::AcqRel) {
             return None;
         }
-        match self.watch.outcome() {
-            Some(Outcome::Error(e)) => {
-                Some(Err(SinkError::Pipeline(gstpipe_core::Error::Element(e))))
-            }
-            _ => None,
-        }
+        let error = self
+            .wake
+            .error
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        error.map(|e| Err(SinkError::Pipeline(gstpipe_core::Error::Element(e))))
     }
 
     /// Makes every other appsink of `pipeline` drop its frames and let end of stream through,

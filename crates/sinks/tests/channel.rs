@@ -1,8 +1,8 @@
 //! The bounded channel: Block loses nothing, DropOldest bounds memory and counts drops.
 
-use crate::util::{STALLED, bounded, gst_pts};
+use crate::util::{STALLED, Tally, bounded, gst_pts};
 use gstpipe_core::{Outcome, Pipeline};
-use gstpipe_sinks::{FrameSink, Policy};
+use gstpipe_sinks::{FrameSink, Policy, SinkError};
 use std::time::{Duration, Instant};
 
 #[test]
@@ -19,6 +19,7 @@ fn block_policy_loses_nothing_with_a_slow_consumer() {
         while let Some(frame) = rx.recv() {
             assert!(rx.len() <= 2);
             pts.push(frame.unwrap().pts().unwrap());
+            // Work simulation: a consumer slower than the source, so the producer blocks.
             std::thread::sleep(Duration::from_millis(3));
         }
         // Every frame, in order, none skipped.
@@ -39,16 +40,19 @@ fn drop_oldest_bounds_the_queue_and_counts_dropped_frames() {
             "videotestsrc num-buffers={N} ! video/x-raw,format=RGB,width=320,height=240,framerate=25/1 ! appsink"
         ))
         .unwrap();
-        let rx = FrameSink::new(&pipeline)
-            .unwrap()
-            .channel(2, Policy::DropOldest);
+        let sink = FrameSink::new(&pipeline).unwrap();
+        let arrived = Tally::probe_sink(sink.appsink());
+        let rx = sink.channel(2, Policy::DropOldest);
         pipeline.play().unwrap();
         let mut pts = Vec::new();
         let mut max_len = 0;
         while let Some(frame) = rx.recv() {
             pts.push(frame.unwrap().pts().unwrap());
-            // A slow consumer: the producer keeps pulling, the queue never grows.
-            std::thread::sleep(Duration::from_millis(10));
+            // A slow consumer: before reading on, it lets the producer deliver 3 more frames
+            // into the queue of 2 (the 4th has reached the appsink, so the 3 before it have
+            // been queued). Every step overflows the queue, whatever the machine's speed.
+            let now = arrived.count();
+            arrived.wait_for((now + 4).min(N), Duration::from_secs(10));
             max_len = max_len.max(rx.len());
         }
         assert!(max_len <= 2, "queue grew to {max_len}");
@@ -76,21 +80,25 @@ fn latest_frame_of_a_live_source() {
             "videotestsrc is-live=true ! video/x-raw,width=32,height=24,framerate=100/1 ! appsink",
         )
         .unwrap();
-        let rx = FrameSink::new(&pipeline)
-            .unwrap()
-            .channel(1, Policy::DropOldest);
+        let sink = FrameSink::new(&pipeline).unwrap();
+        let arrived = Tally::probe_sink(sink.appsink());
+        let rx = sink.channel(1, Policy::DropOldest);
         pipeline.play().unwrap();
         let mut pts = Vec::new();
         for _ in 0..5 {
             pts.push(rx.recv().unwrap().unwrap().pts().unwrap());
-            std::thread::sleep(Duration::from_millis(60)); // 6 frames' worth
+            // A consumer slower than the live source: 5 more frames reach the appsink before
+            // it reads again, so frames up to 4 after the one it got have been queued.
+            let now = arrived.count();
+            arrived.wait_for(now + 5, Duration::from_secs(10));
         }
         assert!(rx.dropped() > 0);
         assert!(rx.len() <= 1);
-        // Consecutive received frames are several frames apart: older ones were dropped.
+        // Consecutive received frames are at least 4 frames (40 ms) apart: the latest frame
+        // replaced the older ones.
         assert!(
             pts.windows(2)
-                .any(|w| w[1] - w[0] >= gstpipe_core::gst::ClockTime::from_mseconds(30)),
+                .all(|w| w[1] - w[0] >= gstpipe_core::gst::ClockTime::from_mseconds(40)),
             "{pts:?}"
         );
     });
@@ -109,8 +117,12 @@ fn try_recv_and_recv_timeout() {
             .recv_timeout(Duration::from_millis(100))
             .unwrap()
             .unwrap_err();
-        assert!(err.is_timeout(), "{err:?}");
-        assert!(started.elapsed() >= Duration::from_millis(100));
+        let SinkError::Timeout { waited, .. } = err else {
+            panic!("expected a timeout, got {err:?}")
+        };
+        // Lower bounds only: a loaded machine makes the wait longer, never shorter.
+        assert!(waited >= Duration::from_millis(100), "{waited:?}");
+        assert!(started.elapsed() >= waited);
         // Still usable after a timeout.
         assert!(
             rx.recv_timeout(Duration::from_millis(10))
@@ -133,16 +145,12 @@ fn dropping_the_receiver_releases_the_pipeline() {
         for _ in 0..3 {
             rx.recv().unwrap().unwrap();
         }
-        let started = Instant::now();
         drop(rx);
         pipeline
             .stop()
             .expect("EOS passes once the receiver is gone");
-        assert!(
-            started.elapsed() < Duration::from_secs(2),
-            "{:?}",
-            started.elapsed()
-        );
+        // Eos, not Stopped: EOS reached the end instead of stop() giving up on it after its
+        // timeout and forcing the pipeline down.
         assert_eq!(pipeline.outcome(), Some(Outcome::Eos));
     });
 }

@@ -152,8 +152,10 @@ fn a_stalled_live_source_makes_the_iterator_time_out() {
         else {
             panic!("expected a timeout, got {err:?}")
         };
-        assert!(waited >= Duration::from_millis(300), "{waited:?}");
-        assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
+        // The configured timeout, not the default (10 s): the error says what it waited, and
+        // the wait took at least that long (a lower bound: load only makes it longer).
+        assert_eq!(waited, Duration::from_millis(300));
+        assert!(elapsed >= waited, "{elapsed:?}");
         assert_eq!(element, "stalled");
         assert!(err.is_timeout());
         // The iterator ends after the error; pull() may wait again.

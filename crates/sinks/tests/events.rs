@@ -40,13 +40,17 @@ fn latest_frame_description_keeps_latency_low_with_a_slow_consumer() {
             std::thread::sleep(Duration::from_millis(200));
         }
         pipeline.stop().unwrap();
-        // The first frame may include start-up; every later one must be fresh.
-        for (i, lag) in lags.iter().enumerate().skip(1) {
-            assert!(
-                *lag < Duration::from_millis(100),
-                "frame {i} arrived {lag:?} behind the camera: {lags:?}"
-            );
-        }
+        // The first frame may include start-up. A queue that kept old frames would make each
+        // one ~170 ms older than the last (the median would be ~0.7 s); the newest-frame
+        // setting keeps them under 100 ms. The median rides out a scheduling hiccup of a
+        // loaded machine.
+        let mut later: Vec<Duration> = lags[1..].to_vec();
+        later.sort();
+        let median = later[later.len() / 2];
+        assert!(
+            median < Duration::from_millis(100),
+            "frames arrived {median:?} behind the camera (median): {lags:?}"
+        );
     });
 }
 
@@ -154,9 +158,10 @@ fn watch_subscribers_hear_stopping_then_the_end() {
 #[test]
 fn not_negotiated_is_read_from_the_error_details() {
     bounded(30, || {
-        let pipeline =
-            Pipeline::launch("videotestsrc num-buffers=5 ! video/x-raw,format=RGB ! appsink")
-                .unwrap();
+        let pipeline = Pipeline::launch(
+            "videotestsrc name=src num-buffers=5 ! video/x-raw,format=RGB ! appsink",
+        )
+        .unwrap();
         // Caps the source cannot produce, set after parsing: negotiation fails at run time.
         let sink = FrameSink::builder(&pipeline)
             .caps("video/x-raw,format=GRAY8".parse().unwrap())
@@ -174,7 +179,7 @@ fn not_negotiated_is_read_from_the_error_details() {
         );
         assert_eq!(element.flow_return(), Some(gst::FlowReturn::NotNegotiated));
         assert_eq!(err.flow(), Some(gst::FlowError::NotNegotiated));
-        assert_eq!(element.element, "videotestsrc0");
+        assert_eq!(element.element, "src");
         assert!(
             element
                 .details
@@ -205,14 +210,14 @@ fn reuse_after_stop_works_or_says_why() {
         }
 
         let decoding =
-            Pipeline::launch("videotestsrc num-buffers=3 ! decodebin ! appsink").unwrap();
+            Pipeline::launch("videotestsrc num-buffers=3 ! decodebin name=dec ! appsink").unwrap();
         let sink = FrameSink::new(&decoding).unwrap();
         decoding.play().unwrap();
         assert_eq!(sink.iter().filter(Result::is_ok).count(), 3);
         decoding.stop().unwrap();
         let err = decoding.play().unwrap_err();
         assert!(
-            matches!(&err, gstpipe_core::Error::NotReplayable { element, .. } if element == "decodebin0"),
+            matches!(&err, gstpipe_core::Error::NotReplayable { element, .. } if element == "dec"),
             "{err:?}"
         );
         let again = decoding

@@ -1,10 +1,11 @@
 //! The blocking iterator and `pull`: exact frames, end of stream, stop, early drop.
 
-use crate::util::{bounded, gst_pts};
+use crate::util::{Tally, bounded, gst_pts};
 use gst::prelude::*;
 use gstpipe_core::{Outcome, Pipeline, gst};
 use gstpipe_sinks::{FrameSink, SinkError};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Barrier, mpsc};
+use std::time::Duration;
 
 /// RGB 32x24 at 25 fps, one solid colour: every pixel is (0x10, 0x80, 0xf0).
 const SOLID: &str = "videotestsrc num-buffers=25 pattern=solid-color foreground-color=0xff1080f0 ! \
@@ -235,8 +236,22 @@ fn pull_before_play_waits_for_the_pipeline_to_start() {
     bounded(30, || {
         let pipeline = Pipeline::launch(SOLID).unwrap();
         let sink = FrameSink::new(&pipeline).unwrap();
-        let reader = std::thread::spawn(move || sink.iter().count());
-        std::thread::sleep(Duration::from_millis(200));
+        // A pull before play waits (bounded) instead of reporting the end.
+        let err = sink
+            .pull_timeout(Duration::from_millis(50))
+            .expect("not the end: the pipeline has not started")
+            .unwrap_err();
+        assert!(err.is_timeout(), "{err:?}");
+        // A reader already pulling when play() starts the pipeline gets every frame. The
+        // barrier lets it start first; play() then takes long enough (preroll) that it is
+        // waiting by the time frames come, and the count is right either way.
+        let ready = Arc::new(Barrier::new(2));
+        let go = Arc::clone(&ready);
+        let reader = std::thread::spawn(move || {
+            go.wait();
+            sink.iter().count()
+        });
+        ready.wait();
         pipeline.play().unwrap();
         assert_eq!(reader.join().unwrap(), 25);
     });
@@ -251,15 +266,22 @@ fn stopping_the_pipeline_ends_the_iterator_cleanly() {
         .unwrap();
         let sink = FrameSink::new(&pipeline).unwrap();
         pipeline.play().unwrap();
+        let (first, got_first) = mpsc::channel();
         let reader = std::thread::spawn(move || {
-            let items: Vec<Result<_, SinkError>> = sink.iter().collect();
+            let mut items: Vec<Result<_, SinkError>> = Vec::new();
+            for item in sink.iter() {
+                items.push(item);
+                let _ = first.send(());
+            }
             items
         });
-        std::thread::sleep(Duration::from_millis(300));
-        let started = Instant::now();
+        got_first
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the reader got a frame");
         drop(pipeline); // Null: the reader sees the stop
+        // A reader that missed the stop would wait out the pull timeout (10 s) and end with
+        // a Timeout item, which the assertion below rejects.
         let items = reader.join().unwrap();
-        assert!(started.elapsed() < Duration::from_secs(2));
         assert!(!items.is_empty());
         assert!(items.iter().all(|i| i.is_ok()), "a stop is not an error");
     });
@@ -275,19 +297,19 @@ fn dropping_the_sink_lets_a_stop_finish_at_once() {
         )
         .unwrap();
         let sink = FrameSink::new(&pipeline).unwrap();
+        let arrived = Tally::probe_sink(sink.appsink());
         pipeline.play().unwrap();
         for frame in sink.iter().take(3) {
             frame.unwrap();
         }
-        std::thread::sleep(Duration::from_millis(100));
+        // Full: 3 frames taken, `max-buffers` queued, and one more blocked in the appsink
+        // waiting for room.
+        let full = 3 + u64::from(sink.appsink().max_buffers()) + 1;
+        arrived.wait_for(full, Duration::from_secs(10));
         drop(sink);
-        let started = Instant::now();
         pipeline.stop().expect("EOS passes the released appsink");
-        assert!(
-            started.elapsed() < Duration::from_secs(2),
-            "stop took {:?}",
-            started.elapsed()
-        );
+        // Eos, not Stopped: EOS reached the appsink instead of stop() giving up on it after
+        // its timeout and forcing the pipeline down.
         assert_eq!(pipeline.outcome(), Some(Outcome::Eos));
     });
 }

@@ -9,13 +9,13 @@
 //! child process (`GSTPIPE_SOAK_CHILD` set) and measures there, away from the tests running in
 //! parallel in this one.
 
-use crate::util::gst_pts;
+use crate::util::{Tally, gst_pts};
 use gstpipe_core::Pipeline;
 use gstpipe_sinks::{FrameSink, Policy};
 use std::io::Read;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 const CHILD: &str = "GSTPIPE_SOAK_CHILD";
@@ -78,16 +78,22 @@ fn in_own_process(name: &str, limit: Duration, body: fn()) {
     };
     let stdout = read(Box::new(child.stdout.take().unwrap()));
     let stderr = read(Box::new(child.stderr.take().unwrap()));
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break Some(status);
+    // Waited for on a thread of its own, so the wait can be bounded without polling.
+    let pid = child.id();
+    let (done, exited) = mpsc::channel();
+    let waiter = std::thread::spawn(move || {
+        let _ = done.send(child.wait());
+    });
+    let status = match exited.recv_timeout(limit.saturating_sub(started.elapsed())) {
+        Ok(status) => Some(status.expect("wait for the child test process")),
+        Err(_) => {
+            // Not exited, so not reaped: the pid is still the child's.
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+            let _ = waiter.join();
+            None
         }
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(50));
     };
     let (stdout, stderr) = (stdout.join().unwrap(), stderr.join().unwrap());
     print!("{stdout}");
@@ -151,37 +157,33 @@ fn mib(kib: u64) -> String {
     format!("{:.1}", kib as f64 / 1024.0)
 }
 
-/// Samples resident memory every 2 ms until dropped; `peak()` is the highest sample.
+/// Samples resident memory every 2 ms until `finish`; `finish` returns the highest sample.
+/// The 2 ms is the sampling interval; `finish` wakes the sampler at once through the channel.
 struct PeakRss {
     peak: Arc<AtomicU64>,
-    stop: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    stop: mpsc::Sender<()>,
+    thread: std::thread::JoinHandle<()>,
 }
 
 impl PeakRss {
     fn start() -> Self {
         let peak = Arc::new(AtomicU64::new(rss_kib()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (p, s) = (Arc::clone(&peak), Arc::clone(&stop));
+        let (stop, stopped) = mpsc::channel::<()>();
+        let p = Arc::clone(&peak);
         let thread = std::thread::spawn(move || {
-            while !s.load(Ordering::Relaxed) {
+            while let Err(mpsc::RecvTimeoutError::Timeout) =
+                stopped.recv_timeout(Duration::from_millis(2))
+            {
                 p.fetch_max(rss_kib(), Ordering::Relaxed);
-                std::thread::sleep(Duration::from_millis(2));
             }
         });
-        PeakRss {
-            peak,
-            stop,
-            thread: Some(thread),
-        }
+        PeakRss { peak, stop, thread }
     }
 
     /// Stops sampling and returns the peak.
-    fn finish(mut self) -> u64 {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+    fn finish(self) -> u64 {
+        let _ = self.stop.send(());
+        let _ = self.thread.join();
         self.peak.fetch_max(rss_kib(), Ordering::Relaxed);
         self.peak.load(Ordering::Relaxed)
     }
@@ -219,12 +221,15 @@ fn one_cycle(i: u64) {
             drop(rx); // joins the pulling thread
         }
         _ => {
-            let handle = sink.on_frame(|_| Ok::<(), String>(())).unwrap();
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while handle.frames() < 3 {
-                assert!(Instant::now() < deadline, "cycle {i}: no frames");
-                std::thread::sleep(Duration::from_millis(1));
-            }
+            let calls = Tally::new();
+            let counter = calls.clone();
+            let _handle = sink
+                .on_frame(move |_| {
+                    counter.add(1);
+                    Ok::<(), String>(())
+                })
+                .unwrap();
+            calls.wait_for(3, Duration::from_secs(10));
         }
     }
     pipeline
@@ -319,6 +324,7 @@ fn slow(i: u64, frame: &gstpipe_sinks::Frame) {
         .map(|&v| u32::from(v))
         .sum();
     if i % 64 == 63 {
+        // Work simulation: the slow consumer's pause.
         std::thread::sleep(Duration::from_millis(2));
     }
 }
@@ -445,6 +451,7 @@ fn run_batches(p: &Pipeline, _: u64) -> Run {
         run.received += batch.len() as u64;
         run.last_pts = *batch.pts.last().unwrap();
         if run.received.is_multiple_of(64) {
+            // Work simulation: the slow consumer's pause, as in `slow`.
             std::thread::sleep(Duration::from_millis(2));
         }
     }

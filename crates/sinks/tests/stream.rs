@@ -32,7 +32,8 @@ fn stream_yields_exactly_n_frames_in_tokio() {
             let mut pts = Vec::new();
             while let Some(frame) = next(&mut stream).await {
                 pts.push(frame.unwrap().pts().unwrap());
-                // Other tasks keep running while frames are awaited.
+                // Work simulation, not synchronisation: the consumer awaits something else
+                // (a timer) between frames, and the stream loses nothing meanwhile.
                 tokio::time::sleep(Duration::from_millis(1)).await;
             }
             let expected: Vec<_> = (0..15).map(|i| gst_pts(i, 25, 1)).collect();

@@ -1,9 +1,9 @@
-//! Test helpers: bounded execution, temp dirs, injected failures.
+//! Test helpers: bounded execution, temp dirs, injected failures, counts to wait on.
 
 use gst::prelude::*;
 use gstpipe_core::{Pipeline, gst};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::mpsc;
+use std::sync::{Arc, Condvar, Mutex, mpsc};
 use std::time::Duration;
 
 /// Runs `f` on its own thread; panics if it does not finish within `secs` seconds.
@@ -84,3 +84,98 @@ pub fn assert_injected(err: &gstpipe_sinks::SinkError) {
 
 /// A live source whose every buffer is dropped: a pipeline that neither ends nor fails.
 pub const STALLED: &str = "videotestsrc is-live=true ! valve drop=true ! appsink";
+
+/// A count that test code bumps and waits on (a mutex and a condvar): what a test waits for
+/// instead of sleeping. `probe` makes one count the buffers passing a pad and note its EOS.
+#[derive(Clone, Default)]
+pub struct Tally(Arc<(Mutex<Seen>, Condvar)>);
+
+#[derive(Default)]
+struct Seen {
+    count: u64,
+    ended: bool,
+}
+
+impl Tally {
+    /// A count at zero, not ended.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Counts the buffers reaching `pad` and notes the EOS event passing it. A probe on an
+    /// element's sink pad runs before the element handles the buffer: when it has counted
+    /// `k + 1` buffers, the element has finished with buffer `k - 1` (one streaming thread).
+    pub fn probe(pad: &gst::Pad) -> Self {
+        let tally = Tally::new();
+        let seen = tally.clone();
+        pad.add_probe(
+            gst::PadProbeType::BUFFER | gst::PadProbeType::EVENT_DOWNSTREAM,
+            move |_, info| {
+                match &info.data {
+                    Some(gst::PadProbeData::Buffer(_)) => seen.add(1),
+                    Some(gst::PadProbeData::Event(e)) if e.type_() == gst::EventType::Eos => {
+                        seen.end()
+                    }
+                    _ => {}
+                }
+                gst::PadProbeReturn::Ok
+            },
+        );
+        tally
+    }
+
+    /// `probe` on the sink pad of `element`.
+    pub fn probe_sink(element: &impl IsA<gst::Element>) -> Self {
+        Self::probe(&element.static_pad("sink").expect("a sink pad"))
+    }
+
+    /// Adds `n` and wakes the waiters.
+    pub fn add(&self, n: u64) {
+        let (lock, cond) = &*self.0;
+        lock.lock().unwrap().count += n;
+        cond.notify_all();
+    }
+
+    /// Marks the end and wakes the waiters.
+    pub fn end(&self) {
+        let (lock, cond) = &*self.0;
+        lock.lock().unwrap().ended = true;
+        cond.notify_all();
+    }
+
+    /// The count now.
+    pub fn count(&self) -> u64 {
+        self.0.0.lock().unwrap().count
+    }
+
+    /// Waits at most `limit` for the count to reach `n` (panics otherwise); returns the count.
+    #[track_caller]
+    pub fn wait_for(&self, n: u64, limit: Duration) -> u64 {
+        let (lock, cond) = &*self.0;
+        let seen = cond
+            .wait_timeout_while(lock.lock().unwrap(), limit, |s| s.count < n)
+            .unwrap()
+            .0;
+        assert!(
+            seen.count >= n,
+            "counted {} of {n} within {limit:?}",
+            seen.count
+        );
+        seen.count
+    }
+
+    /// Waits at most `limit` for the end (EOS past the probed pad); panics otherwise.
+    #[track_caller]
+    pub fn wait_end(&self, limit: Duration) {
+        let (lock, cond) = &*self.0;
+        let seen = cond
+            .wait_timeout_while(lock.lock().unwrap(), limit, |s| !s.ended)
+            .unwrap()
+            .0;
+        assert!(
+            seen.ended,
+            "no end within {limit:?} ({} counted)",
+            seen.count
+        );
+    }
+}

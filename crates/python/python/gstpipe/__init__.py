@@ -1,0 +1,48 @@
+"""gstpipe: any GStreamer pipeline into zero-copy numpy arrays, and numpy arrays back in.
+
+>>> import gstpipe
+>>> with gstpipe.Pipeline(
+...     "videotestsrc num-buffers=3 ! video/x-raw,format=RGB,width=64,height=48 ! appsink"
+... ) as p:
+...     shapes = [frame.array.shape for frame in p.frames()]
+>>> shapes
+[(48, 64, 3), (48, 64, 3), (48, 64, 3)]
+
+``Frame.array`` is a read-only view of the frame's memory (no copy) that stays valid as long
+as you hold it; ``Frame.copy()`` is an owned copy. Every wait and copy releases the GIL.
+See docs/python.md for the guide.
+"""
+
+from __future__ import annotations
+
+from ._errors import Error, FrameError, ParseError, PipelineError, TimeoutError
+from ._gstpipe import (
+    Batches,
+    Callback,
+    Frame,
+    Frames,
+    Pipeline,
+    Source,
+    channels,
+    dtype,
+    formats,
+    gstreamer_version,
+)
+
+__all__ = [
+    "Pipeline",
+    "Frame",
+    "Frames",
+    "Batches",
+    "Callback",
+    "Source",
+    "channels",
+    "dtype",
+    "formats",
+    "gstreamer_version",
+    "Error",
+    "ParseError",
+    "PipelineError",
+    "TimeoutError",
+    "FrameError",
+]

@@ -1,0 +1,200 @@
+"""Type stubs of the native module ``gstpipe._gstpipe`` (re-exported by ``gstpipe``)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, TypedDict, Union
+
+import numpy as np
+import numpy.typing as npt
+
+class Detection(TypedDict, total=False):
+    """An object detection (a region-of-interest meta on the frame's buffer)."""
+
+    x: int
+    y: int
+    w: int
+    h: int
+    confidence: Optional[float]
+    class_name: str
+    track_id: Optional[int]
+
+class FormatRow(TypedDict):
+    """One row of ``formats()``."""
+
+    name: str
+    layout: str
+    dtype: Optional[np.dtype[Any]]
+    channels: Optional[int]
+    planes: int
+    components: int
+    depth: int
+    byte_order: str
+    shapes_4x2: List[Tuple[int, int, int]]
+
+Shape = Tuple[int, int, int]
+
+class Frame:
+    """One mapped video frame; ``array`` is a read-only zero-copy view that keeps it alive."""
+
+    @property
+    def array(self) -> npt.NDArray[Any]:
+        """Read-only ``(height, width, channels)`` view of a packed frame (no copy)."""
+    @property
+    def planes(self) -> List[npt.NDArray[Any]]:
+        """Read-only views of every plane, in memory order."""
+    def copy(self) -> npt.NDArray[Any]:
+        """Owned, contiguous copy in native byte order (packed formats)."""
+    @property
+    def pts(self) -> Optional[float]:
+        """Presentation timestamp in seconds."""
+    @property
+    def pts_ns(self) -> Optional[int]:
+        """Presentation timestamp in nanoseconds."""
+    @property
+    def duration(self) -> Optional[float]:
+        """Duration in seconds."""
+    @property
+    def duration_ns(self) -> Optional[int]:
+        """Duration in nanoseconds."""
+    @property
+    def format(self) -> str:
+        """GStreamer format name (``RGB``, ``I420``, ...)."""
+    @property
+    def width(self) -> int:
+        """Width in pixels."""
+    @property
+    def height(self) -> int:
+        """Height in pixels."""
+    @property
+    def shapes(self) -> List[Shape]:
+        """Array shape of every plane (empty for bit-packed formats)."""
+    @property
+    def nbytes(self) -> int:
+        """Size of the frame in bytes, row padding included."""
+    @property
+    def plane_nbytes(self) -> List[int]:
+        """Bytes of each plane, for every format."""
+    @property
+    def detections(self) -> List[Detection]:
+        """Object detections carried by the frame."""
+    def __array__(
+        self, dtype: Optional[npt.DTypeLike] = None, copy: Optional[bool] = None
+    ) -> npt.NDArray[Any]: ...
+    def __dlpack__(self, **kwargs: Any) -> Any:
+        """DLPack capsule of the read-only view (read-only flag with DLPack >= 1.0)."""
+    def __dlpack_device__(self) -> Tuple[int, int]:
+        """``(1, 0)``: CPU memory."""
+
+class Frames(Iterator[Frame]):
+    """Iterator of ``Pipeline.frames()``."""
+
+    def __iter__(self) -> Frames: ...
+    def __next__(self) -> Frame: ...
+    @property
+    def dropped(self) -> int:
+        """Frames ``latest=True`` dropped for newer ones."""
+    @property
+    def count(self) -> int:
+        """Frames returned so far."""
+
+class Batches(Iterator[npt.NDArray[Any]]):
+    """Iterator of ``Pipeline.batches()``: ``(n, height, width, channels)`` arrays."""
+
+    def __iter__(self) -> Batches: ...
+    def __next__(self) -> npt.NDArray[Any]: ...
+
+class Callback:
+    """Handle of ``Pipeline.on_frame()``."""
+
+    @property
+    def frames(self) -> int:
+        """Frames given to the callback so far."""
+    def wait(self, timeout: Optional[float] = None) -> int:
+        """Waits for the end of the stream; returns the number of frames."""
+
+class Source:
+    """An appsrc taking numpy arrays (``Pipeline.source()``)."""
+
+    def push(
+        self,
+        array: Union[npt.ArrayLike, Sequence[npt.ArrayLike]],
+        pts: Optional[float] = None,
+        detections: Optional[Sequence[Detection]] = None,
+    ) -> None:
+        """Pushes one frame (a list of arrays for planar formats)."""
+    def finish(self) -> None:
+        """End of stream, then waits for the pipeline to finish."""
+    @property
+    def pushed(self) -> int:
+        """Frames pushed so far."""
+    @property
+    def shapes(self) -> List[Shape]:
+        """Array shapes a push takes, one per plane."""
+    @property
+    def format(self) -> str:
+        """Format name of the frames."""
+    @property
+    def width(self) -> int:
+        """Width in pixels."""
+    @property
+    def height(self) -> int:
+        """Height in pixels."""
+
+class Pipeline:
+    """A GStreamer pipeline from a ``gst-launch-1.0`` description; a context manager."""
+
+    def __init__(self, description: str) -> None: ...
+    @property
+    def description(self) -> str:
+        """The description it was built from."""
+    @property
+    def name(self) -> str:
+        """The pipeline's name."""
+    @property
+    def appsinks(self) -> List[str]:
+        """Names of the pipeline's appsinks."""
+    @property
+    def done(self) -> bool:
+        """Whether the pipeline has ended."""
+    def play(self) -> None:
+        """Starts the pipeline."""
+    def stop(self) -> None:
+        """Stops gracefully (end of stream, bounded wait, Null)."""
+    def request_eos(self) -> None:
+        """Sends end of stream and returns at once."""
+    def wait(self, timeout: Optional[float] = None) -> None:
+        """Waits for the end; raises the pipeline's error or ``TimeoutError``."""
+    def frames(
+        self, sink: Optional[str] = None, latest: bool = False, timeout: Optional[float] = 10.0
+    ) -> Frames:
+        """Frames from the appsink; starts the pipeline if needed."""
+    def batches(
+        self, n: int, sink: Optional[str] = None, timeout: Optional[float] = 10.0
+    ) -> Batches:
+        """Batches of ``n`` frames as ``(n, h, w, c)`` arrays."""
+    def on_frame(self, callback: Callable[[Frame], Any], sink: Optional[str] = None) -> Callback:
+        """Calls ``callback(frame)`` on the streaming thread for every frame."""
+    def source(
+        self,
+        name: Optional[str] = None,
+        format: Optional[str] = None,
+        width: Optional[int] = None,
+        height: Optional[int] = None,
+        fps: Union[None, int, float, Fraction, Tuple[int, int]] = None,
+    ) -> Source:
+        """An appsrc to push arrays into."""
+    def __enter__(self) -> Pipeline: ...
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool: ...
+
+def channels(format: str) -> Optional[int]:
+    """Memory channels of a packed format (``None`` for planar ones)."""
+
+def dtype(format: str) -> np.dtype[Any]:
+    """numpy dtype of a format's arrays (``>u2`` for big-endian formats)."""
+
+def formats() -> List[FormatRow]:
+    """The format table."""
+
+def gstreamer_version() -> Tuple[int, int, int, int]:
+    """The running GStreamer's version."""

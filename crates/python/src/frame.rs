@@ -1,0 +1,244 @@
+//! `gstpipe.Frame`: one mapped video frame, as zero-copy numpy views and copies.
+
+use crate::arrays::{borrowed_array, layouts};
+use crate::errors::{frame_error, value_error};
+use gstpipe_frame::{Detection, SampleType};
+use numpy::PyArray;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+
+/// One video frame out of a pipeline, mapped for reading.
+///
+/// ``array`` is a read-only numpy view of the frame's memory (no copy) whose base object is
+/// this frame: the view stays valid after the frame, its iterator and its pipeline are gone.
+/// ``copy()`` makes an owned, contiguous copy. While a frame (or a view of it) is alive its
+/// buffer does not go back to the upstream buffer pool: holding many frames from a camera or
+/// a decoder can stall it, so copy the frames you keep.
+#[pyclass(frozen, module = "gstpipe", name = "Frame")]
+pub(crate) struct Frame {
+    pub(crate) frame: gstpipe_frame::Frame,
+}
+
+impl Frame {
+    pub(crate) fn new(frame: gstpipe_frame::Frame) -> Self {
+        Frame { frame }
+    }
+}
+
+fn seconds(t: Option<gst::ClockTime>) -> Option<f64> {
+    t.map(|t| t.nseconds() as f64 / 1e9)
+}
+
+/// A detection as the dict Python sees: ``x``, ``y``, ``w``, ``h``, ``confidence``,
+/// ``class_name``, ``track_id``.
+pub(crate) fn detection_dict<'py>(py: Python<'py>, d: &Detection) -> PyResult<Bound<'py, PyDict>> {
+    let dict = PyDict::new(py);
+    dict.set_item("x", d.x)?;
+    dict.set_item("y", d.y)?;
+    dict.set_item("w", d.w)?;
+    dict.set_item("h", d.h)?;
+    dict.set_item("confidence", d.confidence)?;
+    dict.set_item("class_name", &d.class_name)?;
+    dict.set_item("track_id", d.track_id)?;
+    Ok(dict)
+}
+
+/// An owned numpy array from a Rust copy, made without the GIL.
+fn owned<'py, T: numpy::Element + Send>(
+    py: Python<'py>,
+    copy: impl FnOnce() -> Result<ndarray::Array3<T>, gstpipe_frame::FrameError> + Send,
+) -> PyResult<Bound<'py, PyAny>> {
+    let array = py.detach(copy).map_err(|e| frame_error(py, &e))?;
+    Ok(PyArray::from_owned_array(py, array).into_any())
+}
+
+#[pymethods]
+impl Frame {
+    /// The frame as a read-only numpy array ``(height, width, channels)`` over its memory (no
+    /// copy; row padding is skipped by the strides). Packed formats only (``RGB``, ``BGRx``,
+    /// ``GRAY8``, ``GRAY16_LE``, ``YUY2``, ...); planar formats raise ``FrameError`` (use
+    /// ``planes``). Big-endian formats give a ``>u2`` array. Each access returns a new view of
+    /// the same memory.
+    #[getter]
+    fn array<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        let layout = layouts(&slf.get().frame, true).map_err(|e| frame_error(py, &e))?;
+        borrowed_array(slf.as_any(), &layout[0])
+    }
+
+    /// Read-only numpy views of every plane in memory order (``I420``: Y ``(h, w, 1)``, U
+    /// and V ``(ceil(h/2), ceil(w/2), 1)``; ``NV12``: Y and interleaved UV ``(ceil(h/2),
+    /// ceil(w/2), 2)``); one view for packed formats.
+    #[getter]
+    fn planes<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyList>> {
+        let py = slf.py();
+        let layouts = layouts(&slf.get().frame, false).map_err(|e| frame_error(py, &e))?;
+        let views = layouts
+            .iter()
+            .map(|l| borrowed_array(slf.as_any(), l))
+            .collect::<PyResult<Vec<_>>>()?;
+        PyList::new(py, views)
+    }
+
+    /// An owned, contiguous copy ``(height, width, channels)`` in native byte order (one copy,
+    /// made without the GIL). Packed formats only; copy planes with ``[p.copy() for p in
+    /// frame.planes]``.
+    fn copy<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let frame = &self.frame;
+        match frame.format_info().sample_type() {
+            SampleType::U16 => owned(py, || frame.to_array::<u16>()),
+            _ => owned(py, || frame.to_array::<u8>()),
+        }
+    }
+
+    /// Presentation timestamp in seconds, or ``None``.
+    #[getter]
+    fn pts(&self) -> Option<f64> {
+        seconds(self.frame.pts())
+    }
+
+    /// Presentation timestamp in nanoseconds, or ``None``.
+    #[getter]
+    fn pts_ns(&self) -> Option<u64> {
+        self.frame.pts().map(|t| t.nseconds())
+    }
+
+    /// Duration in seconds, or ``None``.
+    #[getter]
+    fn duration(&self) -> Option<f64> {
+        seconds(self.frame.duration())
+    }
+
+    /// Duration in nanoseconds, or ``None``.
+    #[getter]
+    fn duration_ns(&self) -> Option<u64> {
+        self.frame.duration().map(|t| t.nseconds())
+    }
+
+    /// The GStreamer format name (``"RGB"``, ``"I420"``, ``"GRAY16_BE"``, ...).
+    #[getter]
+    fn format(&self) -> &'static str {
+        self.frame.format_info().name()
+    }
+
+    /// Width in pixels.
+    #[getter]
+    fn width(&self) -> u32 {
+        self.frame.width()
+    }
+
+    /// Height in pixels.
+    #[getter]
+    fn height(&self) -> u32 {
+        self.frame.height()
+    }
+
+    /// The array shapes ``(rows, columns, channels)`` of every plane.
+    #[getter]
+    fn shapes(&self) -> Vec<(usize, usize, usize)> {
+        self.frame
+            .plane_shapes()
+            .into_iter()
+            .map(|[h, w, c]| (h, w, c))
+            .collect()
+    }
+
+    /// Size of the frame in bytes as its caps describe it (all planes, row padding
+    /// included).
+    #[getter]
+    fn nbytes(&self) -> usize {
+        self.frame.info().size()
+    }
+
+    /// Bytes of each plane (``stride * rows``), for every format, including the bit-packed
+    /// ones that have no array view.
+    #[getter]
+    fn plane_nbytes(&self, py: Python<'_>) -> PyResult<Vec<usize>> {
+        (0..self.frame.n_planes())
+            .map(|p| {
+                self.frame
+                    .plane_bytes(p)
+                    .map(|b| b.len())
+                    .map_err(|e| frame_error(py, &e))
+            })
+            .collect()
+    }
+
+    /// Object detections carried by the frame (region-of-interest metas): a list of dicts
+    /// with ``x``, ``y``, ``w``, ``h`` (pixels), ``confidence`` (float or ``None``),
+    /// ``class_name`` and ``track_id`` (int or ``None``).
+    #[getter]
+    fn detections<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let dicts = self
+            .frame
+            .detections()
+            .iter()
+            .map(|d| detection_dict(py, d))
+            .collect::<PyResult<Vec<_>>>()?;
+        PyList::new(py, dicts)
+    }
+
+    /// numpy's conversion protocol: the read-only view (``copy=True``: an owned copy; a
+    /// ``dtype`` other than the frame's converts, which copies).
+    #[pyo3(signature = (dtype=None, copy=None))]
+    fn __array__<'py>(
+        slf: &Bound<'py, Self>,
+        dtype: Option<Bound<'py, PyAny>>,
+        copy: Option<bool>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let array = if copy == Some(true) {
+            slf.get().copy(slf.py())?
+        } else {
+            Frame::array(slf)?
+        };
+        match dtype {
+            None => Ok(array),
+            Some(dtype) => {
+                let same = array.getattr("dtype")?.eq(&dtype)?;
+                if same {
+                    Ok(array)
+                } else if copy == Some(false) {
+                    Err(value_error(
+                        slf.py(),
+                        format!(
+                            "a {} frame cannot be viewed as {dtype} without a copy",
+                            slf.get().format()
+                        ),
+                    ))
+                } else {
+                    array.call_method1("astype", (dtype,))
+                }
+            }
+        }
+    }
+
+    /// DLPack export of the read-only view (numpy, PyTorch, JAX take it without a copy).
+    /// Delegates to numpy, which marks the tensor read-only when the consumer asks for a
+    /// versioned (DLPack >= 1.0) capsule.
+    #[pyo3(signature = (**kwargs))]
+    fn __dlpack__<'py>(
+        slf: &Bound<'py, Self>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        Frame::array(slf)?.call_method("__dlpack__", (), kwargs)
+    }
+
+    /// The DLPack device: ``(1, 0)``, CPU memory.
+    fn __dlpack_device__(&self) -> (i32, i32) {
+        (1, 0)
+    }
+
+    fn __repr__(&self) -> String {
+        let pts = match self.frame.pts() {
+            Some(t) => t.to_string(),
+            None => "none".into(),
+        };
+        format!(
+            "<gstpipe.Frame {} {}x{} pts {}>",
+            self.format(),
+            self.frame.width(),
+            self.frame.height(),
+            pts
+        )
+    }
+}

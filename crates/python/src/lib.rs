@@ -1,0 +1,42 @@
+//! The native part of the `gstpipe` Python package: GStreamer pipelines as zero-copy numpy
+//! arrays, over gstpipe-core, gstpipe-frame and gstpipe-sinks.
+//!
+//! The Python package (`python/gstpipe`) re-exports what this module defines and adds the
+//! exception classes, the `python -m gstpipe` launcher and the type stubs. Everything that
+//! decides behaviour lives in the Rust crates; this crate only converts: arguments in,
+//! numpy arrays and exceptions out, the GIL released around every wait and copy.
+//!
+//! ```python
+//! import gstpipe
+//!
+//! with gstpipe.Pipeline("videotestsrc num-buffers=10 ! video/x-raw,format=RGB ! appsink") as p:
+//!     for frame in p.frames():
+//!         print(frame.pts, frame.array.shape)  # zero copy, read-only, (240, 320, 3)
+//! ```
+
+mod arrays;
+mod errors;
+mod formats;
+mod frame;
+mod gil;
+mod pipeline;
+mod source;
+
+use pyo3::prelude::*;
+
+/// The `gstpipe._gstpipe` extension module.
+#[pymodule]
+fn _gstpipe(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    gstpipe_core::init().map_err(errors::core_error)?;
+    m.add_class::<pipeline::Pipeline>()?;
+    m.add_class::<pipeline::Frames>()?;
+    m.add_class::<pipeline::Batches>()?;
+    m.add_class::<pipeline::Callback>()?;
+    m.add_class::<frame::Frame>()?;
+    m.add_class::<source::Source>()?;
+    m.add_function(wrap_pyfunction!(formats::channels, m)?)?;
+    m.add_function(wrap_pyfunction!(formats::dtype, m)?)?;
+    m.add_function(wrap_pyfunction!(formats::formats, m)?)?;
+    m.add_function(wrap_pyfunction!(formats::gstreamer_version, m)?)?;
+    Ok(())
+}
