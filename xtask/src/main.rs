@@ -8,6 +8,7 @@ mod ci;
 mod docs;
 mod fuzz;
 mod memcheck;
+mod package;
 mod python;
 mod run;
 mod setup;
@@ -28,8 +29,11 @@ commands:
   bench           set up, run the criterion benches and write docs/performance.md
   bench --process [--reps N] [--scale F] [--no-write]
                   only the whole-process comparison (gstpipe launch vs a raw loop)
-  docs            regenerate docs/formats.md from the format table
-  ci              what CI runs: fmt --check, clippy -D warnings, test, rustdoc -D warnings
+  docs [--check]  regenerate docs/formats.md from the format table (--check: fail if stale)
+  ci              what CI runs: fmt --check, clippy -D warnings, test, rustdoc -D warnings,
+                  package
+  package         cargo package --workspace, then each packaged crate's own tests and doc
+                  tests, built from the .crate files alone
   soak [--cycles N] [--frames N]
                   long soak in release (default 1000 lifecycles, 100000 frames per adapter):
                   threads, fds and resident memory, printed as a table
@@ -51,11 +55,12 @@ fn main() -> ExitCode {
         "run" => run::run(rest),
         "test" => test::run(rest),
         "bench" => bench::run(rest),
-        "docs" => docs::run(),
+        "docs" => docs::run(rest),
         "ci" => ci::run(),
         "soak" => soak::run(rest),
         "fuzz" => fuzz::run(rest),
         "memcheck" => memcheck::run(rest),
+        "package" => package::run(),
         "help" | "-h" | "--help" => {
             print!("{USAGE}");
             Ok(())
