@@ -22,6 +22,7 @@ const PUBLISHED: &[&str] = &[
     "gstpipe-frame",
     "gstpipe-sinks",
     "gstpipe-live",
+    "gstpipe-media",
     "gstpipe-batch",
     "gstpipe-cli",
 ];

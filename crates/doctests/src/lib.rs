@@ -36,3 +36,8 @@ pub struct LiveReadme;
 #[cfg(doctest)]
 #[doc = include_str!("../../batch/README.md")]
 pub struct BatchReadme;
+
+/// `crates/media/README.md`.
+#[cfg(doctest)]
+#[doc = include_str!("../../media/README.md")]
+pub struct MediaReadme;
