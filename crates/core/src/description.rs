@@ -26,7 +26,11 @@ pub(crate) fn written(description: &str) -> Vec<Written> {
     // gives it to a bin or rejects it).
     let mut current = false;
     for token in tokens(description.as_bytes()) {
-        let text = &description[token.range.clone()];
+        // The lexer works on bytes: a token inside a multi-byte character is no element.
+        let Some(text) = description.get(token.range.clone()) else {
+            current = false;
+            continue;
+        };
         match token.kind {
             Kind::Identifier => {
                 out.push(Written {
@@ -153,6 +157,17 @@ mod tests {
         assert_eq!(
             written("file:///x.mp4 ! appsink"),
             [w("appsink", None, &[])]
+        );
+    }
+
+    #[test]
+    fn non_ascii_text_is_read_without_splitting_characters() {
+        assert_eq!(
+            written("videotestsrc → appsink name=\"é\" caps=\"video/x-raw,a=→\""),
+            [
+                w("videotestsrc", None, &[]),
+                w("appsink", Some("é"), &["caps"])
+            ]
         );
     }
 
