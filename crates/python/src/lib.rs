@@ -15,10 +15,12 @@
 //! ```
 
 mod arrays;
+mod batch;
 mod errors;
 mod formats;
 mod frame;
 mod gil;
+mod live;
 mod pipeline;
 mod source;
 
@@ -34,6 +36,10 @@ fn _gstpipe(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<pipeline::Callback>()?;
     m.add_class::<frame::Frame>()?;
     m.add_class::<source::Source>()?;
+    m.add_class::<live::Live>()?;
+    m.add_class::<live::HealthEvent>()?;
+    m.add_class::<batch::Batcher>()?;
+    m.add_class::<batch::Batch>()?;
     m.add_function(wrap_pyfunction!(formats::channels, m)?)?;
     m.add_function(wrap_pyfunction!(formats::dtype, m)?)?;
     m.add_function(wrap_pyfunction!(formats::formats, m)?)?;

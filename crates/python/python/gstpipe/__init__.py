@@ -10,17 +10,22 @@
 
 ``Frame.array`` is a read-only view of the frame's memory (no copy) that stays valid as long
 as you hold it; ``Frame.copy()`` is an owned copy. Every wait and copy releases the GIL.
-See docs/python.md for the guide.
+``Live`` reads a live source that survives (rebuilt with backoff on error, end or stall),
+``Batcher`` forms one batch across several streams. See docs/python.md for the guide.
 """
 
 from __future__ import annotations
 
-from ._errors import Error, FrameError, ParseError, PipelineError, TimeoutError
+from ._errors import Error, FrameError, GaveUpError, ParseError, PipelineError, TimeoutError
 from ._gstpipe import (
+    Batch,
+    Batcher,
     Batches,
     Callback,
     Frame,
     Frames,
+    HealthEvent,
+    Live,
     Pipeline,
     Source,
     channels,
@@ -36,6 +41,10 @@ __all__ = [
     "Batches",
     "Callback",
     "Source",
+    "Live",
+    "HealthEvent",
+    "Batcher",
+    "Batch",
     "channels",
     "dtype",
     "formats",
@@ -43,6 +52,7 @@ __all__ = [
     "Error",
     "ParseError",
     "PipelineError",
+    "GaveUpError",
     "TimeoutError",
     "FrameError",
 ]
