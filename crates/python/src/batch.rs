@@ -26,8 +26,12 @@ struct State {
     batcher: Option<gstpipe_batch::Batcher>,
     /// Pipelines built from descriptions: the batcher's own, stopped with it.
     owned: Vec<gstpipe_core::Pipeline>,
-    /// The streams' counters as they were when the batcher was stopped.
-    last_streams: Option<Vec<StreamStatus>>,
+    /// The streams' counters and the number of batches as they were when the batcher was
+    /// stopped.
+    last_streams: Option<(Vec<StreamStatus>, u64)>,
+    /// A batch taken but not delivered because the caller's `out` array did not fit: the
+    /// next call delivers it.
+    pending: Option<gstpipe_batch::Batch>,
 }
 
 /// Forms batches across several pipelines: one slot per stream, a batch as soon as every
@@ -108,7 +112,7 @@ impl Batcher {
         let state = self.lock();
         match (&state.batcher, &state.last_streams) {
             (Some(b), _) => b.streams(),
-            (None, Some(last)) => last.clone(),
+            (None, Some((last, _))) => last.clone(),
             (None, None) => Vec::new(),
         }
     }
@@ -124,6 +128,9 @@ impl Batcher {
         let stall = self.stall;
         let result = wait_interruptibly(py, None, |_| {
             let mut state = self.lock();
+            if let Some(batch) = state.pending.take() {
+                return Step::Done(Ok(Some(batch)));
+            }
             let Some(batcher) = state.batcher.as_mut() else {
                 return Step::Done(Ok(None)); // stopped
             };
@@ -140,6 +147,30 @@ impl Batcher {
             }
         })?;
         Ok(result.unwrap_or(Ok(None)))
+    }
+
+    /// Refuses an `out` array of the wrong dtype, dimensions or a read-only one before a
+    /// batch is taken.
+    fn check_out(&self, py: Python<'_>, out: &Bound<'_, PyAny>) -> PyResult<()> {
+        let fits = match &self.layout {
+            Layout::Nhwc => out.cast::<PyArray4<u8>>().is_ok(),
+            Layout::Nchw(_) => out.cast::<PyArray4<f32>>().is_ok(),
+        };
+        if !fits {
+            let (dtype, shape) = match &self.layout {
+                Layout::Nhwc => ("uint8", "(N, H, W, C)"),
+                Layout::Nchw(_) => ("float32", "(N, C, H, W)"),
+            };
+            return Err(value_error(py, out_message(out, dtype, shape)));
+        }
+        let writeable: bool = out.getattr("flags")?.getattr("writeable")?.extract()?;
+        if !writeable {
+            return Err(value_error(
+                py,
+                "out cannot be written: it is a read-only array".into(),
+            ));
+        }
+        Ok(())
     }
 
     /// Writes `batch` as the layout says: into `out` when given, else into a new array.
@@ -193,6 +224,9 @@ impl Batcher {
         if self.done.load(Ordering::Acquire) {
             return Ok(None);
         }
+        if let Some(out) = out {
+            self.check_out(py, out)?;
+        }
         let batch = match self.next_rust(py)? {
             Ok(Some(batch)) => batch,
             Ok(None) => {
@@ -214,7 +248,16 @@ impl Batcher {
             }
             Err(e) => return Err(batch_error(py, &e)),
         };
-        let array = self.write(py, &batch, out)?.unbind();
+        let array = match self.write(py, &batch, out) {
+            Ok(array) => array.unbind(),
+            Err(e) => {
+                // The caller's array did not fit: the batch waits for the next call.
+                if out.is_some() {
+                    self.lock().pending = Some(batch);
+                }
+                return Err(e);
+            }
+        };
         let slots = &batch.slots;
         let ended = batch
             .ended
@@ -357,7 +400,7 @@ impl Batcher {
                     item.get_type().name()?
                 )));
             };
-            names.push(format!("{i}: {}", sink.name()));
+            names.push(sink.name().to_string());
             batcher.add(sink).map_err(|e| batch_error(py, &e))?;
         }
         let batcher = Batcher {
@@ -365,6 +408,7 @@ impl Batcher {
                 batcher: Some(batcher),
                 owned,
                 last_streams: None,
+                pending: None,
             })),
             _borrowed: borrowed.iter().map(|(s, _)| s.clone()).collect(),
             layout,
@@ -437,7 +481,12 @@ impl Batcher {
     /// How many batches were formed so far.
     #[getter]
     fn batches(&self) -> u64 {
-        self.lock().batcher.as_ref().map_or(0, |b| b.batches())
+        let state = self.lock();
+        match (&state.batcher, &state.last_streams) {
+            (Some(b), _) => b.batches(),
+            (None, Some((_, batches))) => *batches,
+            (None, None) => 0,
+        }
     }
 
     /// Stops: releases the appsinks, then stops the pipelines the batcher built from
@@ -448,7 +497,8 @@ impl Batcher {
         py.detach(|| {
             let mut state = state.lock().unwrap_or_else(|p| p.into_inner());
             if let Some(batcher) = state.batcher.take() {
-                state.last_streams = Some(batcher.streams());
+                state.last_streams = Some((batcher.streams(), batcher.batches()));
+                state.pending = None;
                 drop(batcher);
             }
             for pipeline in state.owned.drain(..) {
@@ -547,7 +597,7 @@ impl Batch {
         self.indices.clone()
     }
 
-    /// The streams' names, one per slot (``"0: appsink0"``).
+    /// The streams' names (their appsinks'), one per slot.
     #[getter]
     fn streams(&self) -> Vec<String> {
         self.streams.clone()
