@@ -52,7 +52,13 @@ pub fn run(extra: &[String]) -> Result {
 /// Runs every example of every crate (each must end on its own, on a bounded pipeline).
 fn examples(extra: &[String]) -> Result {
     let root = crate::util::root();
-    for krate in ["core", "frame", "sinks", "cli"] {
+    let mut crates: Vec<String> = std::fs::read_dir(root.join("crates"))?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join("examples").is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    crates.sort();
+    for krate in &crates {
         let dir = root.join("crates").join(krate).join("examples");
         let Ok(entries) = std::fs::read_dir(&dir) else {
             continue;

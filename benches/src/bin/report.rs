@@ -143,6 +143,12 @@ const RATIOS: &[(&str, &str, &str, f64)] = &[
         0.8,
     ),
     (
+        "VideoReader / decodebin ! fakesink (fps)",
+        "reader_sequential",
+        "decodebin_fakesink",
+        0.95,
+    ),
+    (
         "nhwc_u8 / memcpy of the input (bandwidth)",
         "nhwc_u8",
         "memcpy_in",

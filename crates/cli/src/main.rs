@@ -28,6 +28,8 @@
 mod batch;
 mod error;
 mod formats;
+mod frames;
+mod info;
 mod interrupt;
 mod launch;
 mod live;
@@ -66,6 +68,10 @@ enum Command {
     Push(push::PushArgs),
     /// Print the raw video format table: channels, sample type, planes, layout.
     Formats(formats::FormatsArgs),
+    /// Describe a video file: exact frame count, fps, duration, size, format, codec.
+    Info(info::InfoArgs),
+    /// Read frames of a video file by index, exactly; print them or save them as PNG.
+    Frames(frames::FramesArgs),
     /// Run several pipelines and form batches across them, one slot per pipeline.
     Batch(batch::BatchArgs),
 }
@@ -78,6 +84,8 @@ fn main() -> ExitCode {
         Command::Launch(args) => launch::run(args),
         Command::Push(args) => push::run(args),
         Command::Formats(args) => formats::run(args),
+        Command::Info(args) => info::run(args),
+        Command::Frames(args) => frames::run(args),
         Command::Batch(args) => batch::run(args),
     };
     match result {

@@ -6,6 +6,7 @@ mod formats;
 mod interrupt;
 mod json;
 mod launch;
+mod media;
 mod push;
 mod reconnect;
 mod save;

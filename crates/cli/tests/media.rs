@@ -1,0 +1,136 @@
+//! `gstpipe info` and `gstpipe frames` on clips encoded here, against GStreamer's own
+//! sequential decode of the same files.
+
+use crate::util::{count_buffers, gstpipe, run_reference, scratch};
+use gst::prelude::*;
+use std::path::Path;
+
+/// H.264 with B-frames in MP4, 160x120 at 30 fps, `frames` frames.
+fn h264_clip(dir: &Path, frames: usize) -> String {
+    let path = dir.join("clip.mp4");
+    run_reference(&format!(
+        "videotestsrc num-buffers={frames} pattern=ball animation-mode=frames ! \
+         video/x-raw,format=I420,width=160,height=120,framerate=30/1 ! \
+         x264enc bframes=2 key-int-max=20 speed-preset=ultrafast ! h264parse ! mp4mux ! \
+         filesink location={}",
+        path.display()
+    ));
+    path.display().to_string()
+}
+
+/// Every frame of `filesrc ! decodebin ! videoconvert ! RGB ! appsink`, as (pts, pixels).
+fn reference_rgb(path: &str) -> Vec<(u64, Vec<u8>)> {
+    let pipeline = gst::parse::launch(&format!(
+        "filesrc location={path} ! decodebin ! videoconvert ! video/x-raw,format=RGB ! \
+         appsink name=sink sync=false"
+    ))
+    .unwrap()
+    .downcast::<gst::Pipeline>()
+    .unwrap();
+    let sink = pipeline
+        .by_name("sink")
+        .unwrap()
+        .downcast::<gst_app::AppSink>()
+        .unwrap();
+    pipeline.set_state(gst::State::Playing).unwrap();
+    let mut frames = Vec::new();
+    while let Some(sample) = sink.try_pull_sample(gst::ClockTime::from_seconds(20)) {
+        let info = gst_video::VideoInfo::from_caps(sample.caps().unwrap()).unwrap();
+        let buffer = sample.buffer_owned().unwrap();
+        let frame = gst_video::VideoFrame::from_buffer_readable(buffer, &info).unwrap();
+        let stride = info.stride()[0] as usize;
+        let data = frame.plane_data(0).unwrap();
+        let width = info.width() as usize * 3;
+        let mut pixels = Vec::new();
+        for row in 0..info.height() as usize {
+            pixels.extend_from_slice(&data[row * stride..row * stride + width]);
+        }
+        frames.push((frame.buffer().pts().unwrap().nseconds(), pixels));
+    }
+    assert!(sink.is_eos(), "the reference decode stalled");
+    pipeline.set_state(gst::State::Null).unwrap();
+    frames
+}
+
+#[test]
+fn info_reports_the_exact_frame_count_and_stream() {
+    let dir = scratch("media-info");
+    let file = h264_clip(&dir, 45);
+    let decoded = count_buffers(
+        &format!("filesrc location={file} ! decodebin ! fakesink name=sink"),
+        "sink",
+    );
+    let run = gstpipe(&["info", &file, "--json"]).success().no_panic();
+    let info = &run.json_lines()[0];
+    assert_eq!(info["frames"].as_u64(), Some(decoded), "{info}");
+    assert_eq!(decoded, 45);
+    assert_eq!(info["fps"].as_f64(), Some(30.0));
+    assert_eq!(info["variable_rate"].as_bool(), Some(false));
+    assert!(
+        (info["duration"].as_f64().unwrap() - 1.5).abs() < 0.05,
+        "{info}"
+    );
+    assert_eq!(info["width"].as_u64(), Some(160));
+    assert_eq!(info["height"].as_u64(), Some(120));
+    assert_eq!(info["format"].as_str(), Some("I420"));
+    assert_eq!(info["codec"].as_str(), Some("h264"));
+    // Plain text too.
+    let text = gstpipe(&["info", &file]).success().stdout;
+    assert!(text.contains("frames:    45"), "{text}");
+}
+
+#[test]
+fn frames_saves_the_exact_frames_as_png() {
+    let dir = scratch("media-frames");
+    let file = h264_clip(&dir, 40);
+    let reference = reference_rgb(&file);
+    assert_eq!(reference.len(), 40);
+    let out = dir.join("out");
+    let out_arg = out.display().to_string();
+    let run = gstpipe(&[
+        "frames",
+        &file,
+        "--index",
+        "39,0,17,17",
+        "--save",
+        &out_arg,
+        "--json",
+    ])
+    .success()
+    .no_panic();
+    let lines = run.json_lines();
+    assert_eq!(lines.len(), 4);
+    for (line, index) in lines.iter().zip([39usize, 0, 17, 17]) {
+        assert_eq!(line["index"].as_u64(), Some(index as u64));
+        let pts = (line["pts"].as_f64().unwrap() * 1e9).round() as u64;
+        assert!(pts.abs_diff(reference[index].0) <= 1, "{line}");
+        let path = out.join(format!("frame-{index:06}.png"));
+        assert_eq!(line["path"].as_str(), Some(path.to_str().unwrap()));
+        let png = image::open(&path).unwrap().to_rgb8();
+        assert_eq!(png.dimensions(), (160, 120));
+        assert!(
+            png.as_raw() == &reference[index].1,
+            "frame {index} differs from the decode"
+        );
+        // And it is not its neighbour's picture.
+        let other = if index == 0 { 1 } else { index - 1 };
+        assert!(png.as_raw() != &reference[other].1);
+    }
+}
+
+#[test]
+fn an_index_past_the_end_is_a_usage_error_naming_the_frame_count() {
+    let dir = scratch("media-range");
+    let file = h264_clip(&dir, 12);
+    let run = gstpipe(&["frames", &file, "--index", "3,12"])
+        .code(2)
+        .no_panic();
+    assert!(run.stderr.contains("frame index 12"), "{}", run.stderr);
+    assert!(run.stderr.contains("12 frames"), "{}", run.stderr);
+    let run = gstpipe(&["info", dir.join("missing.mp4").to_str().unwrap()]).code(2);
+    assert!(run.stderr.contains("missing.mp4"), "{}", run.stderr);
+    // Text output, no --save: the decoder's own format.
+    let run = gstpipe(&["frames", &file, "-i", "11"]).success();
+    assert!(run.stdout.contains("frame     11"), "{}", run.stdout);
+    assert!(run.stdout.contains("I420 160x120"), "{}", run.stdout);
+}

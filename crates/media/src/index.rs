@@ -1,0 +1,386 @@
+//! The frame index: every frame's presentation timestamp, in presentation order, and which
+//! frames are keyframes. Built by a parse-only scan (no decoding) or, when that cannot be
+//! trusted, by a decoding scan; cached per file.
+
+use crate::error::MediaError;
+use crate::source::{BusLog, Location, Streams, link_streams, make, run_to_eos, skip_non_video};
+use gst::prelude::*;
+use gstpipe_core::Pipeline;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+/// How a reader builds its frame index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum IndexMode {
+    /// A parse-only scan (demuxer and parser, no decoder), falling back to a decoding scan when
+    /// its timestamps are missing or repeated, or when the decoder later produces a frame the
+    /// parse scan did not list. The default.
+    #[default]
+    Auto,
+    /// A parse-only scan; no fallback.
+    Parse,
+    /// A full decode of the file: slow, but the index is by definition what the decoder
+    /// produces.
+    Decode,
+}
+
+/// How an index was actually built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum IndexSource {
+    /// From a parse-only scan: every access unit's timestamp, without decoding.
+    Parse,
+    /// From a full decode.
+    Decode,
+}
+
+/// Every frame's pts in presentation order, and the keyframes.
+#[derive(Debug, Clone)]
+pub(crate) struct Index {
+    pub pts: Vec<gst::ClockTime>,
+    /// Indices (into `pts`) of keyframes, ascending. Empty when unknown.
+    pub keyframes: Vec<usize>,
+    pub source: IndexSource,
+    /// How far (ns) a decoded frame's pts may be from the listed one.
+    pub tolerance: u64,
+}
+
+impl Index {
+    /// The index of the frame with this pts. Demuxers may round a timestamp differently after
+    /// a seek (qtdemux: 1 ns), so a pts within a quarter of the shortest frame interval (at
+    /// most 1 ms) of a listed one is that frame.
+    pub fn find(&self, pts: gst::ClockTime) -> Option<usize> {
+        let at = self.pts.partition_point(|&p| p < pts);
+        let tolerance = self.tolerance;
+        let near = |i: usize| {
+            self.pts
+                .get(i)
+                .is_some_and(|&p| p.nseconds().abs_diff(pts.nseconds()) <= tolerance)
+        };
+        if near(at) {
+            Some(at)
+        } else if at > 0 && near(at - 1) {
+            Some(at - 1)
+        } else {
+            None
+        }
+    }
+
+    /// The frame showing at time `t`: the last frame whose pts is at or before `t` (the first
+    /// frame for times before it).
+    pub fn at_time(&self, t: gst::ClockTime) -> usize {
+        self.pts.partition_point(|&p| p <= t).saturating_sub(1)
+    }
+
+    /// The last keyframe at or before frame `i`.
+    pub fn keyframe_before(&self, i: usize) -> Option<usize> {
+        let k = self.keyframes.partition_point(|&k| k <= i);
+        k.checked_sub(1).map(|k| self.keyframes[k])
+    }
+
+    /// Builds the index from what a scan saw, in stream order: `(pts, keyframe)` per frame.
+    fn from_entries(
+        entries: Vec<(Option<gst::ClockTime>, bool)>,
+        source: IndexSource,
+        uri: &str,
+    ) -> Result<Index, MediaError> {
+        let unindexable = |reason: String| MediaError::Unindexable {
+            uri: uri.into(),
+            reason,
+        };
+        let mut frames = Vec::with_capacity(entries.len());
+        for (n, (pts, key)) in entries.into_iter().enumerate() {
+            let pts =
+                pts.ok_or_else(|| unindexable(format!("frame {n} (in stream order) has no pts")))?;
+            frames.push((pts, key));
+        }
+        frames.sort_by_key(|&(pts, _)| pts);
+        if let Some(w) = frames.windows(2).find(|w| w[0].0 == w[1].0) {
+            return Err(unindexable(format!(
+                "two frames have the same pts {}",
+                w[0].0
+            )));
+        }
+        let keyframes = frames
+            .iter()
+            .enumerate()
+            .filter_map(|(i, &(_, key))| key.then_some(i))
+            .collect();
+        let min_interval = frames
+            .windows(2)
+            .map(|w| (w[1].0 - w[0].0).nseconds())
+            .min()
+            .unwrap_or(u64::MAX);
+        Ok(Index {
+            pts: frames.into_iter().map(|(pts, _)| pts).collect(),
+            keyframes,
+            source,
+            tolerance: (min_interval / 4).min(1_000_000),
+        })
+    }
+}
+
+type Entries = Arc<Mutex<Vec<(Option<gst::ClockTime>, bool)>>>;
+
+/// Runs a scan pipeline: `head` is the element that exposes the streams (parsebin or
+/// uridecodebin); the first video stream goes into a fakesink whose probe records every
+/// buffer's pts and keyframe flag.
+fn scan(
+    location: &Location,
+    source: IndexSource,
+    warnings: &Arc<AtomicU64>,
+    stall: Duration,
+) -> Result<Index, MediaError> {
+    let uri = &location.uri;
+    let pipeline = gst::Pipeline::new();
+    let head = match source {
+        IndexSource::Parse => {
+            let src = gst::Element::make_from_uri(gst::URIType::Src, uri, None).map_err(|e| {
+                MediaError::Uri {
+                    input: uri.clone(),
+                    reason: e.to_string(),
+                }
+            })?;
+            let parsebin = make("parsebin")?;
+            pipeline
+                .add_many([&src, &parsebin])
+                .and_then(|_| src.link(&parsebin))
+                .map_err(|e| MediaError::Uri {
+                    input: uri.clone(),
+                    reason: format!("cannot build the scan pipeline: {e}"),
+                })?;
+            parsebin
+        }
+        IndexSource::Decode => {
+            let decodebin = make("uridecodebin")?;
+            decodebin.set_property("uri", uri);
+            skip_non_video(&decodebin);
+            pipeline.add(&decodebin).map_err(|e| MediaError::Uri {
+                input: uri.clone(),
+                reason: e.to_string(),
+            })?;
+            decodebin
+        }
+    };
+    // Not async: the scan needs no preroll, and a sink joining a running pipeline late
+    // (after an audio stream's) must not hold its state change back.
+    let sink = gst::ElementFactory::make("fakesink")
+        .property("sync", false)
+        .property("async", false)
+        .build()
+        .map_err(|_| {
+            MediaError::Pipeline(gstpipe_core::Error::MissingElement {
+                factory: "fakesink".into(),
+                description: "the index scan".into(),
+            })
+        })?;
+    let entries: Entries = Arc::default();
+    let progress = Arc::new(AtomicU64::new(0));
+    let sinkpad = sink.static_pad("sink").expect("fakesink has a sink pad");
+    {
+        let entries = Arc::clone(&entries);
+        let progress = Arc::clone(&progress);
+        sinkpad.add_probe(
+            gst::PadProbeType::BUFFER | gst::PadProbeType::BUFFER_LIST,
+            move |pad, info| {
+                // The segment, as a decoder clips to it: frames that end before its start (an
+                // edit list's cut) or start at or after its stop are never shown.
+                let segment = pad
+                    .sticky_event::<gst::event::Segment>(0)
+                    .and_then(|e| e.segment().downcast_ref::<gst::ClockTime>().cloned());
+                let record = |buffer: &gst::BufferRef| {
+                    progress.fetch_add(1, Ordering::Relaxed);
+                    let flags = buffer.flags();
+                    // Frames a decoder decodes but never shows (e.g. VP8 alternate reference
+                    // frames, frames before an edit list's start) are not frames of the video.
+                    if flags.contains(gst::BufferFlags::DECODE_ONLY)
+                        || flags.contains(gst::BufferFlags::HEADER) && buffer.size() == 0
+                    {
+                        return;
+                    }
+                    if let (Some(segment), Some(pts)) = (&segment, buffer.pts()) {
+                        let before = buffer.duration().is_some_and(|d| {
+                            segment
+                                .start()
+                                .is_some_and(|start| !d.is_zero() && pts + d <= start)
+                        });
+                        let after = segment.stop().is_some_and(|stop| pts >= stop);
+                        if before || after {
+                            return;
+                        }
+                    }
+                    let key = !flags.contains(gst::BufferFlags::DELTA_UNIT);
+                    entries
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push((buffer.pts(), key));
+                };
+                match &info.data {
+                    Some(gst::PadProbeData::Buffer(b)) => record(b),
+                    Some(gst::PadProbeData::BufferList(list)) => list.iter().for_each(record),
+                    _ => {}
+                }
+                gst::PadProbeReturn::Ok
+            },
+        );
+    }
+    let streams = Arc::new(Streams::default());
+    link_streams(&head, &sink, Arc::clone(&streams));
+    let pipeline = Pipeline::from_pipeline(pipeline);
+    let log = BusLog::new(Arc::clone(warnings));
+    log.attach(&pipeline);
+    let operation = match source {
+        IndexSource::Parse => "scanning the file's frames",
+        IndexSource::Decode => "decoding the file to index its frames",
+    };
+    let ran = run_to_eos(&pipeline, &log, &progress, stall, uri, operation);
+    drop(pipeline);
+    if !streams.video.load(Ordering::Acquire) {
+        return Err(match ran {
+            // Streams but no video, and the others ended (or wait for a video sink forever).
+            Err(MediaError::Timeout { .. }) | Ok(()) if streams.exposed.load(Ordering::Acquire) => {
+                MediaError::NoVideo { uri: uri.clone() }
+            }
+            // No stream at all. A demuxer's error while parsebin sets it up can be swallowed
+            // by parsebin (GStreamer 1.22): all that is left is a scan that never progresses.
+            Err(MediaError::Timeout { uri, waited, .. }) => MediaError::Timeout {
+                uri,
+                operation: "looking for the file's streams (none appeared: a damaged or unsupported file?)",
+                waited,
+            },
+            Ok(()) => MediaError::NoVideo { uri: uri.clone() },
+            Err(e) => e,
+        });
+    }
+    ran?;
+    let entries = std::mem::take(&mut *entries.lock().unwrap_or_else(|p| p.into_inner()));
+    let index = Index::from_entries(entries, source, uri)?;
+    tracing::debug!(%uri, ?source, frames = index.pts.len(), keyframes = index.keyframes.len(), "indexed");
+    Ok(index)
+}
+
+type CacheKey = (String, u64, std::time::SystemTime);
+
+fn cache() -> &'static Mutex<HashMap<CacheKey, Arc<Index>>> {
+    static CACHE: OnceLock<Mutex<HashMap<CacheKey, Arc<Index>>>> = OnceLock::new();
+    CACHE.get_or_init(Default::default)
+}
+
+fn cache_key(location: &Location) -> Option<CacheKey> {
+    let (len, modified) = location.stamp()?;
+    Some((location.uri.clone(), len, modified))
+}
+
+/// The file's index: from the process-wide cache (keyed by URI, size and modification time)
+/// or by scanning.
+pub(crate) fn index(
+    location: &Location,
+    mode: IndexMode,
+    warnings: &Arc<AtomicU64>,
+    stall: Duration,
+) -> Result<Arc<Index>, MediaError> {
+    let key = cache_key(location);
+    if let Some(key) = &key {
+        let cached = cache()
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(key)
+            .cloned();
+        if let Some(index) = cached
+            && (mode != IndexMode::Decode || index.source == IndexSource::Decode)
+        {
+            return Ok(index);
+        }
+    }
+    let index = match mode {
+        IndexMode::Parse => scan(location, IndexSource::Parse, warnings, stall)?,
+        IndexMode::Decode => scan(location, IndexSource::Decode, warnings, stall)?,
+        IndexMode::Auto => match scan(location, IndexSource::Parse, warnings, stall) {
+            Ok(index) => index,
+            Err(MediaError::Unindexable { reason, .. }) => {
+                tracing::debug!(uri = %location.uri, %reason, "parse scan unusable, decoding instead");
+                scan(location, IndexSource::Decode, warnings, stall)?
+            }
+            Err(e) => return Err(e),
+        },
+    };
+    let index = Arc::new(index);
+    remember(location, &index);
+    Ok(index)
+}
+
+/// Replaces the cached index of `location` (after a decoding scan corrected a parse scan).
+pub(crate) fn remember(location: &Location, index: &Arc<Index>) {
+    if let Some(key) = cache_key(location) {
+        cache()
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key, Arc::clone(index));
+    }
+}
+
+/// A decoding scan, for a reader whose parse index turned out wrong.
+pub(crate) fn decode_index(
+    location: &Location,
+    warnings: &Arc<AtomicU64>,
+    stall: Duration,
+) -> Result<Arc<Index>, MediaError> {
+    let index = Arc::new(scan(location, IndexSource::Decode, warnings, stall)?);
+    remember(location, &index);
+    Ok(index)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(v: u64) -> gst::ClockTime {
+        gst::ClockTime::from_mseconds(v)
+    }
+
+    #[test]
+    fn entries_are_sorted_into_presentation_order() {
+        let entries = vec![
+            (Some(ms(66)), true),
+            (Some(ms(133)), false),
+            (Some(ms(100)), false),
+        ];
+        let index = Index::from_entries(entries, IndexSource::Parse, "x").unwrap();
+        assert_eq!(index.pts, vec![ms(66), ms(100), ms(133)]);
+        assert_eq!(index.keyframes, vec![0]);
+        assert_eq!(index.find(ms(100)), Some(1));
+        assert_eq!(index.find(ms(101)), Some(1));
+        assert_eq!(
+            index.find(ms(100) + gst::ClockTime::from_nseconds(1_000_001)),
+            None
+        );
+        assert_eq!(index.find(ms(99)), Some(1));
+        assert_eq!(index.find(ms(98)), None);
+        assert_eq!(index.at_time(ms(0)), 0);
+        assert_eq!(index.at_time(ms(100)), 1);
+        assert_eq!(index.at_time(ms(132)), 1);
+        assert_eq!(index.at_time(ms(5000)), 2);
+        assert_eq!(index.keyframe_before(2), Some(0));
+    }
+
+    #[test]
+    fn missing_or_repeated_pts_are_refused() {
+        let e = Index::from_entries(
+            vec![(Some(ms(1)), true), (None, false)],
+            IndexSource::Parse,
+            "f",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("frame 1"), "{e}");
+        let e = Index::from_entries(
+            vec![(Some(ms(1)), true), (Some(ms(1)), false)],
+            IndexSource::Parse,
+            "f",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("same pts"), "{e}");
+    }
+}

@@ -1,0 +1,1018 @@
+//! [`VideoReader`]: exact random access to a video file's frames.
+
+use crate::error::MediaError;
+use crate::index::{Index, IndexMode, IndexSource};
+use crate::source::{
+    BusLog, Location, Streams, codec_name, link_streams, make, pipeline_error, skip_non_video,
+};
+use gst::prelude::*;
+use gstpipe_core::Pipeline;
+use gstpipe_frame::Frame;
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long a pull or a scan waits without progress before [`MediaError::Timeout`], unless
+/// [`VideoReaderBuilder::timeout`] says otherwise.
+pub const DEFAULT_TIMEOUT: Duration = gstpipe_sinks::DEFAULT_TIMEOUT;
+
+/// The decoder's appsink queue: small, since frames decoded ahead are wasted by a seek.
+const QUEUE: u32 = 4;
+
+/// What a seek costs, counted in frames decoded: flushing, restarting the demuxer and the
+/// decoder's reordering delay. Reading forward is preferred while it costs less than seeking.
+const SEEK_COST: usize = 8;
+
+/// How far a reader reads forward instead of seeking when it does not know the keyframes.
+const FORWARD_UNKNOWN_GOP: usize = 16;
+
+/// Where [`VideoReader::seek_time`] lands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeekMode {
+    /// On the frame showing at that time: the last frame whose pts is at or before it.
+    Exact,
+    /// On the last keyframe at or before that frame: cheaper to reach.
+    Keyframe,
+}
+
+/// Configures a [`VideoReader`]; from [`VideoReader::builder`].
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until open() is called"]
+pub struct VideoReaderBuilder {
+    format: Option<gst_video::VideoFormat>,
+    timeout: Duration,
+    max_forward: Option<usize>,
+    index_mode: IndexMode,
+}
+
+impl Default for VideoReaderBuilder {
+    fn default() -> Self {
+        VideoReaderBuilder {
+            format: None,
+            timeout: DEFAULT_TIMEOUT,
+            max_forward: None,
+            index_mode: IndexMode::Auto,
+        }
+    }
+}
+
+impl VideoReaderBuilder {
+    /// Frames in this raw format (converted by `videoconvert`), e.g.
+    /// `VideoFormat::Rgb` for `(height, width, 3)` arrays. Default: the decoder's own format
+    /// (often `I420`), without conversion.
+    pub fn format(mut self, format: gst_video::VideoFormat) -> Self {
+        self.format = Some(format);
+        self
+    }
+
+    /// How long a pull (or the index scan) waits without progress before
+    /// [`MediaError::Timeout`]. Default [`DEFAULT_TIMEOUT`].
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Reads forward (decoding the frames in between) instead of seeking whenever the wanted
+    /// frame is at most `frames` ahead of the decoder. Default: decided per frame from the
+    /// keyframes: read forward while that decodes fewer frames than a seek would.
+    pub fn max_forward(mut self, frames: usize) -> Self {
+        self.max_forward = Some(frames);
+        self
+    }
+
+    /// How the frame index is built. Default [`IndexMode::Auto`].
+    pub fn index_mode(mut self, mode: IndexMode) -> Self {
+        self.index_mode = mode;
+        self
+    }
+
+    /// Opens `path_or_uri` (a path, or a URI such as `file:///...` or `http://...`): indexes
+    /// its frames (cached per file for the process) and prerolls a decoder.
+    ///
+    /// # Errors
+    /// [`MediaError::Open`] for a missing path, [`MediaError::Uri`] for an unsupported URI,
+    /// [`MediaError::NoVideo`], [`MediaError::Element`] when the file cannot be demuxed or
+    /// decoded (truncated, not a media file, missing plugin), [`MediaError::Unindexable`],
+    /// [`MediaError::Timeout`].
+    pub fn open(self, path_or_uri: &str) -> Result<VideoReader, MediaError> {
+        let location = Location::resolve(path_or_uri)?;
+        let warnings = Arc::new(AtomicU64::new(0));
+        let index = crate::index::index(&location, self.index_mode, &warnings, self.timeout)?;
+        if index.pts.is_empty() {
+            return Err(MediaError::NoVideo {
+                uri: location.uri.clone(),
+            });
+        }
+        let decoder = Decoder::start(&location, self.format, &warnings, self.timeout)?;
+        let caps = decoder
+            .appsink
+            .static_pad("sink")
+            .and_then(|p| p.current_caps())
+            .ok_or_else(|| MediaError::NoVideo {
+                uri: location.uri.clone(),
+            })?;
+        let info = gst_video::VideoInfo::from_caps(&caps).map_err(|_| {
+            MediaError::Frame(gstpipe_frame::FrameError::NotVideoCaps { caps: caps.clone() })
+        })?;
+        let codec_caps = decoder.codec_caps();
+        let duration = decoder
+            .pipeline
+            .gst()
+            .query_duration::<gst::ClockTime>()
+            .filter(|d| !d.is_zero());
+        let fps = info.fps();
+        let nominal_fps = (fps.numer() > 0 && fps.denom() > 0).then_some(fps);
+        let stream = StreamInfo::new(&index, &info, codec_caps, nominal_fps, duration);
+        // The container's duration when it covers every frame's pts; else the end of the last
+        // frame (mp4 files with B-frames and no edit list show their last frame past it).
+        let end = duration
+            .filter(|d| index.pts.last().is_some_and(|last| d > last))
+            .unwrap_or_else(|| {
+                end_of(
+                    &index.pts,
+                    nominal_fps.map(|f| f.numer() as f64 / f.denom() as f64),
+                )
+            });
+        tracing::debug!(uri = %location.uri, ?stream, "opened");
+        Ok(VideoReader {
+            location,
+            options: self,
+            index,
+            stream,
+            decoder: Some(decoder),
+            warnings,
+            cursor: 0,
+            end: Duration::from_nanos(end.nseconds()),
+            pending: None,
+            seeks: 0,
+            decoded: 0,
+        })
+    }
+}
+
+/// What [`VideoReader::info`] says about the video stream.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct StreamInfo {
+    /// Exact number of frames.
+    pub frames: usize,
+    /// Frames per second: the nominal rate for constant-rate video, the average otherwise.
+    pub fps: f64,
+    /// The rate the stream declares (`framerate` in its caps), when it declares one.
+    pub nominal_fps: Option<gst::Fraction>,
+    /// Whether the frames are not evenly spaced.
+    pub variable_rate: bool,
+    /// The duration the container reports, or the end of the last frame.
+    pub duration: Duration,
+    /// Frame width in pixels.
+    pub width: u32,
+    /// Frame height in pixels.
+    pub height: u32,
+    /// The raw format frames come in.
+    pub format: gst_video::VideoFormat,
+    /// Short codec name: `h264`, `h265`, `vp8`, `vp9`, `av1`, `mjpeg`, `raw`, ... (the caps
+    /// name for others).
+    pub codec: String,
+    /// The compressed stream's caps as the decoder received them, when there is a decoder.
+    pub codec_caps: Option<String>,
+}
+
+/// The end of the last frame: its pts plus the mean frame interval (or the nominal one).
+fn end_of(pts: &[gst::ClockTime], nominal: Option<f64>) -> gst::ClockTime {
+    let (Some(&first), Some(&last)) = (pts.first(), pts.last()) else {
+        return gst::ClockTime::ZERO;
+    };
+    let interval = if pts.len() > 1 {
+        (last - first).nseconds() / (pts.len() as u64 - 1)
+    } else {
+        match nominal {
+            Some(n) if n > 0.0 => (1.0e9 / n) as u64,
+            _ => 0,
+        }
+    };
+    last + gst::ClockTime::from_nseconds(interval)
+}
+
+impl StreamInfo {
+    fn new(
+        index: &Index,
+        info: &gst_video::VideoInfo,
+        codec_caps: Option<gst::Caps>,
+        nominal_fps: Option<gst::Fraction>,
+        duration: Option<gst::ClockTime>,
+    ) -> StreamInfo {
+        let pts = &index.pts;
+        let frames = pts.len();
+        let span = pts.last().copied().unwrap_or_default() - pts[0];
+        let mean_interval = (frames > 1).then(|| span.nseconds() as f64 / (frames - 1) as f64);
+        let variable_rate = match mean_interval {
+            Some(mean) => {
+                // Containers round timestamps (Matroska to 1 ms by default): allow that much
+                // jitter, or a tenth of a frame, around an even spacing.
+                let tolerance = (mean / 10.0).max(1.0e6 + 1.0);
+                pts.iter().enumerate().any(|(k, p)| {
+                    let expected = pts[0].nseconds() as f64 + k as f64 * mean;
+                    (p.nseconds() as f64 - expected).abs() > tolerance
+                })
+            }
+            None => false,
+        };
+        let average = mean_interval.map(|m| 1.0e9 / m);
+        let nominal = nominal_fps.map(|f| f.numer() as f64 / f.denom() as f64);
+        let fps = match (variable_rate, nominal, average) {
+            (false, Some(n), _) => n,
+            (_, _, Some(a)) => a,
+            (_, Some(n), None) => n,
+            (_, None, None) => 0.0,
+        };
+        let end = end_of(pts, nominal);
+        let codec_name_of = codec_caps
+            .as_ref()
+            .and_then(|c| c.structure(0).map(|s| codec_name(s.name())))
+            .unwrap_or_else(|| "raw".into());
+        StreamInfo {
+            frames,
+            fps,
+            nominal_fps,
+            variable_rate,
+            duration: Duration::from_nanos(duration.unwrap_or(end).nseconds()),
+            width: info.width(),
+            height: info.height(),
+            format: info.format(),
+            codec: codec_name_of,
+            codec_caps: codec_caps.map(|c| c.to_string()),
+        }
+    }
+}
+
+/// One decoding pipeline: `uridecodebin ! videoconvert ! appsink`.
+struct Decoder {
+    pipeline: Pipeline,
+    appsink: gst_app::AppSink,
+    log: Arc<BusLog>,
+    /// The index of the frame the next pull returns, when known.
+    next: Option<usize>,
+    skip: Arc<Skipper>,
+    /// Frames the skipper dropped, in order, not yet checked against the index.
+    passed: VecDeque<gst::ClockTime>,
+    /// A pulled sample waiting behind passed frames that come before it.
+    held: Option<gst::Sample>,
+}
+
+/// Drops the frames the reader passes over on its way to a wanted frame before they are
+/// converted (`videoconvert` into RGB costs about as much as decoding), and remembers their
+/// pts so that the reader still checks every frame against the index.
+#[derive(Debug, Default)]
+struct Skipper {
+    state: Mutex<SkipState>,
+}
+
+#[derive(Debug, Default)]
+struct SkipState {
+    /// Frames with a pts below this are dropped.
+    below: Option<gst::ClockTime>,
+    dropped: Vec<gst::ClockTime>,
+}
+
+impl Skipper {
+    fn lock(&self) -> std::sync::MutexGuard<'_, SkipState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Installs the skipper on `pad` (the converter's sink pad).
+    fn install(self: &Arc<Self>, pad: &gst::Pad) {
+        let skip = Arc::clone(self);
+        pad.add_probe(
+            gst::PadProbeType::BUFFER | gst::PadProbeType::EVENT_FLUSH,
+            move |_, info| match &info.data {
+                Some(gst::PadProbeData::Buffer(buffer)) => {
+                    let mut state = skip.lock();
+                    match (state.below, buffer.pts()) {
+                        (Some(below), Some(pts)) if pts < below => {
+                            state.dropped.push(pts);
+                            // `Handled` consumes the buffer (gstreamer-rs unrefs it). `Drop`
+                            // would leave GStreamer 1.22 unreffing a null buffer (a critical
+                            // warning per frame).
+                            gst::PadProbeReturn::Handled
+                        }
+                        _ => gst::PadProbeReturn::Ok,
+                    }
+                }
+                Some(gst::PadProbeData::Event(event)) => {
+                    // In stream order: what was dropped before a flush belongs to the past.
+                    if event.type_() == gst::EventType::FlushStop {
+                        skip.lock().dropped.clear();
+                    }
+                    gst::PadProbeReturn::Ok
+                }
+                _ => gst::PadProbeReturn::Ok,
+            },
+        );
+    }
+}
+
+/// What the decoder produced next, in stream order.
+enum Item {
+    /// A frame dropped on the way (its pts).
+    Passed(gst::ClockTime),
+    /// A frame pulled from the appsink.
+    Frame(gst::Sample),
+    /// End of stream.
+    End,
+}
+
+impl Decoder {
+    fn start(
+        location: &Location,
+        format: Option<gst_video::VideoFormat>,
+        warnings: &Arc<AtomicU64>,
+        timeout: Duration,
+    ) -> Result<Decoder, MediaError> {
+        let uri = &location.uri;
+        let pipeline = gst::Pipeline::new();
+        let decodebin = make("uridecodebin")?;
+        decodebin.set_property("uri", uri);
+        skip_non_video(&decodebin);
+        let convert = make("videoconvert")?;
+        let appsink = gst_app::AppSink::builder()
+            .sync(false)
+            .max_buffers(QUEUE)
+            .drop(false)
+            .enable_last_sample(false)
+            .wait_on_eos(true)
+            .build();
+        if let Some(format) = format {
+            let caps = gst_video::VideoCapsBuilder::new().format(format).build();
+            appsink.set_caps(Some(&caps));
+        }
+        let build_error = |e: gst::glib::BoolError| MediaError::Uri {
+            input: uri.clone(),
+            reason: format!("cannot build the decoding pipeline: {e}"),
+        };
+        pipeline
+            .add_many([&decodebin, &convert, appsink.upcast_ref()])
+            .map_err(build_error)?;
+        convert.link(&appsink).map_err(build_error)?;
+        link_streams(&decodebin, &convert, Arc::new(Streams::default()));
+        let skip = Arc::new(Skipper::default());
+        if let Some(pad) = convert.static_pad("sink") {
+            skip.install(&pad);
+        }
+        let mut pipeline = Pipeline::from_pipeline(pipeline);
+        pipeline.set_state_timeout(timeout);
+        let log = BusLog::new(Arc::clone(warnings));
+        log.attach(&pipeline);
+        pipeline.play().map_err(|e| pipeline_error(uri, e))?;
+        Ok(Decoder {
+            pipeline,
+            appsink,
+            log,
+            next: Some(0),
+            skip,
+            passed: VecDeque::new(),
+            held: None,
+        })
+    }
+
+    /// The caps of the compressed stream entering the decoder, if there is one.
+    fn codec_caps(&self) -> Option<gst::Caps> {
+        self.pipeline
+            .gst()
+            .iterate_recurse()
+            .into_iter()
+            .flatten()
+            .find(|e| {
+                e.factory().is_some_and(|f| {
+                    let klass = f.metadata(gst::ELEMENT_METADATA_KLASS).unwrap_or_default();
+                    klass.contains("Decoder")
+                        && (klass.contains("Video") || klass.contains("Image"))
+                })
+            })
+            .and_then(|decoder| decoder.static_pad("sink"))
+            .and_then(|pad| pad.current_caps())
+    }
+
+    /// The next decoded sample, `None` at end of stream. Bounded by `timeout` without a frame.
+    fn pull(&self, uri: &str, timeout: Duration) -> Result<Option<gst::Sample>, MediaError> {
+        let started = Instant::now();
+        loop {
+            if let Some(error) = self.log.error() {
+                return Err(MediaError::Element {
+                    uri: uri.into(),
+                    error: Box::new(error),
+                });
+            }
+            let left = timeout.saturating_sub(started.elapsed());
+            if left.is_zero() {
+                return Err(MediaError::Timeout {
+                    uri: uri.into(),
+                    operation: "decoding a frame",
+                    waited: started.elapsed(),
+                });
+            }
+            let slice = left.min(Duration::from_millis(100));
+            let slice = gst::ClockTime::from_nseconds(slice.as_nanos() as u64);
+            if let Some(sample) = self.appsink.try_pull_sample(slice) {
+                return Ok(Some(sample));
+            }
+            if self.appsink.is_eos() {
+                // An error may have ended the stream: it wins over a clean end.
+                if let Some(error) = self.log.error() {
+                    return Err(MediaError::Element {
+                        uri: uri.into(),
+                        error: Box::new(error),
+                    });
+                }
+                return Ok(None);
+            }
+        }
+    }
+
+    /// Frames below `pts` are dropped before conversion from now on (`None`: none is).
+    fn skip_below(&self, pts: Option<gst::ClockTime>) {
+        self.skip.lock().below = pts;
+    }
+
+    /// The next frame in stream order: one the skipper dropped, or one pulled.
+    fn next_item(&mut self, uri: &str, timeout: Duration) -> Result<Item, MediaError> {
+        loop {
+            self.passed.extend(self.skip.lock().dropped.drain(..));
+            if let Some(held) = &self.held {
+                let pts = held.buffer().and_then(|b| b.pts());
+                if let Some(&first) = self.passed.front()
+                    && pts.is_none_or(|p| first < p)
+                {
+                    self.passed.pop_front();
+                    return Ok(Item::Passed(first));
+                }
+                return Ok(Item::Frame(self.held.take().expect("held")));
+            }
+            match self.pull(uri, timeout)? {
+                // Frames dropped before this one were recorded before it was queued.
+                Some(sample) => self.held = Some(sample),
+                None => {
+                    self.passed.extend(self.skip.lock().dropped.drain(..));
+                    return Ok(self.passed.pop_front().map_or(Item::End, Item::Passed));
+                }
+            }
+        }
+    }
+
+    /// A flushing keyframe seek (`FLUSH | KEY_UNIT | SNAP_BEFORE`): the demuxer restarts at the
+    /// last keyframe at or before `pts`, and timestamps frames from there as a sequential
+    /// decode does. (An accurate seek between keyframes is not reliable: qtdemux in 1.22 then
+    /// stamps the first frame it lets through with a later frame's pts when B-frames shift
+    /// the stream.)
+    fn seek(&mut self, uri: &str, pts: gst::ClockTime) -> Result<(), MediaError> {
+        self.next = None;
+        self.passed.clear();
+        self.held = None;
+        self.pipeline
+            .gst()
+            .seek_simple(
+                gst::SeekFlags::FLUSH | gst::SeekFlags::KEY_UNIT | gst::SeekFlags::SNAP_BEFORE,
+                pts,
+            )
+            .map_err(|_| MediaError::Seek {
+                uri: uri.into(),
+                pts: Duration::from_nanos(pts.nseconds()),
+            })
+    }
+}
+
+/// Why locating a frame failed: an error to report, or a decoded frame the index does not list.
+enum Miss {
+    Error(MediaError),
+    Unlisted(Option<gst::ClockTime>),
+}
+
+impl From<MediaError> for Miss {
+    fn from(e: MediaError) -> Self {
+        Miss::Error(e)
+    }
+}
+
+/// Exact random access to the frames of a video file.
+///
+/// Frame `i` is the `i`-th frame a plain sequential decode (`uridecodebin ! videoconvert !
+/// appsink`) of the file produces, bit for bit, whatever the codec (B-frames included), the
+/// container or the frame rate (variable rates too). The reader knows every frame's
+/// presentation timestamp (pts) from an index built when the file is opened; it finds frame
+/// `i` by seeking to its pts (a flushing, accurate seek) and checks that the frame it lands on
+/// carries exactly that pts, decoding forward until it does. It never computes a time from
+/// `i / fps`.
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let dir = std::env::temp_dir().join(format!("gstpipe-media-reader-doc-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir)?;
+/// # let path = dir.join("clip.mkv");
+/// # let p = gstpipe_core::Pipeline::launch(&format!(
+/// #     "videotestsrc num-buffers=30 ! video/x-raw,width=64,height=48,framerate=30/1 ! \
+/// #      jpegenc ! matroskamux ! filesink location={}", path.display()))?;
+/// # p.play()?; p.wait_timeout(std::time::Duration::from_secs(20))?;
+/// use gst_video::VideoFormat;
+/// use gstpipe_media::VideoReader;
+///
+/// let mut reader = VideoReader::builder().format(VideoFormat::Rgb).open(path.to_str().unwrap())?;
+/// assert_eq!(reader.len(), 30);
+/// let frame = reader.get(17)?;
+/// assert_eq!(frame.view::<u8>()?.shape(), &[48, 64, 3]);
+/// assert_eq!(frame.pts(), Some(reader.pts()[17]));
+/// for frame in reader.get_batch(&[29, 3, 3])? {
+///     assert_eq!(frame.width(), 64);
+/// }
+/// assert!(reader.get(30).is_err()); // "frame index 30 is out of range: the video has 30 frames"
+/// # Ok(()) }
+/// ```
+///
+/// Reading forward is preferred over seeking when it decodes fewer frames (see
+/// [`VideoReaderBuilder::max_forward`]); [`get_batch`](VideoReader::get_batch) sorts its
+/// indices and decodes each frame once. Every pull is bounded by the reader's timeout.
+///
+/// Frames from a damaged file: frames that decode are returned; one the decoder skipped
+/// gives [`MediaError::NotDecoded`], a failing element [`MediaError::Element`] (the next call
+/// starts a fresh decoder), and [`warnings`](VideoReader::warnings) counts what GStreamer
+/// warned about.
+pub struct VideoReader {
+    location: Location,
+    options: VideoReaderBuilder,
+    index: Arc<Index>,
+    stream: StreamInfo,
+    decoder: Option<Decoder>,
+    warnings: Arc<AtomicU64>,
+    cursor: usize,
+    /// Where the video ends in pts time: the container's duration, or the end of the last
+    /// frame when that is later.
+    end: Duration,
+    /// A frame decoded ahead by `seek_time`, returned by the next read of that index.
+    pending: Option<(usize, gst::Sample)>,
+    seeks: u64,
+    decoded: u64,
+}
+
+impl std::fmt::Debug for VideoReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VideoReader")
+            .field("uri", &self.location.uri)
+            .field("stream", &self.stream)
+            .field("cursor", &self.cursor)
+            .field("seeks", &self.seeks)
+            .field("decoded", &self.decoded)
+            .finish()
+    }
+}
+
+impl VideoReader {
+    /// Opens a file by path or URI with the defaults: frames in the decoder's own format.
+    ///
+    /// # Errors
+    /// As [`VideoReaderBuilder::open`].
+    pub fn open(path_or_uri: &str) -> Result<VideoReader, MediaError> {
+        VideoReaderBuilder::default().open(path_or_uri)
+    }
+
+    /// A builder to choose the output format, timeout, forward-reading distance and index mode.
+    pub fn builder() -> VideoReaderBuilder {
+        VideoReaderBuilder::default()
+    }
+
+    /// The URI being read.
+    pub fn uri(&self) -> &str {
+        &self.location.uri
+    }
+
+    /// What the stream is: frame count, rate, size, format, codec.
+    pub fn info(&self) -> &StreamInfo {
+        &self.stream
+    }
+
+    /// The exact number of frames.
+    pub fn len(&self) -> usize {
+        self.index.pts.len()
+    }
+
+    /// Whether the video has no frames (never true for an opened reader).
+    pub fn is_empty(&self) -> bool {
+        self.index.pts.is_empty()
+    }
+
+    /// Frames per second: nominal for constant-rate video, the average for variable-rate.
+    pub fn fps(&self) -> f64 {
+        self.stream.fps
+    }
+
+    /// Whether the frames are not evenly spaced in time.
+    pub fn is_variable_rate(&self) -> bool {
+        self.stream.variable_rate
+    }
+
+    /// The video's duration.
+    pub fn duration(&self) -> Duration {
+        self.stream.duration
+    }
+
+    /// Every frame's presentation timestamp, frame `i` at `pts()[i]`, ascending. The first is
+    /// not necessarily zero (B-frame reordering delays it).
+    pub fn pts(&self) -> &[gst::ClockTime] {
+        &self.index.pts
+    }
+
+    /// The indices of the keyframes (empty when the index does not know them).
+    pub fn keyframes(&self) -> &[usize] {
+        &self.index.keyframes
+    }
+
+    /// How the frame index was built.
+    pub fn index_source(&self) -> IndexSource {
+        self.index.source
+    }
+
+    /// How many warnings GStreamer posted while indexing and decoding this file (damaged data,
+    /// decoding errors the decoder recovered from).
+    pub fn warnings(&self) -> u64 {
+        self.warnings.load(Ordering::Relaxed)
+    }
+
+    /// How many seeks the reader has made.
+    pub fn seeks(&self) -> u64 {
+        self.seeks
+    }
+
+    /// How many frames the reader has pulled from its decoder (those it returned and those it
+    /// decoded on the way).
+    pub fn frames_decoded(&self) -> u64 {
+        self.decoded
+    }
+
+    /// The index of the frame [`read`](VideoReader::read) returns next.
+    pub fn position(&self) -> usize {
+        self.cursor
+    }
+
+    /// Frame `i`, exactly. Afterwards [`position`](VideoReader::position) is `i + 1`.
+    ///
+    /// # Errors
+    /// [`MediaError::OutOfRange`] (naming the frame count) for `i >= len()`;
+    /// [`MediaError::NotDecoded`] when the decoder skipped the frame (damaged data);
+    /// [`MediaError::Element`], [`MediaError::Timeout`].
+    pub fn get(&mut self, i: usize) -> Result<Frame, MediaError> {
+        let sample = self.sample(i)?;
+        Ok(Frame::from_sample(&sample)?)
+    }
+
+    /// Frames at `indices`, in the order given (repeats allowed). The indices are read in
+    /// ascending order, each decoded once, reading forward rather than seeking when that is
+    /// cheaper. The frames are copies, so holding many does not stall the decoder.
+    ///
+    /// # Errors
+    /// [`MediaError::OutOfRange`] for the first index past the end, before anything is
+    /// decoded; otherwise the first error [`get`](VideoReader::get) would give.
+    pub fn get_batch(&mut self, indices: &[usize]) -> Result<Vec<Frame>, MediaError> {
+        if let Some(&index) = indices.iter().find(|&&i| i >= self.len()) {
+            return Err(self.out_of_range(index));
+        }
+        let mut wanted: Vec<usize> = indices.to_vec();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let mut samples = Vec::with_capacity(wanted.len());
+        for &i in &wanted {
+            let sample = self.sample(i)?;
+            samples.push(deep_copy(&sample));
+        }
+        indices
+            .iter()
+            .map(|i| {
+                let at = wanted.binary_search(i).expect("every index was decoded");
+                Ok(Frame::from_sample(&samples[at])?)
+            })
+            .collect()
+    }
+
+    /// Frames at `indices` (any order, repeats allowed) stacked into one
+    /// `(N, height, width, channels)` array, as models and numpy want them (their timestamps
+    /// are `pts()[i]`). Each frame is decoded once and copied straight into the array, so no
+    /// frame is held meanwhile. Needs a packed format (e.g. [`VideoFormat::Rgb`] from
+    /// [`VideoReaderBuilder::format`]; planar formats such as `I420` have no single array).
+    ///
+    /// [`VideoFormat::Rgb`]: gst_video::VideoFormat::Rgb
+    ///
+    /// # Errors
+    /// As [`get_batch`](VideoReader::get_batch); [`MediaError::Frame`] for a format that is
+    /// not packed or whose samples are not `T`; [`MediaError::Batch`] if the frame size
+    /// changes within the file.
+    pub fn get_batch_array<T: gstpipe_frame::SampleValue>(
+        &mut self,
+        indices: &[usize],
+    ) -> Result<ndarray::Array4<T>, MediaError> {
+        if let Some(&index) = indices.iter().find(|&&i| i >= self.len()) {
+            return Err(self.out_of_range(index));
+        }
+        let mut wanted: Vec<usize> = indices.to_vec();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let mut array: Option<ndarray::Array4<T>> = None;
+        for &i in &wanted {
+            let frame = Frame::from_sample(&self.sample(i)?)?;
+            let out = match &mut array {
+                Some(out) => out,
+                None => {
+                    let (h, w, c) = frame.view::<T>()?.dim();
+                    array.insert(ndarray::Array4::from_elem(
+                        (indices.len(), h, w, c),
+                        T::default(),
+                    ))
+                }
+            };
+            for (at, _) in indices.iter().enumerate().filter(|&(_, &k)| k == i) {
+                let slot = out.slice_mut(ndarray::s![at..at + 1, .., .., ..]);
+                gstpipe_sinks::Batch::stack_into(std::slice::from_ref(&frame), slot)?;
+            }
+        }
+        Ok(array.unwrap_or_else(|| ndarray::Array4::from_elem((0, 0, 0, 0), T::default())))
+    }
+
+    /// The frame at [`position`](VideoReader::position), then the next: `None` after the last.
+    pub fn read(&mut self) -> Option<Result<Frame, MediaError>> {
+        if self.cursor >= self.len() {
+            return None;
+        }
+        let i = self.cursor;
+        let frame = self.get(i);
+        // A frame that did not decode is reported once; reading goes on after it.
+        self.cursor = i + 1;
+        Some(frame)
+    }
+
+    /// Iterates over frames `start..len()` (each `Result`, so a damaged frame does not end
+    /// the iteration), decoding sequentially after one seek.
+    pub fn iter_from(&mut self, start: usize) -> Frames<'_> {
+        self.cursor = start;
+        Frames { reader: self }
+    }
+
+    /// Iterates over every frame from the first.
+    pub fn frames(&mut self) -> Frames<'_> {
+        self.iter_from(0)
+    }
+
+    /// Moves to time `t` (in the stream's pts time): on the frame showing then
+    /// ([`SeekMode::Exact`]) or on the keyframe before it ([`SeekMode::Keyframe`]). Decodes
+    /// that frame, which the next [`read`](VideoReader::read) returns, and returns its index.
+    ///
+    /// # Errors
+    /// [`MediaError::TimeOutOfRange`] for a time at or past [`duration`](VideoReader::duration),
+    /// and what [`get`](VideoReader::get) returns.
+    pub fn seek_time(&mut self, t: Duration, mode: SeekMode) -> Result<usize, MediaError> {
+        if t >= self.end {
+            return Err(MediaError::TimeOutOfRange {
+                time: t,
+                end: self.end,
+            });
+        }
+        let exact = self
+            .index
+            .at_time(gst::ClockTime::from_nseconds(t.as_nanos() as u64));
+        let i = match mode {
+            SeekMode::Exact => exact,
+            SeekMode::Keyframe => self.index.keyframe_before(exact).unwrap_or(exact),
+        };
+        let sample = self.sample(i)?;
+        self.pending = Some((i, sample));
+        self.cursor = i;
+        Ok(i)
+    }
+
+    fn out_of_range(&self, index: usize) -> MediaError {
+        MediaError::OutOfRange {
+            index,
+            frames: self.len(),
+        }
+    }
+
+    /// Frame `i` as a sample, exactly; rebuilds the index by decoding once if the decoder
+    /// produces a frame a parse scan did not list.
+    fn sample(&mut self, i: usize) -> Result<gst::Sample, MediaError> {
+        if i >= self.len() {
+            return Err(self.out_of_range(i));
+        }
+        if let Some((at, sample)) = self.pending.take()
+            && at == i
+        {
+            self.cursor = i + 1;
+            return Ok(sample);
+        }
+        let mut reindexed = false;
+        loop {
+            match self.locate(i) {
+                Ok(sample) => {
+                    self.cursor = i + 1;
+                    return Ok(sample);
+                }
+                Err(Miss::Error(e)) => return Err(e),
+                Err(Miss::Unlisted(pts)) => {
+                    if reindexed
+                        || self.index.source == IndexSource::Decode
+                        || self.options.index_mode == IndexMode::Parse
+                    {
+                        return Err(MediaError::Unindexable {
+                            uri: self.location.uri.clone(),
+                            reason: format!(
+                                "the decoder produced a frame with pts {} that the index does not list",
+                                pts.map_or("none".into(), |p| p.to_string())
+                            ),
+                        });
+                    }
+                    tracing::warn!(uri = %self.location.uri, ?pts, "the decoder produced a frame the parse scan did not list: indexing by decoding");
+                    let index = crate::index::decode_index(
+                        &self.location,
+                        &self.warnings,
+                        self.options.timeout,
+                    )?;
+                    self.index = index;
+                    self.stream.frames = self.index.pts.len();
+                    self.decoder = None;
+                    reindexed = true;
+                    if i >= self.len() {
+                        return Err(self.out_of_range(i));
+                    }
+                }
+            }
+        }
+    }
+
+    /// How many frames the reader may decode forward to reach `i` instead of seeking.
+    fn forward_budget(&self, i: usize) -> usize {
+        if let Some(n) = self.options.max_forward {
+            return n;
+        }
+        match self.index.keyframe_before(i) {
+            Some(k) => i - k + SEEK_COST,
+            None => FORWARD_UNKNOWN_GOP,
+        }
+    }
+
+    /// Frame `i`: read forward when the decoder is a little before it, else seek to the
+    /// keyframe before it and read forward from there, checking every frame on the way: the
+    /// first after a seek must be a keyframe at or before the one asked for, and each next
+    /// one the next frame of the index. Anything else (a demuxer that landed elsewhere,
+    /// repeated or reordered timestamps) falls back to reading from the start.
+    fn locate(&mut self, i: usize) -> Result<gst::Sample, Miss> {
+        let uri = self.location.uri.clone();
+        let target = self.index.pts[i];
+        let budget = self.forward_budget(i);
+        if self.decoder.is_none() {
+            self.decoder = Some(Decoder::start(
+                &self.location,
+                self.options.format,
+                &self.warnings,
+                self.options.timeout,
+            )?);
+        }
+        let index = Arc::clone(&self.index);
+        let decoder = self.decoder.as_mut().expect("started above");
+        let ahead = decoder.next.is_some_and(|n| n <= i && i - n <= budget);
+        // Keyframes to seek to, last first: the one before frame `i`, then the first frame.
+        let mut plan = vec![0];
+        if !ahead && let Some(k) = index.keyframe_before(i).filter(|&k| k > 0) {
+            plan.push(k);
+        }
+        // The frame the next pull must be; `Err(k)` right after a seek to keyframe `k`.
+        let mut expected: Result<usize, usize> = Ok(decoder.next.unwrap_or(0));
+        // Frames before the wanted one are only checked, not converted.
+        let below = target.saturating_sub(gst::ClockTime::from_nseconds(index.tolerance));
+        let seeks = &mut self.seeks;
+        let mut seek = |decoder: &mut Decoder, why: &str| -> Result<Result<usize, usize>, Miss> {
+            let Some(k) = plan.pop() else {
+                return Err(Miss::Error(MediaError::NotDecoded {
+                    index: i,
+                    pts: Duration::from_nanos(target.nseconds()),
+                    reason: why.to_string(),
+                }));
+            };
+            if !why.is_empty() {
+                tracing::debug!(%uri, index = i, keyframe = k, "{why}: reading from an earlier keyframe");
+            }
+            *seeks += 1;
+            // Just after the keyframe's pts, so that rounding cannot snap to the one before.
+            let at = index.pts[k] + gst::ClockTime::from_nseconds(index.tolerance / 2);
+            // Not before the seek: frames still flowing then would be dropped instead of
+            // waiting in the full appsink queue, and the decoder would race ahead until the
+            // flush reaches it.
+            decoder.skip_below(None);
+            decoder.seek(&uri, at).map_err(Miss::Error)?;
+            decoder.skip_below(Some(below));
+            Ok(Err(k))
+        };
+        if ahead {
+            decoder.skip_below(Some(below));
+        } else {
+            expected = seek(decoder, "")?;
+        }
+        loop {
+            let (pts, sample) = match decoder.next_item(&uri, self.options.timeout) {
+                Ok(Item::Frame(sample)) => (sample.buffer().and_then(|b| b.pts()), Some(sample)),
+                Ok(Item::Passed(pts)) => (Some(pts), None),
+                Ok(Item::End) => {
+                    decoder.next = Some(index.pts.len());
+                    expected = seek(decoder, "the stream ended before it")?;
+                    continue;
+                }
+                Err(e) => {
+                    // The pipeline is broken: the next call starts a fresh one.
+                    self.decoder = None;
+                    return Err(Miss::Error(e));
+                }
+            };
+            self.decoded += 1;
+            let Some(j) = pts.and_then(|p| index.find(p)) else {
+                decoder.next = None;
+                return Err(Miss::Unlisted(pts));
+            };
+            let wrong = match expected {
+                Err(k) if j > k || index.keyframes.binary_search(&j).is_err() => {
+                    Some(format!("a seek to keyframe {k} landed on frame {j}"))
+                }
+                Ok(e) if j < e => Some(format!("frame {j} came after frame {}", e - 1)),
+                _ => None,
+            };
+            if let Some(why) = wrong {
+                expected = seek(decoder, &why)?;
+                continue;
+            }
+            if let Ok(e) = expected
+                && j > e
+            {
+                tracing::debug!(%uri, missing = ?(e..j), "frames did not decode");
+            }
+            decoder.next = Some(j + 1);
+            expected = Ok(j + 1);
+            if j == i
+                && let Some(sample) = sample
+            {
+                return Ok(restamp(sample, target));
+            }
+            if j > i {
+                expected = seek(decoder, &format!("frame {j} came instead of it"))?;
+            }
+        }
+    }
+}
+
+/// The sample with its buffer's pts set to `pts` when it differs (by a demuxer's rounding
+/// after a seek): a shallow buffer copy, the pixels are shared.
+fn restamp(sample: gst::Sample, pts: gst::ClockTime) -> gst::Sample {
+    let Some(buffer) = sample.buffer() else {
+        return sample;
+    };
+    if buffer.pts() == Some(pts) {
+        return sample;
+    }
+    let mut copy = buffer.copy();
+    copy.make_mut().set_pts(pts);
+    let caps = sample.caps_owned();
+    let builder = gst::Sample::builder().buffer(&copy);
+    match &caps {
+        Some(caps) => builder.caps(caps).build(),
+        None => builder.build(),
+    }
+}
+
+/// A sample whose buffer is a deep copy: holding it does not hold a decoder's buffer pool.
+fn deep_copy(sample: &gst::Sample) -> gst::Sample {
+    let Some(buffer) = sample.buffer() else {
+        return sample.clone();
+    };
+    let Ok(copy) = buffer.copy_deep() else {
+        return sample.clone();
+    };
+    let caps = sample.caps_owned();
+    let builder = gst::Sample::builder().buffer(&copy);
+    match &caps {
+        Some(caps) => builder.caps(caps).build(),
+        None => builder.build(),
+    }
+}
+
+/// Frames from [`VideoReader::iter_from`]: each a `Result`; ends after the last frame.
+#[derive(Debug)]
+pub struct Frames<'a> {
+    reader: &'a mut VideoReader,
+}
+
+impl Iterator for Frames<'_> {
+    type Item = Result<Frame, MediaError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.reader.read()
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = self.reader.len().saturating_sub(self.reader.cursor);
+        (left, Some(left))
+    }
+}
+
+impl ExactSizeIterator for Frames<'_> {}
+impl std::iter::FusedIterator for Frames<'_> {}

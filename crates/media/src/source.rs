@@ -1,0 +1,306 @@
+//! Where a file comes from (path or URI) and the pipeline pieces every reader shares:
+//! decoding with `uridecodebin`, watching the bus, running a scan to its end with a bound.
+
+use crate::error::MediaError;
+use gst::glib;
+use gst::prelude::*;
+use gstpipe_core::{ElementError, Pipeline};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// A file named by path or URI, resolved once.
+#[derive(Debug, Clone)]
+pub(crate) struct Location {
+    /// The URI GStreamer reads.
+    pub uri: String,
+    /// The local file, when it is one (for the index cache).
+    pub path: Option<PathBuf>,
+}
+
+impl Location {
+    /// A URI (`scheme://...`) is taken as it is; anything else is a path that must exist.
+    pub fn resolve(input: &str) -> Result<Location, MediaError> {
+        gstpipe_core::init()?;
+        if let Some((scheme, _)) = input.split_once("://")
+            && !scheme.is_empty()
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+        {
+            if let Err(e) = gst::Element::make_from_uri(gst::URIType::Src, input, None) {
+                return Err(MediaError::Uri {
+                    input: input.into(),
+                    reason: format!("no GStreamer source handles it ({e})"),
+                });
+            }
+            let path = if scheme.eq_ignore_ascii_case("file") {
+                Some(
+                    glib::filename_from_uri(input)
+                        .map_err(|e| MediaError::Uri {
+                            input: input.into(),
+                            reason: e.to_string(),
+                        })?
+                        .0,
+                )
+            } else {
+                None
+            };
+            if let Some(path) = &path {
+                check_readable(path, input)?;
+            }
+            return Ok(Location {
+                uri: input.into(),
+                path,
+            });
+        }
+        let path = PathBuf::from(input);
+        check_readable(&path, input)?;
+        let path = path.canonicalize().map_err(|e| MediaError::Open {
+            path: input.into(),
+            reason: e.to_string(),
+        })?;
+        let uri = glib::filename_to_uri(&path, None).map_err(|e| MediaError::Uri {
+            input: input.into(),
+            reason: e.to_string(),
+        })?;
+        Ok(Location {
+            uri: uri.to_string(),
+            path: Some(path),
+        })
+    }
+
+    /// `(size, modification time)` of the local file: part of the index cache's key.
+    pub fn stamp(&self) -> Option<(u64, std::time::SystemTime)> {
+        let meta = std::fs::metadata(self.path.as_ref()?).ok()?;
+        Some((meta.len(), meta.modified().ok()?))
+    }
+}
+
+fn check_readable(path: &std::path::Path, input: &str) -> Result<(), MediaError> {
+    let meta = std::fs::metadata(path).map_err(|e| MediaError::Open {
+        path: input.into(),
+        reason: e.to_string(),
+    })?;
+    if meta.is_dir() {
+        return Err(MediaError::Open {
+            path: input.into(),
+            reason: "it is a directory".into(),
+        });
+    }
+    Ok(())
+}
+
+/// What a pipeline's bus said: the first error, and how many warnings.
+#[derive(Debug, Default)]
+pub(crate) struct BusLog {
+    error: Mutex<Option<ElementError>>,
+    /// Shared with the reader: warnings of every pipeline it ran.
+    pub warnings: Arc<AtomicU64>,
+}
+
+impl BusLog {
+    pub fn new(warnings: Arc<AtomicU64>) -> Arc<BusLog> {
+        Arc::new(BusLog {
+            error: Mutex::new(None),
+            warnings,
+        })
+    }
+
+    /// Listens to `pipeline`'s bus. Unlike the pipeline's own outcome, an error is recorded
+    /// even after an end of stream (a reader seeks back after EOS).
+    pub fn attach(self: &Arc<Self>, pipeline: &Pipeline) {
+        let log = Arc::clone(self);
+        pipeline.on_message(move |msg| match msg.view() {
+            gst::MessageView::Error(err) => {
+                let error = ElementError::from_message(err);
+                let mut slot = log.error.lock().unwrap_or_else(|p| p.into_inner());
+                slot.get_or_insert(error);
+            }
+            gst::MessageView::Warning(_) => {
+                log.warnings.fetch_add(1, Ordering::Relaxed);
+            }
+            _ => {}
+        });
+    }
+
+    pub fn error(&self) -> Option<ElementError> {
+        self.error.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+/// Maps a core error to a media error naming the file.
+pub(crate) fn pipeline_error(uri: &str, e: gstpipe_core::Error) -> MediaError {
+    match e {
+        gstpipe_core::Error::Element(error) => MediaError::Element {
+            uri: uri.into(),
+            error: Box::new(error),
+        },
+        other => MediaError::Pipeline(other),
+    }
+}
+
+pub(crate) fn make(factory: &str) -> Result<gst::Element, MediaError> {
+    gst::ElementFactory::make(factory).build().map_err(|_| {
+        MediaError::Pipeline(gstpipe_core::Error::MissingElement {
+            factory: factory.into(),
+            description: format!("the reader's pipeline needs {factory}"),
+        })
+    })
+}
+
+/// The caps of a new pad, negotiated or possible.
+pub(crate) fn pad_caps(pad: &gst::Pad) -> Option<gst::Caps> {
+    pad.current_caps().or_else(|| Some(pad.query_caps(None)))
+}
+
+/// Whether caps describe a video stream (`video/...` or `image/...`).
+pub(crate) fn is_video(caps: &gst::CapsRef) -> bool {
+    caps.structure(0).is_some_and(|s| {
+        let name = s.name();
+        name.starts_with("video/") || name.starts_with("image/")
+    })
+}
+
+/// What [`link_streams`] saw.
+#[derive(Debug, Default)]
+pub(crate) struct Streams {
+    /// A stream appeared.
+    pub exposed: AtomicBool,
+    /// A video stream was linked.
+    pub video: AtomicBool,
+}
+
+/// Links every stream a decodebin or parsebin exposes: the first video stream to `video` (once;
+/// added to the pipeline then if it is not in it yet), the others into `fakesink`s so they do
+/// not stop the pipeline with not-linked.
+pub(crate) fn link_streams(bin: &gst::Element, video: &gst::Element, streams: Arc<Streams>) {
+    let video = video.downgrade();
+    bin.connect_pad_added(move |bin, pad| {
+        streams.exposed.store(true, Ordering::Release);
+        let linked = &streams.video;
+        let Some(video) = video.upgrade() else { return };
+        let caps = pad_caps(pad);
+        let wants_video = caps.as_ref().is_some_and(|c| is_video(c));
+        if wants_video && !linked.swap(true, Ordering::AcqRel) {
+            // A scan's sink joins the pipeline only now: a sink that is never linked would
+            // keep a file without video from prerolling and ending.
+            if video.parent().is_none()
+                && let Some(parent) = bin.parent().and_then(|p| p.downcast::<gst::Bin>().ok())
+            {
+                if let Err(e) = parent.add(&video) {
+                    tracing::warn!("cannot add the video sink: {e}");
+                }
+                let _ = video.sync_state_with_parent();
+            }
+            if let Some(sink) = video.static_pad("sink")
+                && let Err(e) = pad.link(&sink)
+            {
+                tracing::warn!(pad = %pad.name(), "cannot link the video stream: {e:?}");
+            }
+            return;
+        }
+        let Some(parent) = bin.parent().and_then(|p| p.downcast::<gst::Bin>().ok()) else {
+            return;
+        };
+        let Ok(sink) = gst::ElementFactory::make("fakesink")
+            .property("sync", false)
+            .property("async", false)
+            .build()
+        else {
+            return;
+        };
+        if parent.add(&sink).is_ok() {
+            let _ = sink.sync_state_with_parent();
+            if let Some(sinkpad) = sink.static_pad("sink") {
+                let _ = pad.link(&sinkpad);
+            }
+        }
+        tracing::debug!(pad = %pad.name(), caps = ?caps, "stream not read");
+    });
+}
+
+/// Stops `uridecodebin` from decoding what the reader never reads (audio, subtitles).
+pub(crate) fn skip_non_video(decodebin: &gst::Element) {
+    decodebin.connect("autoplug-continue", false, |args| {
+        let caps = args.get(2).and_then(|v| v.get::<gst::Caps>().ok());
+        let keep = caps
+            .as_ref()
+            .and_then(|c| c.structure(0))
+            .map(|s| {
+                let name = s.name();
+                !["audio/", "text/", "subpicture/", "closedcaption/"]
+                    .iter()
+                    .any(|p| name.starts_with(p))
+            })
+            .unwrap_or(true);
+        Some(keep.to_value())
+    });
+}
+
+/// Plays `pipeline` until EOS. Bounded: gives up when `progress` (a counter the pipeline's
+/// probes advance) has not moved for `stall`.
+pub(crate) fn run_to_eos(
+    pipeline: &Pipeline,
+    log: &BusLog,
+    progress: &AtomicU64,
+    stall: Duration,
+    uri: &str,
+    operation: &'static str,
+) -> Result<(), MediaError> {
+    pipeline.play().map_err(|e| pipeline_error(uri, e))?;
+    let mut seen = progress.load(Ordering::Relaxed);
+    let mut since = Instant::now();
+    loop {
+        match pipeline.wait_timeout(Duration::from_millis(250)) {
+            Ok(()) => break,
+            Err(gstpipe_core::Error::Timeout { .. }) => {}
+            Err(e) => return Err(pipeline_error(uri, e)),
+        }
+        if let Some(error) = log.error() {
+            return Err(MediaError::Element {
+                uri: uri.into(),
+                error: Box::new(error),
+            });
+        }
+        let now = progress.load(Ordering::Relaxed);
+        if now != seen {
+            seen = now;
+            since = Instant::now();
+        } else if since.elapsed() >= stall {
+            return Err(MediaError::Timeout {
+                uri: uri.into(),
+                operation,
+                waited: since.elapsed(),
+            });
+        }
+    }
+    match log.error() {
+        Some(error) => Err(MediaError::Element {
+            uri: uri.into(),
+            error: Box::new(error),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// A short name for a codec's caps: `h264`, `h265`, `vp8`, `vp9`, `av1`, `mjpeg`, ...; the
+/// caps name itself for others.
+pub fn codec_name(caps_name: &str) -> String {
+    match caps_name {
+        "video/x-h264" => "h264",
+        "video/x-h265" => "h265",
+        "video/x-vp8" => "vp8",
+        "video/x-vp9" => "vp9",
+        "video/x-av1" => "av1",
+        "image/jpeg" => "mjpeg",
+        "image/png" => "png",
+        "video/x-raw" => "raw",
+        "video/x-theora" => "theora",
+        "video/x-divx" | "video/x-xvid" => "mpeg4",
+        "video/mpeg" => "mpeg",
+        other => other,
+    }
+    .to_string()
+}
