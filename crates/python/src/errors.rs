@@ -12,12 +12,17 @@
 //! | `LiveError::Config` | `ValueError` |
 //! | a live source that gave up | `GaveUpError` (a `PipelineError`, `.attempts`, `.last_error`) |
 //! | `BatchError::Shape` / `Frame` / `Output` / `Normalize` | `FrameError` (also `ValueError`) |
+//! | `MediaError::OutOfRange` / `TimeOutOfRange` | `IndexError` |
+//! | `MediaError::Open` / `Uri` | `OpenError` (also `OSError`) |
+//! | `MediaError::Element` | `PipelineError` |
+//! | `MediaError::Timeout` | `TimeoutError` |
 //! | anything else (lookups, `Stopped`, `Init`) | `Error` |
 
 use gstpipe_batch::BatchError;
 use gstpipe_core::{ElementError, Error as CoreError};
 use gstpipe_frame::FrameError;
 use gstpipe_live::LiveError;
+use gstpipe_media::MediaError;
 use gstpipe_sinks::SinkError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -226,4 +231,25 @@ pub(crate) fn stream_failed(
     // Plain attribute on the instance: which slot failed.
     let _ = err.value(py).setattr("stream", stream);
     err
+}
+
+/// The exception for a gstpipe-media error (opening, indexing or reading a file).
+pub(crate) fn media_error(py: Python<'_>, e: &MediaError) -> PyErr {
+    match e {
+        _ if e.is_out_of_range() => pyo3::exceptions::PyIndexError::new_err(e.to_string()),
+        MediaError::Open { .. } | MediaError::Uri { .. } => {
+            raise(py, "OpenError", e.to_string(), &[])
+        }
+        MediaError::Element { error, .. } => raise(
+            py,
+            "PipelineError",
+            e.to_string(),
+            &element_kwargs(py, error),
+        ),
+        MediaError::Pipeline(core) => core_error_py(py, core),
+        MediaError::Frame(frame) => frame_error(py, frame),
+        MediaError::Batch(sink) => sink_error(py, sink),
+        MediaError::Timeout { .. } => raise(py, "TimeoutError", e.to_string(), &[]),
+        _ => raise(py, "Error", e.to_string(), &[]),
+    }
 }

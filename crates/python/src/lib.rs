@@ -22,6 +22,7 @@ mod frame;
 mod gil;
 mod live;
 mod pipeline;
+mod reader;
 mod source;
 
 use pyo3::prelude::*;
@@ -40,6 +41,7 @@ fn _gstpipe(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<live::HealthEvent>()?;
     m.add_class::<batch::Batcher>()?;
     m.add_class::<batch::Batch>()?;
+    m.add_class::<reader::VideoReader>()?;
     m.add_function(wrap_pyfunction!(formats::channels, m)?)?;
     m.add_function(wrap_pyfunction!(formats::dtype, m)?)?;
     m.add_function(wrap_pyfunction!(formats::formats, m)?)?;

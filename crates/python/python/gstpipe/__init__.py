@@ -11,12 +11,21 @@
 ``Frame.array`` is a read-only view of the frame's memory (no copy) that stays valid as long
 as you hold it; ``Frame.copy()`` is an owned copy. Every wait and copy releases the GIL.
 ``Live`` reads a live source that survives (rebuilt with backoff on error, end or stall),
-``Batcher`` forms one batch across several streams. See docs/python.md for the guide.
+``Batcher`` forms one batch across several streams, ``VideoReader`` gives exact frame ``i``
+of a file. See docs/python.md for the guide.
 """
 
 from __future__ import annotations
 
-from ._errors import Error, FrameError, GaveUpError, ParseError, PipelineError, TimeoutError
+from ._errors import (
+    Error,
+    FrameError,
+    GaveUpError,
+    OpenError,
+    ParseError,
+    PipelineError,
+    TimeoutError,
+)
 from ._gstpipe import (
     Batch,
     Batcher,
@@ -28,6 +37,7 @@ from ._gstpipe import (
     Live,
     Pipeline,
     Source,
+    VideoReader,
     channels,
     dtype,
     formats,
@@ -45,6 +55,7 @@ __all__ = [
     "HealthEvent",
     "Batcher",
     "Batch",
+    "VideoReader",
     "channels",
     "dtype",
     "formats",
@@ -55,4 +66,5 @@ __all__ = [
     "GaveUpError",
     "TimeoutError",
     "FrameError",
+    "OpenError",
 ]

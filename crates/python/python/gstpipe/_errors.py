@@ -73,6 +73,11 @@ class TimeoutError(Error, builtins.TimeoutError):  # noqa: A001 - the module's o
     """
 
 
+class OpenError(Error, OSError):
+    """A file cannot be opened: the path does not exist or cannot be read, or the URI is not
+    one GStreamer can read. Also an ``OSError``."""
+
+
 class FrameError(Error, ValueError):
     """An array does not fit the frame or the caps (shape, dtype, layout), or a format is
     not representable as the array asked for. Also a ``ValueError``."""
@@ -85,4 +90,5 @@ __all__ = [
     "GaveUpError",
     "TimeoutError",
     "FrameError",
+    "OpenError",
 ]
