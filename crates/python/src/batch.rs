@@ -108,6 +108,15 @@ impl Batcher {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    fn batches_formed(&self) -> u64 {
+        let state = self.lock();
+        match (&state.batcher, &state.last_streams) {
+            (Some(b), _) => b.batches(),
+            (None, Some((_, batches))) => *batches,
+            (None, None) => 0,
+        }
+    }
+
     fn statuses(&self) -> Vec<StreamStatus> {
         let state = self.lock();
         match (&state.batcher, &state.last_streams) {
@@ -455,8 +464,9 @@ impl Batcher {
     /// exception of a failed stream, else ``None``).
     #[getter]
     fn streams<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        let dicts = self
-            .statuses()
+        // Taken without the GIL: a `next_batch` in another thread holds the lock while it waits.
+        let statuses = py.detach(|| self.statuses());
+        let dicts = statuses
             .iter()
             .map(|s| {
                 let dict = PyDict::new(py);
@@ -480,13 +490,8 @@ impl Batcher {
 
     /// How many batches were formed so far.
     #[getter]
-    fn batches(&self) -> u64 {
-        let state = self.lock();
-        match (&state.batcher, &state.last_streams) {
-            (Some(b), _) => b.batches(),
-            (None, Some((_, batches))) => *batches,
-            (None, None) => 0,
-        }
+    fn batches(&self, py: Python<'_>) -> u64 {
+        py.detach(|| self.batches_formed())
     }
 
     /// Stops: releases the appsinks, then stops the pipelines the batcher built from

@@ -25,6 +25,11 @@ use std::time::Duration;
 pub(crate) struct VideoReader {
     reader: Mutex<RustReader>,
     len: usize,
+    /// What does not change after opening, read without waiting for a decode in progress.
+    info: gstpipe_media::StreamInfo,
+    pts: Vec<u64>,
+    keyframes: Vec<usize>,
+    uri: String,
 }
 
 /// An index as Python means it (negative from the end), or the `IndexError` naming the count.
@@ -49,12 +54,9 @@ impl VideoReader {
 
     /// The frames at `indices` stacked as numpy `(N, H, W, C)`, decoded without the GIL.
     fn batch<'py>(&self, py: Python<'py>, indices: &[usize]) -> PyResult<Bound<'py, PyAny>> {
-        let sample = {
-            let reader = self.lock();
-            gstpipe_frame::format_info(reader.info().format)
-                .map_err(|e| frame_error(py, &e))?
-                .sample_type()
-        };
+        let sample = gstpipe_frame::format_info(self.info.format)
+            .map_err(|e| frame_error(py, &e))?
+            .sample_type();
         let fail = |e: MediaError| media_error(py, &e);
         match sample {
             SampleType::U16 => {
@@ -101,6 +103,10 @@ impl VideoReader {
             .map_err(|e| media_error(py, &e))?;
         Ok(VideoReader {
             len: reader.len(),
+            info: reader.info().clone(),
+            pts: reader.pts().iter().map(|t| t.nseconds()).collect(),
+            keyframes: reader.keyframes().to_vec(),
+            uri: reader.uri().to_owned(),
             reader: Mutex::new(reader),
         })
     }
@@ -183,91 +189,86 @@ impl VideoReader {
 
     /// The index of the frame ``read()`` returns next.
     #[getter]
-    fn position(&self) -> usize {
-        self.lock().position()
+    fn position(&self, py: Python<'_>) -> usize {
+        py.detach(|| self.lock().position())
     }
 
     /// Frames per second: nominal for constant-rate video, the average for variable-rate.
     #[getter]
     fn fps(&self) -> f64 {
-        self.lock().fps()
+        self.info.fps
     }
 
     /// Whether the frames are not evenly spaced in time.
     #[getter]
     fn variable_rate(&self) -> bool {
-        self.lock().is_variable_rate()
+        self.info.variable_rate
     }
 
     /// The duration in seconds.
     #[getter]
     fn duration(&self) -> f64 {
-        self.lock().duration().as_secs_f64()
+        self.info.duration.as_secs_f64()
     }
 
     /// Every frame's presentation timestamp in seconds, frame ``i`` at ``pts[i]``, ascending
     /// (the first is not necessarily 0: B-frame reordering delays it).
     #[getter]
     fn pts(&self) -> Vec<f64> {
-        self.lock()
-            .pts()
-            .iter()
-            .map(|t| t.nseconds() as f64 / 1e9)
-            .collect()
+        self.pts.iter().map(|&t| t as f64 / 1e9).collect()
     }
 
     /// Every frame's presentation timestamp in nanoseconds (``Frame.pts_ns`` of frame ``i``).
     #[getter]
     fn pts_ns(&self) -> Vec<u64> {
-        self.lock().pts().iter().map(|t| t.nseconds()).collect()
+        self.pts.clone()
     }
 
     /// The indices of the keyframes (empty when the index does not know them).
     #[getter]
     fn keyframes(&self) -> Vec<usize> {
-        self.lock().keyframes().to_vec()
+        self.keyframes.clone()
     }
 
     /// Frame width in pixels.
     #[getter]
     fn width(&self) -> u32 {
-        self.lock().info().width
+        self.info.width
     }
 
     /// Frame height in pixels.
     #[getter]
     fn height(&self) -> u32 {
-        self.lock().info().height
+        self.info.height
     }
 
     /// The raw format frames come in (``"RGB"``, ``"I420"``, ...).
     #[getter]
     fn format(&self) -> String {
-        self.lock().info().format.to_str().to_string()
+        self.info.format.to_str().to_string()
     }
 
     /// Short codec name: ``"h264"``, ``"vp8"``, ``"mjpeg"``, ``"raw"``, ...
     #[getter]
     fn codec(&self) -> String {
-        self.lock().info().codec.clone()
+        self.info.codec.clone()
     }
 
     /// How many warnings GStreamer posted while indexing and decoding (damaged data the
     /// decoder recovered from).
     #[getter]
-    fn warnings(&self) -> u64 {
-        self.lock().warnings()
+    fn warnings(&self, py: Python<'_>) -> u64 {
+        py.detach(|| self.lock().warnings())
     }
 
     /// The URI being read.
     #[getter]
-    fn uri(&self) -> String {
-        self.lock().uri().to_owned()
+    fn uri(&self) -> &str {
+        &self.uri
     }
 
     fn __repr__(&self) -> String {
-        let reader = self.lock();
-        let info = reader.info();
+        let info = &self.info;
         format!(
             "<gstpipe.VideoReader {} frames {}x{} {} {} {:.3} fps {:?}>",
             info.frames,
@@ -276,7 +277,7 @@ impl VideoReader {
             info.codec,
             info.format.to_str(),
             info.fps,
-            reader.uri()
+            self.uri
         )
     }
 }

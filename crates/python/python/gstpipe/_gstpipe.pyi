@@ -16,6 +16,7 @@ from typing import (
     Tuple,
     TypedDict,
     Union,
+    overload,
 )
 
 import numpy as np
@@ -375,6 +376,64 @@ class Batcher(Iterator[Batch]):
     def __next__(self) -> Batch: ...
     def __enter__(self) -> Batcher: ...
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool: ...
+
+class VideoReader:
+    """A video file as exactly indexed frames: ``reader[i]`` equals frame ``i`` of a
+    sequential decode."""
+
+    def __init__(
+        self, path: str, format: Optional[str] = None, *, timeout: Optional[float] = 10.0
+    ) -> None: ...
+    def __len__(self) -> int: ...
+    @overload
+    def __getitem__(self, key: int) -> Frame: ...
+    @overload
+    def __getitem__(self, key: slice) -> npt.NDArray[Any]: ...
+    def get_batch(self, indices: Sequence[int]) -> npt.NDArray[Any]:
+        """Frames at ``indices`` (any order, repeats) as ``(N, h, w, c)``."""
+    def seek(self, time: float, exact: bool = True) -> int:
+        """Moves to ``time`` seconds; returns the frame index ``read()`` returns next."""
+    def read(self) -> Optional[Frame]:
+        """The frame at ``position``, then the next; ``None`` after the last."""
+    @property
+    def position(self) -> int:
+        """Index of the frame ``read()`` returns next."""
+    @property
+    def fps(self) -> float:
+        """Frames per second (nominal, or the average for variable-rate video)."""
+    @property
+    def variable_rate(self) -> bool:
+        """Whether the frames are unevenly spaced."""
+    @property
+    def duration(self) -> float:
+        """Duration in seconds."""
+    @property
+    def pts(self) -> List[float]:
+        """Every frame's pts in seconds."""
+    @property
+    def pts_ns(self) -> List[int]:
+        """Every frame's pts in nanoseconds."""
+    @property
+    def keyframes(self) -> List[int]:
+        """Indices of the keyframes."""
+    @property
+    def width(self) -> int:
+        """Frame width in pixels."""
+    @property
+    def height(self) -> int:
+        """Frame height in pixels."""
+    @property
+    def format(self) -> str:
+        """Raw format of the frames."""
+    @property
+    def codec(self) -> str:
+        """Short codec name (``h264``, ``vp8``, ...)."""
+    @property
+    def warnings(self) -> int:
+        """Warnings GStreamer posted while indexing and decoding."""
+    @property
+    def uri(self) -> str:
+        """The URI being read."""
 
 def channels(format: str) -> Optional[int]:
     """Memory channels of a packed format (``None`` for planar ones)."""
