@@ -2,14 +2,16 @@
 
 use crate::errors::{batch_error, core_error_py, sink_error, stream_failed, value_error};
 use crate::gil::{DropDetached, SIGNAL_CHECK, Step, wait_interruptibly};
+use crate::live::{Live, LiveFrames};
 use crate::pipeline::{Pipeline, Shared};
-use gstpipe_batch::{Ahead, BatchError, Formed, Normalize, StreamEnd, StreamStatus};
+use gstpipe_batch::{Ahead, BatchError, Formed, FrameIter, Normalize, StreamEnd, StreamStatus};
+use gstpipe_live::LiveSource;
 use gstpipe_sinks::FrameSink;
 use numpy::{PyArray, PyArray4, PyArrayMethods as _};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyType};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// What the batches are written as.
@@ -32,6 +34,16 @@ struct State {
     /// A batch taken but not delivered because the caller's `out` array did not fit: the
     /// next call delivers it.
     pending: Option<gstpipe_batch::Batch>,
+    /// `Live` sources taken over: stopped with the batcher, so their producer threads end.
+    lives: Vec<Arc<LiveSource>>,
+}
+
+impl Drop for State {
+    fn drop(&mut self) {
+        for live in &self.lives {
+            live.request_stop();
+        }
+    }
 }
 
 /// Forms batches across several pipelines: one slot per stream, a batch as soon as every
@@ -313,8 +325,10 @@ fn out_message(out: &Bound<'_, PyAny>, dtype: &str, shape: &str) -> String {
 #[pymethods]
 impl Batcher {
     /// Batches across ``sources``: launch descriptions (``str``, each ending in an appsink;
-    /// the batcher builds, plays and stops them) or ``Pipeline`` objects (played if not
-    /// running; you stop them). One slot per source, in order.
+    /// the batcher builds, plays and stops them), ``Pipeline`` objects (played if not
+    /// running; you stop them) or ``Live`` sources (taken over: their frames fill the slot
+    /// across reconnections, do not iterate them yourself; stopped with the batcher). One
+    /// slot per source, in order.
     ///
     /// - ``timeout``: seconds a batch waits, from its first frame, for the other streams.
     /// - ``ahead``: a stream that is ahead keeps only its ``"newest"`` frame (live cameras),
@@ -384,6 +398,7 @@ impl Batcher {
         let mut owned = Vec::new();
         let mut borrowed = Vec::new();
         let mut names = Vec::new();
+        let mut lives = Vec::new();
         let items = sources.try_iter()?.collect::<PyResult<Vec<_>>>()?;
         if items.is_empty() {
             return Err(pyo3::exceptions::PyValueError::new_err(
@@ -403,9 +418,19 @@ impl Batcher {
                 let sink = FrameSink::new(&shared).map_err(|e| sink_error(py, &e))?;
                 borrowed.push((shared, pipeline.clone()));
                 sink
+            } else if let Ok(live) = item.cast::<Live>() {
+                let source = live.get().source();
+                let name = format!("live{i}");
+                lives.push(Arc::clone(&source));
+                names.push(name.clone());
+                batcher
+                    .add(FrameIter::new(&name, LiveFrames(source)))
+                    .map_err(|e| batch_error(py, &e))?;
+                continue;
             } else {
                 return Err(pyo3::exceptions::PyTypeError::new_err(format!(
-                    "source {i}: expected a launch description (str) or a gstpipe.Pipeline, got {}",
+                    "source {i}: expected a launch description (str), a gstpipe.Pipeline or a \
+                     gstpipe.Live, got {}",
                     item.get_type().name()?
                 )));
             };
@@ -418,6 +443,7 @@ impl Batcher {
                 owned,
                 last_streams: None,
                 pending: None,
+                lives,
             })),
             _borrowed: borrowed.iter().map(|(s, _)| s.clone()).collect(),
             layout,
@@ -509,6 +535,9 @@ impl Batcher {
             for pipeline in state.owned.drain(..) {
                 // A failure was reported with the batches (`ended`, `streams`).
                 let _ = pipeline.stop();
+            }
+            for live in state.lives.drain(..) {
+                live.stop();
             }
         });
         self.done.store(true, Ordering::Release);

@@ -223,6 +223,13 @@ pub(crate) fn stream_failed(
             SinkError::Frame(_) => raise(py, "FrameError", message, &[]),
             _ => raise(py, "Error", message, &[]),
         }
+    } else if let Some(live) = error.downcast_ref::<LiveError>() {
+        // A live source that gave up: its last error.
+        match (live, live.element_error()) {
+            (_, Some(el)) => raise(py, "PipelineError", message, &element_kwargs(py, el)),
+            (LiveError::Stalled { .. }, None) => raise(py, "TimeoutError", message, &[]),
+            _ => raise(py, "Error", message, &[]),
+        }
     } else if error.downcast_ref::<FrameError>().is_some() {
         raise(py, "FrameError", message, &[])
     } else {

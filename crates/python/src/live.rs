@@ -182,7 +182,7 @@ fn event_callback(slot: Releasable) -> impl Fn(&RustEvent) + Send + Sync + 'stat
 /// frame before was taken. Every wait releases the GIL and lets Ctrl-C through.
 #[pyclass(frozen, module = "gstpipe", name = "Live")]
 pub(crate) struct Live {
-    source: DropDetached<LiveSource>,
+    source: DropDetached<Arc<LiveSource>>,
     events: bool,
     timeout: Option<Duration>,
     /// The supervisor's last words, raised when the iteration reaches its end.
@@ -191,7 +191,32 @@ pub(crate) struct Live {
     callbacks: Mutex<Vec<Releasable>>,
 }
 
+/// The frames of a live source, for a `Batcher` slot: events are skipped; giving up fails the
+/// stream with the last error.
+pub(crate) struct LiveFrames(pub(crate) Arc<LiveSource>);
+
+impl Iterator for LiveFrames {
+    type Item = Result<gstpipe_frame::Frame, LiveError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            match self.0.next()? {
+                LiveItem::Frame(frame) => return Some(Ok(frame.into_frame())),
+                LiveItem::Event(RustEvent::GaveUp { last_error, .. }) => {
+                    return Some(Err(last_error));
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
 impl Live {
+    /// The supervisor, shared (for a `Batcher` that takes the source over).
+    pub(crate) fn source(&self) -> Arc<LiveSource> {
+        Arc::clone(&self.source)
+    }
+
     fn release_callbacks(&self) {
         for callback in self
             .callbacks
@@ -296,7 +321,7 @@ impl Live {
             .detach(move || builder.build())
             .map_err(|e| live_error(py, &e))?;
         Ok(Live {
-            source: DropDetached::new(source),
+            source: DropDetached::new(Arc::new(source)),
             events,
             timeout: live_timeout,
             gave_up: Mutex::new(None),

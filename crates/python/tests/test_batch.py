@@ -171,7 +171,7 @@ def test_pipelines_are_accepted_and_bad_arguments_refused():
         assert counts == [6, 9]
     with pytest.raises(ValueError, match="at least one"):
         gstpipe.Batcher([])
-    with pytest.raises(TypeError, match="source 1"):
+    with pytest.raises(TypeError, match="source 1.*Live"):
         gstpipe.Batcher([BALL, 42])
     with pytest.raises(ValueError, match="ahead"):
         gstpipe.Batcher([BALL], ahead="oldest")
@@ -189,3 +189,40 @@ def test_frames_of_different_sizes_are_refused_naming_the_stream():
         with pytest.raises(gstpipe.FrameError, match="stream 1"):
             for _ in batcher:
                 pass
+
+
+def test_a_live_source_plugs_in_and_its_rebuilds_keep_the_slot_filled():
+    ending = f"videotestsrc num-buffers=3 pattern=ball ! {CAPS} ! appsink sync=false"
+    ref = references(ending)[0][0]
+    live = gstpipe.Live(ending, reconnect_delay=0.01, jitter=0.0, latest=False, timeout=30)
+    got = []
+    with gstpipe.Batcher([live, BALL], ahead="block", depth=2, timeout=0.5) as batcher:
+        for batch in batcher:
+            if batch.filled[0]:
+                # Every generation is rebuilt from the description: frames 0, 1, 2 again.
+                i = batch.indices[0]
+                np.testing.assert_array_equal(batch.array[0], ref[i % 3], err_msg=str(i))
+                got.append(i)
+            if len(got) == 7:
+                break
+        assert batcher.streams[0]["name"] == "live0"
+    assert got == list(range(7))
+    assert live.finished  # taken over: stopped with the batcher
+
+
+def test_a_live_source_that_gives_up_fails_its_slot_only():
+    missing = (
+        "filesrc location=/nonexistent/gstpipe-test/missing.raw ! "
+        f"videoparse format=rgb width=32 height=24 ! {CAPS} ! appsink"
+    )
+    live = gstpipe.Live(missing, reconnect_delay=0.01, jitter=0.0, max_reconnects=1, timeout=30)
+    ref = references(BALL)[0][0]
+    got = []
+    with gstpipe.Batcher([BALL, live], ahead="block", depth=2, timeout=0.5) as batcher:
+        with pytest.raises(gstpipe.PipelineError) as raised:
+            for batch in batcher:
+                assert not batch.filled[1]
+                np.testing.assert_array_equal(batch.array[0], ref[batch.indices[0]])
+                got.append(batch.indices[0])
+    assert got == list(range(6))
+    assert raised.value.stream == 1 and raised.value.element.startswith("filesrc")

@@ -349,7 +349,7 @@ class Batcher(Iterator[Batch]):
 
     def __init__(
         self,
-        sources: Iterable[Union[str, Pipeline]],
+        sources: Iterable[Union[str, Pipeline, Live]],
         *,
         timeout: float = 0.04,
         ahead: Literal["newest", "queue", "block"] = "newest",
