@@ -40,7 +40,7 @@ def clip(request, tmp_path_factory):
         p.play()
         p.wait(timeout=60)
     decoded = frames_of(
-        f"filesrc location={path} ! decodebin ! videoconvert ! video/x-raw,format=RGB ! "
+        f"filesrc name=clip location={path} ! decodebin ! videoconvert ! video/x-raw,format=RGB ! "
         "appsink sync=false"
     )
     assert len(decoded) == frames
@@ -114,7 +114,7 @@ def test_native_format_planes_and_bad_files(tmp_path, clip):
     half = ((H + 1) // 2, (W + 1) // 2, 1)
     assert [p.shape for p in frame.planes] == [(H, W, 1), half, half]
     sequential = frames_of(
-        f"filesrc location={path} ! decodebin ! videoconvert ! video/x-raw,format=I420 ! "
+        f"filesrc name=clip location={path} ! decodebin ! videoconvert ! video/x-raw,format=I420 ! "
         "appsink sync=false"
     )[3]
     for got, want in zip(frame.planes, sequential.planes):
