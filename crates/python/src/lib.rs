@@ -13,6 +13,10 @@
 //!     for frame in p.frames():
 //!         print(frame.pts, frame.array.shape)  # zero copy, read-only, (240, 320, 3)
 //! ```
+//!
+//! Over the other crates: `Live` (gstpipe-live's reconnecting supervisor), `Batcher`
+//! (gstpipe-batch's cross-stream batches) and `VideoReader` (gstpipe-media's exact frame
+//! access).
 
 mod arrays;
 mod batch;
