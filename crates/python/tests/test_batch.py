@@ -7,6 +7,8 @@ The references are independent reads of the same deterministic descriptions thro
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 
@@ -147,6 +149,15 @@ def test_a_stream_that_never_starts_costs_the_timeout_then_a_stall_names_it():
     silent = "udpsrc address=127.0.0.1 port=0 ! appsink"
     refs = references(running.replace("is-live=true ", ""))
     batches = []
+    count = 0
+    stop = threading.Event()
+
+    def spin():
+        nonlocal count
+        while not stop.is_set():
+            count += 1
+
+    spinner = threading.Thread(target=spin)
     # Queued: a slow consumer loses nothing, and each batch still waits for the silent stream.
     with gstpipe.Batcher([running, silent], timeout=0.05, stall=0.5, ahead="queue",
                          depth=8) as batcher:
@@ -154,6 +165,11 @@ def test_a_stream_that_never_starts_costs_the_timeout_then_a_stall_names_it():
             for batch in batcher:
                 batches.append((batch.filled, batch.formed, batch.indices[0],
                                 batch.array[0].copy()))
+                if batch.ended:
+                    spinner.start()  # the running stream ended: the stall wait follows
+        stop.set()
+        spinner.join(timeout=10)
+    assert count > 10_000, count  # the GIL was released during the stall wait
     assert [i for _, _, i, _ in batches] == [0, 1, 2, 3]
     for filled, formed, i, pixels in batches:
         assert filled == [True, False] and formed == "timeout"

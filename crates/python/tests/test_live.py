@@ -199,3 +199,33 @@ def test_stop_ends_the_iteration_and_plain_frames_have_no_live_attributes():
     plain = frames_of("videotestsrc num-buffers=1 ! video/x-raw,format=GRAY8 ! appsink")[0]
     assert plain.index is None and plain.generation is None and plain.wall_time is None
     assert plain.time_source is None and plain.after_gap is None and plain.wall_ns is None
+
+
+def test_ctrl_c_interrupts_a_live_source_waiting_for_its_camera():
+    """KeyboardInterrupt reaches the unbounded wait for the next item; leaving the with block
+    then stops the supervisor."""
+    import signal
+    import subprocess
+    import sys
+
+    script = (
+        "import gstpipe\n"
+        f"with gstpipe.Live({SILENT!r}, stall=60) as live:\n"
+        "    try:\n"
+        "        print('ready', flush=True)\n"
+        "        next(live)\n"
+        "    except KeyboardInterrupt:\n"
+        "        print('interrupted', flush=True)\n"
+        "print('stopped', live.finished, flush=True)\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    assert out.split() == ["interrupted", "stopped", "True"]
