@@ -36,8 +36,8 @@ fn run_fakesink(res: Resolution, n: u64) {
 
 /// The hand-written gstreamer-rs loop: pull, map, read (or copy), until EOS.
 fn run_raw(res: Resolution, n: u64, copy: bool) -> u64 {
-    // The same appsink settings FrameSink applies (its default queue of 8), so the two
-    // variants differ only in the code that pulls and maps.
+    // The same appsink settings FrameSink applies by default (its queue of
+    // `DEFAULT_MAX_BUFFERS`), so the two variants differ only in the code that pulls and maps.
     let appsink = format!(
         "appsink name=sink sync=false enable-last-sample=false max-buffers={} drop=false",
         gstpipe_sinks::DEFAULT_MAX_BUFFERS

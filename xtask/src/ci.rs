@@ -2,7 +2,8 @@
 
 use crate::util::{Result, cargo, run_checked};
 
-/// fmt --check, clippy with warnings denied, the test suites, rustdoc with warnings denied.
+/// fmt --check, clippy with warnings denied, the test suites, rustdoc with warnings denied,
+/// the packages and their own tests.
 pub fn run() -> Result {
     crate::setup::run()?;
     let mut fmt = cargo();
@@ -22,5 +23,6 @@ pub fn run() -> Result {
     let mut doc = cargo();
     doc.args(["doc", "--workspace", "--no-deps"])
         .env("RUSTDOCFLAGS", "-D warnings");
-    run_checked(doc, "rustdoc")
+    run_checked(doc, "rustdoc")?;
+    crate::package::run()
 }

@@ -8,6 +8,7 @@ mod ci;
 mod docs;
 mod fuzz;
 mod memcheck;
+mod package;
 mod python;
 mod run;
 mod setup;
@@ -26,8 +27,13 @@ commands:
                   ARGS after `--` go to the CLI (e.g. `cargo xtask run -- -p \"...\"`)
   test            set up, then run every suite: unit, integration, doc, examples, CLI end to end
   bench           set up, run the criterion benches and write docs/performance.md
-  docs            regenerate docs/formats.md from the format table
-  ci              what CI runs: fmt --check, clippy -D warnings, test, rustdoc -D warnings
+  bench --process [--reps N] [--scale F] [--no-write]
+                  only the whole-process comparison (gstpipe launch vs a raw loop)
+  docs [--check]  regenerate docs/formats.md from the format table (--check: fail if stale)
+  ci              what CI runs: fmt --check, clippy -D warnings, test, rustdoc -D warnings,
+                  package
+  package         cargo package --workspace, then each packaged crate's own tests and doc
+                  tests, built from the .crate files alone
   soak [--cycles N] [--frames N]
                   long soak in release (default 1000 lifecycles, 100000 frames per adapter):
                   threads, fds and resident memory, printed as a table
@@ -49,11 +55,12 @@ fn main() -> ExitCode {
         "run" => run::run(rest),
         "test" => test::run(rest),
         "bench" => bench::run(rest),
-        "docs" => docs::run(),
+        "docs" => docs::run(rest),
         "ci" => ci::run(),
         "soak" => soak::run(rest),
         "fuzz" => fuzz::run(rest),
         "memcheck" => memcheck::run(rest),
+        "package" => package::run(),
         "help" | "-h" | "--help" => {
             print!("{USAGE}");
             Ok(())

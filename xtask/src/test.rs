@@ -44,6 +44,7 @@ pub fn run(extra: &[String]) -> Result {
     run_with_timeout(benches, "benches (test mode)", Duration::from_secs(10 * 60))?;
 
     examples(extra)?;
+    crate::docs::check()?;
     crate::python::test()?;
     eprintln!("xtask: test: all suites passed");
     Ok(())

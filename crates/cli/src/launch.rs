@@ -204,7 +204,7 @@ pub fn inspect(frame: &Frame, index: u64, copy: bool) -> Result<FrameReport> {
     Ok(FrameReport {
         index,
         pts: frame.pts(),
-        format: frame.format().to_str().to_string(),
+        format: frame.format().to_str().as_str(),
         width: frame.width(),
         height: frame.height(),
         shape,

@@ -25,7 +25,7 @@ pub struct FrameReport {
     /// Presentation timestamp.
     pub pts: Option<gst::ClockTime>,
     /// Format name (e.g. `RGB`, `I420`).
-    pub format: String,
+    pub format: &'static str,
     /// Width in pixels.
     pub width: u32,
     /// Height in pixels.
@@ -224,7 +224,7 @@ mod tests {
         FrameReport {
             index: 3,
             pts: Some(gst::ClockTime::from_mseconds(100)),
-            format: "I420".into(),
+            format: "I420",
             width: 641,
             height: 481,
             shape,

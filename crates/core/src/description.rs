@@ -15,186 +15,68 @@ pub(crate) struct Written {
 }
 
 /// The elements a launch description creates by factory name and the properties it writes on
-/// them. URIs (which pick a factory at run time), caps, name references and bins' own
-/// properties are not elements of this list.
+/// them, read from the tokens of [`crate::launch::tokens`] (GStreamer's own lexer rules,
+/// checked against it). URIs (which pick a factory at run time), caps, name references and
+/// bins' own properties are not elements of this list.
 pub(crate) fn written(description: &str) -> Vec<Written> {
+    use crate::launch::{Kind, tokens};
     let mut out: Vec<Written> = Vec::new();
-    // Whether the next assignment belongs to the last element (false after `!`, `(` or a
-    // reference: GStreamer then assigns to a bin or rejects it).
+    // Whether an assignment now belongs to the last element: after its identifier and its
+    // other assignments or preset, not after a link, a bracket or a reference (GStreamer then
+    // gives it to a bin or rejects it).
     let mut current = false;
-    let mut chars = description.char_indices().peekable();
-    while let Some(&(start, c)) = chars.peek() {
-        if c.is_whitespace() {
-            chars.next();
-            continue;
-        }
-        if matches!(c, '!' | '(' | ')' | ',' | ';' | '{' | '}') {
-            chars.next();
-            current = false;
-            continue;
-        }
-        if c == '"' || c == '\'' {
-            // Quoted caps (`"video/x-raw, format=RGB"`): skip the string.
-            skip_quoted(&mut chars);
-            current = false;
-            continue;
-        }
-        // A token: everything up to white space, a link or a bin bracket, quotes kept whole.
-        let end = token_end(description, start);
-        let token = &description[start..end];
-        while chars.peek().is_some_and(|&(i, _)| i < end) {
-            chars.next();
-        }
-        if is_caps(token) {
-            // Caps run to the next link, spaces included.
-            while let Some(&(_, c)) = chars.peek() {
-                if c == '!' {
-                    break;
-                }
-                if c == '"' || c == '\'' {
-                    skip_quoted(&mut chars);
-                } else {
-                    chars.next();
-                }
+    for token in tokens(description.as_bytes()) {
+        let text = &description[token.range.clone()];
+        match token.kind {
+            Kind::Identifier => {
+                out.push(Written {
+                    factory: text.to_string(),
+                    name: None,
+                    properties: Vec::new(),
+                });
+                current = true;
             }
-            current = false;
-            continue;
-        }
-        // `prop = value` with spaces around `=` is one assignment in GStreamer's lexer.
-        let (token, assignment) = match token.find('=') {
-            Some(at) => (&token[..at], Some(())),
-            None => {
-                let mut look = chars.clone();
-                while look.peek().is_some_and(|&(_, c)| c.is_whitespace()) {
-                    look.next();
-                }
-                if look.peek().is_some_and(|&(_, c)| c == '=') && is_identifier(token) {
-                    look.next();
-                    while look.peek().is_some_and(|&(_, c)| c.is_whitespace()) {
-                        look.next();
-                    }
-                    chars = look;
-                    // The value: a quoted string or a run of non-space characters.
-                    if let Some(&(vstart, c)) = chars.peek() {
-                        if c == '"' || c == '\'' {
-                            skip_quoted(&mut chars);
-                        } else {
-                            let vend = token_end(description, vstart);
-                            while chars.peek().is_some_and(|&(i, _)| i < vend) {
-                                chars.next();
-                            }
-                        }
-                    }
-                    (token, Some(()))
-                } else {
-                    (token, None)
-                }
-            }
-        };
-        if assignment.is_some() {
-            let name = token.trim();
-            if current && let Some(element) = out.last_mut() {
+            Kind::Assignment if current => {
+                let Some((name, value)) = text.split_once('=') else {
+                    continue;
+                };
+                let Some(element) = out.last_mut() else {
+                    continue;
+                };
+                let name = name.trim();
                 if name == "name" {
-                    let value = assignment_value(description, start);
-                    element.name = Some(value);
+                    element.name = Some(unquote(value.trim()));
                 } else {
                     element.properties.push(name.to_string());
                 }
             }
-            continue;
-        }
-        if token.contains("://") || token.contains('.') || token.starts_with('@') {
-            // A URI, a name reference (`t.`, `t.src_0`) or a preset: no factory by name.
-            current = token.starts_with('@') && current;
-            continue;
-        }
-        if is_identifier(token) {
-            out.push(Written {
-                factory: token.to_string(),
-                name: None,
-                properties: Vec::new(),
-            });
-            current = true;
-        } else {
-            current = false;
+            Kind::Preset => {}
+            _ => current = false,
         }
     }
     out
 }
 
-/// `[[:alnum:]_][[:alnum:]\-_%:]*`, GStreamer's identifier.
-fn is_identifier(token: &str) -> bool {
-    let mut chars = token.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || "-_%:".contains(c))
-}
-
-/// `[[:alnum:]-]+/[[:alnum:]-]+` at the start of a token: a media type, so caps.
-fn is_caps(token: &str) -> bool {
-    let head = token.split([',', ' ']).next().unwrap_or("");
-    match head.split_once('/') {
-        Some((media, sub)) => {
-            let ok =
-                |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
-            ok(media) && ok(sub) && !head.contains('=')
+/// A value as GStreamer reads it: outer quotes gone, backslash escapes resolved.
+fn unquote(value: &str) -> String {
+    let inner = match value.as_bytes() {
+        [q @ (b'"' | b'\''), .., last] if last == q && value.len() >= 2 => {
+            &value[1..value.len() - 1]
         }
-        None => false,
-    }
-}
-
-/// Where the token starting at `start` ends: white space, `!`, `(` or `)` outside quotes.
-fn token_end(text: &str, start: usize) -> usize {
-    let mut quote: Option<char> = None;
-    let mut escaped = false;
-    for (i, c) in text[start..].char_indices() {
-        if escaped {
-            escaped = false;
-            continue;
-        }
-        match (quote, c) {
-            (_, '\\') => escaped = true,
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, '"' | '\'') => quote = Some(c),
-            (None, c) if c.is_whitespace() || matches!(c, '!' | '(' | ')') => {
-                return start + i;
+        _ => value,
+    };
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            if let Some(next) = chars.next() {
+                out.push(next);
             }
-            _ => {}
+        } else {
+            out.push(c);
         }
     }
-    text.len()
-}
-
-/// Consumes a quoted string (with `\` escapes) from `chars`.
-fn skip_quoted(chars: &mut std::iter::Peekable<std::str::CharIndices<'_>>) {
-    let Some((_, quote)) = chars.next() else {
-        return;
-    };
-    let mut escaped = false;
-    for (_, c) in chars.by_ref() {
-        if escaped {
-            escaped = false;
-        } else if c == '\\' {
-            escaped = true;
-        } else if c == quote {
-            break;
-        }
-    }
-}
-
-/// The value of the assignment starting at byte `start`, unquoted.
-fn assignment_value(text: &str, start: usize) -> String {
-    let rest = &text[start..];
-    let Some(eq) = rest.find('=') else {
-        return String::new();
-    };
-    let value = rest[eq + 1..].trim_start();
-    let value_start = text.len() - value.len();
-    let raw = &text[value_start..token_end(text, value_start)];
-    raw.trim_matches(|c| c == '"' || c == '\'')
-        .replace('\\', "")
+    out
 }
 
 #[cfg(test)]

@@ -24,6 +24,7 @@
 mod context;
 mod description;
 mod error;
+mod launch;
 mod pipeline;
 
 pub use context::{Context, init};

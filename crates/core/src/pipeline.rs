@@ -428,76 +428,7 @@ impl Pipeline {
     /// hold).
     pub fn launch(description: &str) -> Result<Self> {
         init()?;
-        if let Some(at) = description.find('\0') {
-            // glib would panic (debug builds) or silently cut the description there.
-            return Err(Error::Parse {
-                description: description.into(),
-                message: format!("the description contains a NUL character at byte {at}"),
-            });
-        }
-        if only_references(description) {
-            // GStreamer 1.22's parser dereferences a null pointer on these (`t. ! t.`).
-            return Err(Error::Parse {
-                description: description.into(),
-                message: "no element to link: the description only links name references \
-                          (`name.`) and caps"
-                    .into(),
-            });
-        }
-        // GStreamer 1.22's parser also dereferences a null pointer when links name
-        // references but the top level it ends up with has no element: `nosuch t. ! t.`, or
-        // `, t. ! t.` after a syntax error made it drop what followed. An element in front
-        // (an empty, pad-less bin, removed again) keeps the top level from being empty.
-        let anchored =
-            has_reference(description).then(|| format!("bin name={ANCHOR} {description}"));
-        let mut context = gst::ParseContext::new();
-        let parsed = gst::parse::launch_full(
-            anchored.as_deref().unwrap_or(description),
-            Some(&mut context),
-            gst::ParseFlags::FATAL_ERRORS,
-        );
-        let element = match parsed {
-            Ok(element) if anchored.is_some() => {
-                remove_anchor(element).ok_or_else(|| Error::Parse {
-                    description: description.into(),
-                    message: "empty pipeline not allowed".into(),
-                })?
-            }
-            Ok(element) => element,
-            Err(err) => {
-                let kind = err.kind::<gst::ParseError>();
-                let message = match &anchored {
-                    Some(text) => err.message().replace(text.as_str(), description),
-                    None => err.message().to_owned(),
-                };
-                // GStreamer 1.22 also lists elements whose properties could not be set
-                // (`videotestsrc n=3`): only factories that are really not installed count.
-                let missing = context
-                    .missing_elements()
-                    .into_iter()
-                    .find(|f| gst::ElementFactory::find(f).is_none());
-                if let Some(factory) = missing {
-                    return Err(Error::MissingElement {
-                        factory,
-                        description: description.into(),
-                    });
-                }
-                // `no element "foo"`, `no source element for URI "foo://x"`; not
-                // `No src-element named "t"` (an unresolved name reference).
-                let names_factory =
-                    message.starts_with("no element \"") || message.contains("element for URI");
-                if kind == Some(gst::ParseError::NoSuchElement) && names_factory {
-                    return Err(Error::MissingElement {
-                        factory: quoted(&message).unwrap_or_else(|| message.clone()),
-                        description: description.into(),
-                    });
-                }
-                return Err(Error::Parse {
-                    description: description.into(),
-                    message,
-                });
-            }
-        };
+        let element = crate::launch::parse(description)?;
         let mut pipeline = Self::from_element(element)?;
         pipeline.written = written(description);
         pipeline.description = Some(description.to_owned());
@@ -522,7 +453,8 @@ impl Pipeline {
     }
 
     /// Takes an existing pipeline and watches its bus. This installs the bus's sync handler
-    /// (replacing any other): observe messages with [`Pipeline::on_message`] instead.
+    /// (replacing any other): observe messages with [`Pipeline::on_message`] instead. A
+    /// pipeline without a bus (one taken out of another bin) is given a new one.
     pub fn from_pipeline(pipeline: gst::Pipeline) -> Self {
         let shared = Arc::new(Shared {
             name: pipeline.name().to_string(),
@@ -534,14 +466,17 @@ impl Pipeline {
             pipeline: pipeline.downgrade(),
         });
         let handler = Arc::clone(&shared);
-        pipeline
-            .bus()
-            .expect("a pipeline always has a bus")
-            .set_sync_handler(move |_, msg| {
-                handler.handle(msg);
-                // Handled here: nothing accumulates on the bus when nobody pops it.
-                gst::BusSyncReply::Drop
-            });
+        // A pipeline taken out of another bin has none: give it its own, as a new one has.
+        let bus = pipeline.bus().unwrap_or_else(|| {
+            let bus = gst::Bus::new();
+            pipeline.set_bus(Some(&bus));
+            bus
+        });
+        bus.set_sync_handler(move |_, msg| {
+            handler.handle(msg);
+            // Handled here: nothing accumulates on the bus when nobody pops it.
+            gst::BusSyncReply::Drop
+        });
         Pipeline {
             pipeline,
             watch: Watch { shared },
@@ -1038,77 +973,6 @@ impl Drop for Pipeline {
     }
 }
 
-/// Whether `description` links name references (`t.`, `t.src_0`) and caps filters but holds
-/// no element at all, like `t. ! t.` or `a. ! video/x-raw ! b.`: never a valid pipeline, and
-/// one that crashes GStreamer 1.22's parser (it resolves the references against a null
-/// top-level element). Conservative: anything that may create an element (a name without a
-/// dot, a bin, a URI, quoting) answers false and is left to GStreamer.
-fn only_references(description: &str) -> bool {
-    if description.contains(['(', ')', '"', '\'', '\\']) || description.contains("://") {
-        return false;
-    }
-    let segments: Vec<&str> = description.split('!').map(str::trim).collect();
-    if segments.len() < 2 {
-        return false;
-    }
-    let is_reference = |token: &str| {
-        token.contains('.')
-            && token
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "._-%:".contains(c))
-    };
-    let is_caps = |segment: &str| {
-        segment.split_once('/').is_some_and(|(media, _)| {
-            !media.is_empty()
-                && media
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c))
-        })
-    };
-    let last = segments.len() - 1;
-    segments.iter().enumerate().all(|(i, segment)| {
-        (i > 0 && i < last && is_caps(segment)) || segment.split_whitespace().all(is_reference)
-    })
-}
-
-/// Whether `description` may hold a name reference: GStreamer's lexer reads one wherever a
-/// letter, digit or `_` is followed by a dot (`t.`, `t.src_0`, even `u.:a./`). A superset:
-/// decimals and file names (`pattern=0.5`, `a.mp4`) count too.
-fn has_reference(description: &str) -> bool {
-    description
-        .as_bytes()
-        .windows(2)
-        .any(|w| (w[0].is_ascii_alphanumeric() || w[0] == b'_') && w[1] == b'.')
-}
-
-/// Name of the element `Pipeline::launch` puts in front of descriptions with references.
-const ANCHOR: &str = "gstpipe-launch-anchor";
-
-/// What a description parsed behind the [`ANCHOR`] describes: the pipeline without the
-/// anchor (the description's own pipeline when it was one, `pipeline.( ... )`), or `None`
-/// when nothing else is left.
-fn remove_anchor(element: gst::Element) -> Option<gst::Element> {
-    let bin = element.downcast::<gst::Bin>().ok()?;
-    if bin.name() == ANCHOR {
-        return None;
-    }
-    if let Some(anchor) = bin.by_name(ANCHOR)
-        && anchor.parent().as_ref() == Some(bin.upcast_ref::<gst::Object>())
-    {
-        let _ = bin.remove(&anchor);
-    }
-    let children = bin.children();
-    match children.as_slice() {
-        [] => None,
-        [inner] if inner.is::<gst::Pipeline>() && bin.remove(inner).is_ok() => {
-            // Its bus was the outer pipeline's while inside it: give it one of its own again.
-            inner.set_bus(Some(&gst::Bus::new()));
-            Some(inner.clone())
-        }
-        _ => Some(bin.upcast()),
-    }
-}
-
 /// Whether `element`'s `property` holds another value than a fresh element of its factory.
 fn differs_from_default(element: &gst::Element, property: &str) -> bool {
     let Some(spec) = element.find_property(property) else {
@@ -1123,74 +987,4 @@ fn differs_from_default(element: &gst::Element, property: &str) -> bool {
         return current != default;
     }
     current.serialize().ok() != default.serialize().ok()
-}
-
-/// The first `"..."` quoted part of a message (GStreamer's `no element "foo"`).
-fn quoted(message: &str) -> Option<String> {
-    let start = message.find('"')? + 1;
-    let len = message[start..].find('"')?;
-    Some(message[start..start + len].to_string())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::quoted;
-
-    #[test]
-    fn only_references_spots_element_free_descriptions() {
-        use super::only_references;
-        for crashing in [
-            "t. ! t.",
-            "t.!o/E!t.",
-            "t. ! video/x-raw,width=5 ! u.",
-            "t.src ! t.sink",
-            "t. ! u. ! v.",
-            "t. ! t.  u. ! u.",
-            "t. !! t.",
-        ] {
-            assert!(only_references(crashing), "{crashing}");
-        }
-        for fine in [
-            "t. ! fakesink",
-            "tee name=t t. ! t.",
-            "( t. ! t. )",
-            "t.",
-            "t. t.",
-            "video/x-raw ! t.",
-            "t. ! \"video/x-raw\" ! t.",
-            "file:///x ! t.",
-            "videotestsrc pattern=0.5 ! t.",
-        ] {
-            assert!(!only_references(fine), "{fine}");
-        }
-    }
-
-    #[test]
-    fn has_reference_finds_name_references() {
-        use super::has_reference;
-        for with in [
-            "t. ! fakesink",
-            "tee name=t t.src_0 ! queue",
-            "a!t.",
-            "u.:a./",
-            "pipeline.( fakesink )",
-            "videotestsrc pattern=0.5 ! fakesink",
-        ] {
-            assert!(has_reference(with), "{with}");
-        }
-        for without in [
-            "videotestsrc ! fakesink",
-            "videotestsrc ! video/x-raw,framerate=30/1 ! fakesink",
-            "fakesrc ! .sink queue",
-        ] {
-            assert!(!has_reference(without), "{without}");
-        }
-    }
-
-    #[test]
-    fn quoted_takes_the_first_quoted_part() {
-        assert_eq!(quoted(r#"no element "foo""#).as_deref(), Some("foo"));
-        assert_eq!(quoted("no quotes"), None);
-        assert_eq!(quoted(r#"unterminated "x"#), None);
-    }
 }

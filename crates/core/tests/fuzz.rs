@@ -21,6 +21,7 @@ use std::time::Duration;
 use gst::prelude::*;
 use gstpipe_core::{Error, Outcome, Pipeline};
 use proptest::prelude::*;
+use proptest::strategy::ValueTree as _;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 
 use crate::util::bounded;
@@ -958,8 +959,8 @@ fn reference_only_descriptions_do_not_crash() {
 }
 
 /// Descriptions with references are parsed behind an anchor element that is removed again:
-/// the pipeline is the same as without it (elements directly inside it, a user's own
-/// `pipeline.( )` used as it is).
+/// the pipeline plays as without it (elements directly inside it, a user's own
+/// `pipeline.( )` used as it is). `guard.rs` compares the structure with GStreamer's own.
 #[test]
 fn descriptions_with_references_give_the_same_pipeline() {
     bounded(30, || {
@@ -981,4 +982,58 @@ fn descriptions_with_references_give_the_same_pipeline() {
         pipeline.play().expect("play");
         pipeline.wait_timeout(Duration::from_secs(10)).expect("eos");
     });
+}
+
+/// `Pipeline::launch` against GStreamer's parser alone (run in a child process, where it may
+/// crash) on generated descriptions, name references included: the same rejections with the
+/// same messages, a typed error where GStreamer crashes, and the same pipeline (elements,
+/// properties, links) where it accepts.
+#[test]
+fn generated_descriptions_parse_as_gstreamer_parses_them() {
+    gstpipe_core::init().expect("gst init");
+    let config = config();
+    let mut runner = TestRunner::new(config.clone());
+    let strategy = prop_oneof![
+        2 => grammar_description(),
+        1 => random_description(),
+        // References in element position, in front and after a syntax error.
+        1 => (prop::sample::select(&["", ", ", "nosuchelement ", "= ", "t. ", "! "][..]), grammar_description())
+            .prop_map(|(lead, d)| format!("{lead}{d} t. ! t.")),
+        // Mostly references, links and things that make no element, so that the top level
+        // is often empty (GStreamer crashes) and sometimes not.
+        2 => prop::collection::vec(prop::sample::select(&[
+            "t.", "t.src_0", "u.", "u.sink", "b.", "nosuchelement", ",", "=", "!", "!!", "(", ")",
+            "! video/x-raw !", ".src", "tee name=t", "fakesink name=u", "identity name=u",
+            "bin.( name=b", "( name=b", "fakesrc", "x=y", "\"", "file:///nonexistent",
+        ][..]), 1..8).prop_map(|t| t.join(" ")),
+    ];
+    let mut descriptions = Vec::new();
+    while descriptions.len() < 3 * config.cases as usize {
+        let description = strategy
+            .new_tree(&mut runner)
+            .expect("generate a description")
+            .current();
+        // A NUL is rejected before GStreamer sees it (tested above).
+        if !description.contains('\0') {
+            descriptions.push(description);
+        }
+    }
+    let compared = crate::guard::compare(&descriptions);
+    eprintln!(
+        "{} descriptions: GStreamer's parser crashed on {}, built {}",
+        descriptions.len(),
+        compared.crashed,
+        compared.built
+    );
+    for other in &compared.other_crashes {
+        eprintln!("GStreamer aborts, with or without the guard, on {other}");
+    }
+    let bad = compared.mismatches;
+    assert!(
+        bad.is_empty(),
+        "{} of {} descriptions differ:\n{}",
+        bad.len(),
+        descriptions.len(),
+        bad.join("\n")
+    );
 }

@@ -3,6 +3,7 @@
 mod util;
 
 mod fuzz;
+mod guard;
 mod launch;
 mod lifecycle;
 mod lookup;

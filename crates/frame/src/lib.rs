@@ -99,3 +99,7 @@ pub use crate::frame::Frame;
 pub use crate::layout::{FrameLayout, PlaneShape};
 pub use crate::sample::SampleValue;
 pub use crate::to_buffer::{Input, InputKind, array_to_buffer, planes_to_buffer, view_to_buffer};
+
+/// The crates whose types appear in gstpipe-frame's API, re-exported so users need no
+/// version match: `gstpipe_frame::gst`, `gstpipe_frame::gst_video`, `gstpipe_frame::ndarray`.
+pub use {gst, gst_video, ndarray};

@@ -105,10 +105,9 @@ pub use crate::stream::{DEFAULT_STREAM_CAPACITY, FrameStream};
 /// from gstpipe-frame.
 pub use gstpipe_frame::{Detection, Frame, FrameError, FrameLayout, Input, SampleValue};
 
-/// The user guide (`docs/guide.md`): its Rust snippets run as doc tests of this crate.
-#[cfg(doctest)]
-#[doc = include_str!("../../../docs/guide.md")]
-pub struct GuideDoctests;
+/// The crates whose types appear in gstpipe-sinks' API, re-exported so users need no
+/// version match: `gstpipe_sinks::gst`, `gst_app`, `gst_video`, `ndarray`.
+pub use {gst, gst_app, gst_video, ndarray};
 
 #[cfg(test)]
 mod tests {
