@@ -14,14 +14,43 @@ use pyo3::types::{PyDict, PyList};
 /// ``copy()`` makes an owned, contiguous copy. While a frame (or a view of it) is alive its
 /// buffer does not go back to the upstream buffer pool: holding many frames from a camera or
 /// a decoder can stall it, so copy the frames you keep.
+///
+/// Frames from ``Live`` also say where and when they came from: ``index``, ``generation``,
+/// ``after_gap``, ``wall_ns``, ``wall_time`` and ``time_source`` (``None`` on other frames).
 #[pyclass(frozen, module = "gstpipe", name = "Frame")]
 pub(crate) struct Frame {
     pub(crate) frame: gstpipe_frame::Frame,
+    /// What a live source adds (gstpipe-live's `LiveFrame`).
+    live: Option<LiveInfo>,
+}
+
+/// A live frame's origin and capture time.
+struct LiveInfo {
+    index: u64,
+    generation: u64,
+    after_gap: bool,
+    wall_ns: u64,
+    time_source: &'static str,
 }
 
 impl Frame {
     pub(crate) fn new(frame: gstpipe_frame::Frame) -> Self {
-        Frame { frame }
+        Frame { frame, live: None }
+    }
+
+    /// A frame of a live source, with its index, generation and capture time.
+    pub(crate) fn from_live(frame: gstpipe_live::LiveFrame) -> Self {
+        let live = LiveInfo {
+            index: frame.index(),
+            generation: frame.generation(),
+            after_gap: frame.after_gap(),
+            wall_ns: frame.wall_ns(),
+            time_source: frame.time_source().name(),
+        };
+        Frame {
+            frame: frame.into_frame(),
+            live: Some(live),
+        }
     }
 }
 
@@ -228,13 +257,56 @@ impl Frame {
         (1, 0)
     }
 
+    /// Live frames: the frame's number across every reconnection, from 0 (frames dropped
+    /// for newer ones use numbers too, so a jump means drops). ``None`` on other frames.
+    #[getter]
+    fn index(&self) -> Option<u64> {
+        self.live.as_ref().map(|l| l.index)
+    }
+
+    /// Live frames: the pipeline generation (connection number) it came from, from 1.
+    #[getter]
+    fn generation(&self) -> Option<u64> {
+        self.live.as_ref().map(|l| l.generation)
+    }
+
+    /// Live frames: whether it is the first frame after a reconnection (frames were missed).
+    #[getter]
+    fn after_gap(&self) -> Option<bool> {
+        self.live.as_ref().map(|l| l.after_gap)
+    }
+
+    /// Live frames: capture time as nanoseconds since the UNIX epoch (see ``time_source``).
+    #[getter]
+    fn wall_ns(&self) -> Option<u64> {
+        self.live.as_ref().map(|l| l.wall_ns)
+    }
+
+    /// Live frames: capture time as UNIX seconds (a float, like ``time.time()``).
+    #[getter]
+    fn wall_time(&self) -> Option<f64> {
+        self.live.as_ref().map(|l| l.wall_ns as f64 / 1e9)
+    }
+
+    /// Live frames: where the capture time comes from: ``"sender_ntp"`` (the sender's NTP
+    /// time from RTCP), ``"pipeline_clock"`` (the pipeline clock at the frame's running time,
+    /// mapped to the system clock) or ``"arrival"`` (when it reached the appsink).
+    #[getter]
+    fn time_source(&self) -> Option<&'static str> {
+        self.live.as_ref().map(|l| l.time_source)
+    }
+
     fn __repr__(&self) -> String {
         let pts = match self.frame.pts() {
             Some(t) => t.to_string(),
             None => "none".into(),
         };
+        let live = match &self.live {
+            Some(l) => format!(" index {} generation {}", l.index, l.generation),
+            None => String::new(),
+        };
         format!(
-            "<gstpipe.Frame {} {}x{} pts {}>",
+            "<gstpipe.Frame {} {}x{} pts {}{live}>",
             self.format(),
             self.frame.width(),
             self.frame.height(),

@@ -35,7 +35,7 @@ impl<T: Send> Drop for DropDetached<T> {
 /// Longest stretch a wait spends without the GIL before it looks at pending signals, so that
 /// Ctrl-C interrupts a long wait. The wait itself is a condition-variable wait in the Rust
 /// crates; this only splits a long one.
-const SIGNAL_CHECK: Duration = Duration::from_millis(100);
+pub(crate) const SIGNAL_CHECK: Duration = Duration::from_millis(100);
 
 /// Outcome of one slice of [`wait_interruptibly`].
 pub(crate) enum Step<T> {

@@ -13,13 +13,20 @@
 //!     for frame in p.frames():
 //!         print(frame.pts, frame.array.shape)  # zero copy, read-only, (240, 320, 3)
 //! ```
+//!
+//! Over the other crates: `Live` (gstpipe-live's reconnecting supervisor), `Batcher`
+//! (gstpipe-batch's cross-stream batches) and `VideoReader` (gstpipe-media's exact frame
+//! access).
 
 mod arrays;
+mod batch;
 mod errors;
 mod formats;
 mod frame;
 mod gil;
+mod live;
 mod pipeline;
+mod reader;
 mod source;
 
 use pyo3::prelude::*;
@@ -34,6 +41,11 @@ fn _gstpipe(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<pipeline::Callback>()?;
     m.add_class::<frame::Frame>()?;
     m.add_class::<source::Source>()?;
+    m.add_class::<live::Live>()?;
+    m.add_class::<live::HealthEvent>()?;
+    m.add_class::<batch::Batcher>()?;
+    m.add_class::<batch::Batch>()?;
+    m.add_class::<reader::VideoReader>()?;
     m.add_function(wrap_pyfunction!(formats::channels, m)?)?;
     m.add_function(wrap_pyfunction!(formats::dtype, m)?)?;
     m.add_function(wrap_pyfunction!(formats::formats, m)?)?;

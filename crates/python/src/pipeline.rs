@@ -68,8 +68,13 @@ impl Pipeline {
         builder.build().map_err(|e| sink_error(py, &e))
     }
 
+    /// The pipeline, shared (for a ``Batcher`` reading it).
+    pub(crate) fn shared(&self) -> Shared {
+        Arc::clone(&self.inner)
+    }
+
     /// Plays the pipeline unless it is already running or has ended.
-    fn start(&self, py: Python<'_>) -> PyResult<()> {
+    pub(crate) fn start(&self, py: Python<'_>) -> PyResult<()> {
         let (_, current, pending) = self.inner.gst().state(gst::ClockTime::ZERO);
         if current >= gst::State::Paused || pending >= gst::State::Paused || self.inner.is_done() {
             return Ok(());

@@ -10,19 +10,34 @@
 
 ``Frame.array`` is a read-only view of the frame's memory (no copy) that stays valid as long
 as you hold it; ``Frame.copy()`` is an owned copy. Every wait and copy releases the GIL.
-See docs/python.md for the guide.
+``Live`` reads a live source that survives (rebuilt with backoff on error, end or stall),
+``Batcher`` forms one batch across several streams, ``VideoReader`` gives exact frame ``i``
+of a file. See docs/python.md for the guide.
 """
 
 from __future__ import annotations
 
-from ._errors import Error, FrameError, ParseError, PipelineError, TimeoutError
+from ._errors import (
+    Error,
+    FrameError,
+    GaveUpError,
+    OpenError,
+    ParseError,
+    PipelineError,
+    TimeoutError,
+)
 from ._gstpipe import (
+    Batch,
+    Batcher,
     Batches,
     Callback,
     Frame,
     Frames,
+    HealthEvent,
+    Live,
     Pipeline,
     Source,
+    VideoReader,
     channels,
     dtype,
     formats,
@@ -36,6 +51,11 @@ __all__ = [
     "Batches",
     "Callback",
     "Source",
+    "Live",
+    "HealthEvent",
+    "Batcher",
+    "Batch",
+    "VideoReader",
     "channels",
     "dtype",
     "formats",
@@ -43,6 +63,8 @@ __all__ = [
     "Error",
     "ParseError",
     "PipelineError",
+    "GaveUpError",
     "TimeoutError",
     "FrameError",
+    "OpenError",
 ]

@@ -1,7 +1,8 @@
 """``python -m gstpipe``: run a pipeline and print every frame its appsink receives.
 
 The same output as the ``gstpipe launch`` command: one line per frame (index, pts, format,
-array shape, sample type) and a summary, or NDJSON with ``--json``. Exit status: 0 at end of
+array shape, sample type) and a summary, or NDJSON with ``--json``; with ``--reconnect`` a
+``gstpipe.Live`` source, its health events between the frames. Exit status: 0 at end of
 stream, 1 when the pipeline fails, 2 for usage errors, bad descriptions and unknown elements.
 """
 
@@ -13,7 +14,7 @@ import sys
 import time
 from typing import List, Optional
 
-from . import Error, Frame, ParseError, Pipeline, PipelineError
+from . import Error, Frame, GaveUpError, HealthEvent, Live, ParseError, Pipeline, PipelineError
 
 DEFAULT_PIPELINE = (
     "videotestsrc num-buffers=100 ! capsfilter "
@@ -128,9 +129,125 @@ def _parser() -> argparse.ArgumentParser:
                         help="take an owned copy of each frame instead of a zero-copy view")
     parser.add_argument("--max-frames", type=int, metavar="N",
                         help="stop gracefully after N frames")
-    parser.add_argument("--timeout", type=float, default=10.0, metavar="SECS",
+    parser.add_argument("--timeout", type=float, default=None, metavar="SECS",
                         help="fail when no frame arrives for SECS seconds (default 10)")
+    parser.add_argument("--reconnect", action="store_true",
+                        help="keep a live source going: rebuild the pipeline after an error, "
+                        "end of stream or stall (with backoff) and print health events "
+                        "between the frames")
+    parser.add_argument("--reconnect-delay", type=float, metavar="SECS",
+                        help="with --reconnect, the first delay before rebuilding (doubling "
+                        "up to 30 s; default 0.5)")
+    parser.add_argument("--max-reconnects", type=int, metavar="N",
+                        help="with --reconnect, give up (exit 1) after N attempts in a row "
+                        "without a frame")
+    parser.add_argument("--stall", type=float, metavar="SECS",
+                        help="with --reconnect, rebuild when no frame arrives for SECS "
+                        "seconds (default 5)")
     return parser
+
+
+# How many frames wait for printing before the oldest is dropped, as in the CLI.
+_LIVE_CAPACITY = 64
+
+
+def _event_json(event: HealthEvent) -> dict:
+    """A health event as the CLI prints it: ``event`` and its fields."""
+    value: dict = {"event": event.kind}
+    if event.kind == "connected":
+        value["generation"] = event.generation
+    elif event.kind == "disconnected":
+        value["generation"] = event.generation
+        value["error"] = str(event.error)
+        element = getattr(event.error, "element", None)
+        if element is not None:
+            value["element"] = element
+    elif event.kind == "reconnecting":
+        value["attempt"] = event.attempt
+        value["delay_s"] = event.delay
+    elif event.kind == "reconnected":
+        value["generation"] = event.generation
+        value["gap_s"] = event.gap
+    elif event.kind == "gave_up":
+        value["attempts"] = event.attempt
+        value["error"] = str(event.error)
+    return value
+
+
+def run_live(args: argparse.Namespace) -> int:
+    """``--reconnect``: frames and health events of a ``Live`` source, as the CLI prints
+    them."""
+    out = sys.stdout
+    frames = 0
+    nbytes = 0
+    stall = args.stall if args.stall is not None else args.timeout
+    try:
+        live = Live(
+            args.pipeline,
+            sink=args.sink,
+            reconnect_delay=args.reconnect_delay if args.reconnect_delay is not None else 0.5,
+            max_reconnects=args.max_reconnects,
+            stall=stall if stall is not None else 5.0,
+            capacity=_LIVE_CAPACITY,
+            events=True,
+        )
+    except (Error, ValueError) as e:
+        # A description that cannot work at all (syntax, unknown element, no appsink) or a
+        # setting out of range: a usage error, as in the CLI.
+        print(f"gstpipe: error: {e}", file=sys.stderr)
+        return 2
+    start = time.perf_counter()
+    gave_up = None
+    with live:
+        try:
+            for item in live:
+                if isinstance(item, HealthEvent):
+                    line = _dumps(_event_json(item)) if args.json else f"-- {item}"
+                    out.write(line + "\n")
+                    out.flush()
+                    continue
+                report = _report(item, item.index, args.copy)
+                if not args.quiet:
+                    if args.json:
+                        report["wall_ns"] = item.wall_ns
+                        report["time_source"] = item.time_source
+                        report["generation"] = item.generation
+                        report["after_gap"] = item.after_gap
+                        line = _dumps(report)
+                    else:
+                        line = f"{_line(report)}  gen {item.generation}  wall {item.wall_time:.6f}"
+                    out.write(line + "\n")
+                frames += 1
+                nbytes += report["bytes"]
+                if args.max_frames is not None and frames >= args.max_frames:
+                    break
+        except GaveUpError as e:
+            gave_up = e
+        except KeyboardInterrupt:
+            pass  # Ctrl-C stops the source: the summary follows
+        stats = live.stats
+    seconds = time.perf_counter() - start
+    if args.json:
+        summary = json.loads(_summary(frames, nbytes, seconds, True))
+        summary["dropped"] = stats["dropped"]
+        summary["reconnects"] = stats["reconnects"]
+        out.write(_dumps(summary) + "\n")
+    else:
+        out.write(
+            f"{_summary(frames, nbytes, seconds, False)}; {stats['dropped']} dropped, "
+            f"{stats['reconnects']} reconnects\n"
+        )
+    out.flush()
+    if gave_up is not None:
+        attempts = gave_up.attempts
+        plural = "" if attempts == 1 else "s"
+        print(
+            f"gstpipe: error: gave up after {attempts} reconnection attempt{plural}: "
+            f"{gave_up.last_error}",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
 
 
 def run(args: argparse.Namespace) -> int:
@@ -145,7 +262,8 @@ def run(args: argparse.Namespace) -> int:
             pipeline.play()
             pipeline.wait()
         else:
-            for index, frame in enumerate(pipeline.frames(sink=args.sink, timeout=args.timeout)):
+            timeout = args.timeout if args.timeout is not None else 10.0
+            for index, frame in enumerate(pipeline.frames(sink=args.sink, timeout=timeout)):
                 report = _report(frame, index, args.copy)
                 if not args.quiet:
                     out.write((_dumps(report) if args.json else _line(report)) + "\n")
@@ -164,7 +282,21 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.max_frames is not None and args.max_frames < 1:
         print("gstpipe: error: --max-frames must be at least 1", file=sys.stderr)
         return 2
+    live_only = [
+        flag for flag, value in (("--reconnect-delay", args.reconnect_delay),
+                                 ("--max-reconnects", args.max_reconnects),
+                                 ("--stall", args.stall))
+        if value is not None
+    ]
+    if args.max_reconnects is not None and args.max_reconnects < 1:
+        print("gstpipe: error: --max-reconnects must be at least 1", file=sys.stderr)
+        return 2
+    if live_only and not args.reconnect:
+        print(f"gstpipe: error: {live_only[0]} needs --reconnect", file=sys.stderr)
+        return 2
     try:
+        if args.reconnect:
+            return run_live(args)
         return run(args)
     except ParseError as e:
         print(f"gstpipe: error: {e}", file=sys.stderr)

@@ -43,6 +43,29 @@ class PipelineError(Error):
         self.path = path
 
 
+class GaveUpError(PipelineError):
+    """A live source (``gstpipe.Live``) stopped reconnecting: ``max_reconnects`` attempts in a
+    row delivered no frame. Raised by the iterator once every item before it was taken.
+
+    Attributes (besides those of ``PipelineError``, taken from the last error when an element
+    failed):
+        attempts: how many reconnection attempts were made.
+        last_error: the exception of the error that ended the last attempt (also the
+            ``__cause__``).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        attempts: int = 0,
+        last_error: Optional[BaseException] = None,
+        **kwargs: Optional[object],
+    ) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.attempts = attempts
+        self.last_error = last_error
+
+
 class TimeoutError(Error, builtins.TimeoutError):  # noqa: A001 - the module's own name
     """A bounded wait ran out: no frame came, or the pipeline did not end in time.
 
@@ -50,9 +73,22 @@ class TimeoutError(Error, builtins.TimeoutError):  # noqa: A001 - the module's o
     """
 
 
+class OpenError(Error, OSError):
+    """A file cannot be opened: the path does not exist or cannot be read, or the URI is not
+    one GStreamer can read. Also an ``OSError``."""
+
+
 class FrameError(Error, ValueError):
     """An array does not fit the frame or the caps (shape, dtype, layout), or a format is
     not representable as the array asked for. Also a ``ValueError``."""
 
 
-__all__ = ["Error", "ParseError", "PipelineError", "TimeoutError", "FrameError"]
+__all__ = [
+    "Error",
+    "ParseError",
+    "PipelineError",
+    "GaveUpError",
+    "TimeoutError",
+    "FrameError",
+    "OpenError",
+]

@@ -3,7 +3,21 @@
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, TypedDict, Union
+from typing import (
+    Any,
+    Callable,
+    Dict,
+    Iterable,
+    Iterator,
+    List,
+    Literal,
+    Optional,
+    Sequence,
+    Tuple,
+    TypedDict,
+    Union,
+    overload,
+)
 
 import numpy as np
 import numpy.typing as npt
@@ -85,6 +99,24 @@ class Frame:
         """DLPack capsule of the read-only view (read-only flag with DLPack >= 1.0)."""
     def __dlpack_device__(self) -> Tuple[int, int]:
         """``(1, 0)``: CPU memory."""
+    @property
+    def index(self) -> Optional[int]:
+        """Live frames: number across reconnections, from 0 (``None`` on other frames)."""
+    @property
+    def generation(self) -> Optional[int]:
+        """Live frames: the pipeline generation (connection number), from 1."""
+    @property
+    def after_gap(self) -> Optional[bool]:
+        """Live frames: the first frame after a reconnection."""
+    @property
+    def wall_ns(self) -> Optional[int]:
+        """Live frames: capture time, nanoseconds since the UNIX epoch."""
+    @property
+    def wall_time(self) -> Optional[float]:
+        """Live frames: capture time, UNIX seconds."""
+    @property
+    def time_source(self) -> Optional[Literal["sender_ntp", "pipeline_clock", "arrival"]]:
+        """Live frames: where the capture time comes from."""
 
 class Frames(Iterator[Frame]):
     """Iterator of ``Pipeline.frames()``."""
@@ -186,6 +218,222 @@ class Pipeline:
         """An appsrc to push arrays into."""
     def __enter__(self) -> Pipeline: ...
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool: ...
+
+EventKind = Literal["connected", "disconnected", "reconnecting", "reconnected", "gave_up"]
+
+class HealthEvent:
+    """A change in a live source's health (``Live(events=True)``, ``Live.on_event``)."""
+
+    @property
+    def kind(self) -> EventKind:
+        """What happened."""
+    @property
+    def generation(self) -> Optional[int]:
+        """connected, disconnected, reconnected: the generation, from 1."""
+    @property
+    def attempt(self) -> Optional[int]:
+        """reconnecting: the attempt number, from 1; gave_up: attempts made."""
+    @property
+    def delay(self) -> Optional[float]:
+        """reconnecting: seconds before the rebuild."""
+    @property
+    def gap(self) -> Optional[float]:
+        """reconnected: seconds without frames."""
+    @property
+    def error(self) -> Optional[BaseException]:
+        """disconnected, gave_up: why the pipeline ended, as an exception instance."""
+    @property
+    def reason(self) -> Optional[Literal["error", "eos", "stalled"]]:
+        """disconnected, gave_up: why, in one word."""
+
+class LiveStats(TypedDict):
+    """``Live.stats``."""
+
+    frames: int
+    dropped: int
+    reconnects: int
+    attempts: int
+    generation: int
+    last_frame_age: Optional[float]
+    connected: bool
+
+class Live(Iterator[Union[Frame, HealthEvent]]):
+    """A live pipeline rebuilt with backoff whenever it fails, ends or stalls; a context
+    manager and an iterator of ``Frame`` (and ``HealthEvent`` with ``events=True``)."""
+
+    def __init__(
+        self,
+        description: str,
+        *,
+        sink: Optional[str] = None,
+        reconnect_delay: float = 0.5,
+        max_reconnects: Optional[int] = None,
+        max_delay: float = 30.0,
+        factor: float = 2.0,
+        jitter: float = 0.1,
+        stall: float = 5.0,
+        latest: bool = True,
+        capacity: int = 4,
+        timeout: Optional[float] = None,
+        events: bool = False,
+        on_event: Optional[Callable[[HealthEvent], Any]] = None,
+    ) -> None: ...
+    @property
+    def description(self) -> str:
+        """The description every generation is built from."""
+    @property
+    def stats(self) -> LiveStats:
+        """The counters."""
+    @property
+    def finished(self) -> bool:
+        """Whether the supervisor has ended (stopped or gave up)."""
+    def on_event(self, callback: Callable[[HealthEvent], Any]) -> None:
+        """Calls ``callback(event)`` for every later health event."""
+    def request_stop(self) -> None:
+        """Asks the supervisor to stop; returns at once."""
+    def stop(self) -> None:
+        """Stops the supervisor and tears the pipeline down."""
+    def __iter__(self) -> Live: ...
+    def __next__(self) -> Union[Frame, HealthEvent]: ...
+    def __enter__(self) -> Live: ...
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool: ...
+
+class StreamInfo(TypedDict):
+    """One entry of ``Batcher.streams``."""
+
+    stream: int
+    name: str
+    received: int
+    batched: int
+    dropped: int
+    end: Optional[Literal["eos", "failed", "detached"]]
+    error: Optional[BaseException]
+
+class Batch:
+    """One batch of a ``Batcher``: the array and per-slot information."""
+
+    @property
+    def array(self) -> npt.NDArray[Any]:
+        """``(N, H, W, C)`` ``uint8`` or ``(N, C, H, W)`` ``float32``; empty slots are zeros."""
+    @property
+    def index(self) -> int:
+        """The batch's number, from 0."""
+    @property
+    def filled(self) -> List[bool]:
+        """Which slots hold a frame."""
+    @property
+    def pts(self) -> List[Optional[float]]:
+        """Each slot's pts in seconds."""
+    @property
+    def pts_ns(self) -> List[Optional[int]]:
+        """Each slot's pts in nanoseconds."""
+    @property
+    def indices(self) -> List[Optional[int]]:
+        """Each slot's frame number in its stream."""
+    @property
+    def streams(self) -> List[str]:
+        """The streams' names, one per slot."""
+    @property
+    def formed(self) -> Literal["complete", "timeout"]:
+        """Why the batch was formed."""
+    @property
+    def ended(self) -> List[Tuple[int, Optional[BaseException]]]:
+        """Streams that ended since the previous batch, with their error if they failed."""
+    def __len__(self) -> int: ...
+    def __array__(
+        self, dtype: Optional[npt.DTypeLike] = None, copy: Optional[bool] = None
+    ) -> npt.NDArray[Any]: ...
+
+class Batcher(Iterator[Batch]):
+    """One batch across several pipelines, one slot per stream; a context manager."""
+
+    def __init__(
+        self,
+        sources: Iterable[Union[str, Pipeline, Live]],
+        *,
+        timeout: float = 0.04,
+        ahead: Literal["newest", "queue", "block"] = "newest",
+        depth: int = 4,
+        stall: float = 10.0,
+        layout: Literal["nhwc", "nchw"] = "nhwc",
+        scale: float = 1.0 / 255.0,
+        mean: Union[None, float, Sequence[float]] = None,
+        std: Union[None, float, Sequence[float]] = None,
+        out: Optional[npt.NDArray[Any]] = None,
+    ) -> None: ...
+    def next_batch(self, out: Optional[npt.NDArray[Any]] = None) -> Optional[Batch]:
+        """The next batch (written into ``out`` when given); ``None`` at the end."""
+    @property
+    def streams(self) -> List[StreamInfo]:
+        """Each stream's counters and state."""
+    @property
+    def batches(self) -> int:
+        """Batches formed so far."""
+    def stop(self) -> None:
+        """Releases the appsinks and stops the pipelines built from descriptions."""
+    def __len__(self) -> int: ...
+    def __iter__(self) -> Batcher: ...
+    def __next__(self) -> Batch: ...
+    def __enter__(self) -> Batcher: ...
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool: ...
+
+class VideoReader:
+    """A video file as exactly indexed frames: ``reader[i]`` equals frame ``i`` of a
+    sequential decode."""
+
+    def __init__(
+        self, path: str, format: Optional[str] = None, *, timeout: Optional[float] = 10.0
+    ) -> None: ...
+    def __len__(self) -> int: ...
+    @overload
+    def __getitem__(self, key: int) -> Frame: ...
+    @overload
+    def __getitem__(self, key: slice) -> npt.NDArray[Any]: ...
+    def get_batch(self, indices: Sequence[int]) -> npt.NDArray[Any]:
+        """Frames at ``indices`` (any order, repeats) as ``(N, h, w, c)``."""
+    def seek(self, time: float, exact: bool = True) -> int:
+        """Moves to ``time`` seconds; returns the frame index ``read()`` returns next."""
+    def read(self) -> Optional[Frame]:
+        """The frame at ``position``, then the next; ``None`` after the last."""
+    @property
+    def position(self) -> int:
+        """Index of the frame ``read()`` returns next."""
+    @property
+    def fps(self) -> float:
+        """Frames per second (nominal, or the average for variable-rate video)."""
+    @property
+    def variable_rate(self) -> bool:
+        """Whether the frames are unevenly spaced."""
+    @property
+    def duration(self) -> float:
+        """Duration in seconds."""
+    @property
+    def pts(self) -> List[float]:
+        """Every frame's pts in seconds."""
+    @property
+    def pts_ns(self) -> List[int]:
+        """Every frame's pts in nanoseconds."""
+    @property
+    def keyframes(self) -> List[int]:
+        """Indices of the keyframes."""
+    @property
+    def width(self) -> int:
+        """Frame width in pixels."""
+    @property
+    def height(self) -> int:
+        """Frame height in pixels."""
+    @property
+    def format(self) -> str:
+        """Raw format of the frames."""
+    @property
+    def codec(self) -> str:
+        """Short codec name (``h264``, ``vp8``, ...)."""
+    @property
+    def warnings(self) -> int:
+        """Warnings GStreamer posted while indexing and decoding."""
+    @property
+    def uri(self) -> str:
+        """The URI being read."""
 
 def channels(format: str) -> Optional[int]:
     """Memory channels of a packed format (``None`` for planar ones)."""

@@ -1,0 +1,283 @@
+//! `gstpipe.VideoReader`: exact random access to the frames of a video file (gstpipe-media).
+
+use crate::errors::{frame_error, media_error};
+use crate::formats::parse;
+use crate::frame::Frame;
+use crate::pipeline::timeout_arg;
+use gstpipe_frame::SampleType;
+use gstpipe_media::{MediaError, SeekMode, VideoReader as RustReader};
+use numpy::PyArray;
+use pyo3::prelude::*;
+use pyo3::types::PySlice;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+/// A video file as exactly indexed frames: ``reader[i]`` is the ``i``-th frame of a plain
+/// sequential decode, bit for bit, found by seeking (or reading forward when cheaper), for
+/// any codec GStreamer decodes, constant or variable frame rate.
+///
+/// ``len(reader)`` is the exact frame count; ``reader[i]`` a ``Frame`` (negative indices
+/// count from the end); ``reader[a:b:s]`` and ``reader.get_batch([...])`` numpy arrays
+/// ``(N, height, width, channels)`` (each frame decoded once, in any order, repeats
+/// allowed; a packed ``format`` such as ``"RGB"`` is needed for them). An index past the end
+/// raises ``IndexError`` naming the frame count. Decoding releases the GIL.
+#[pyclass(frozen, module = "gstpipe", name = "VideoReader")]
+pub(crate) struct VideoReader {
+    reader: Mutex<RustReader>,
+    len: usize,
+    /// What does not change after opening, read without waiting for a decode in progress.
+    info: gstpipe_media::StreamInfo,
+    pts: Vec<u64>,
+    keyframes: Vec<usize>,
+    uri: String,
+}
+
+/// An index as Python means it (negative from the end), or the `IndexError` naming the count.
+fn wrap(index: isize, len: usize) -> PyResult<usize> {
+    let resolved = if index < 0 {
+        len.checked_sub(index.unsigned_abs())
+    } else {
+        Some(index.unsigned_abs())
+    };
+    match resolved {
+        Some(i) if i < len => Ok(i),
+        _ => Err(pyo3::exceptions::PyIndexError::new_err(format!(
+            "frame index {index} is out of range: the video has {len} frames"
+        ))),
+    }
+}
+
+impl VideoReader {
+    fn lock(&self) -> MutexGuard<'_, RustReader> {
+        self.reader.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The frames at `indices` stacked as numpy `(N, H, W, C)`, decoded without the GIL.
+    fn batch<'py>(&self, py: Python<'py>, indices: &[usize]) -> PyResult<Bound<'py, PyAny>> {
+        let sample = gstpipe_frame::format_info(self.info.format)
+            .map_err(|e| frame_error(py, &e))?
+            .sample_type();
+        let fail = |e: MediaError| media_error(py, &e);
+        match sample {
+            SampleType::U16 => {
+                let array = py
+                    .detach(|| self.lock().get_batch_array::<u16>(indices))
+                    .map_err(fail)?;
+                Ok(PyArray::from_owned_array(py, array).into_any())
+            }
+            _ => {
+                let array = py
+                    .detach(|| self.lock().get_batch_array::<u8>(indices))
+                    .map_err(fail)?;
+                Ok(PyArray::from_owned_array(py, array).into_any())
+            }
+        }
+    }
+}
+
+#[pymethods]
+impl VideoReader {
+    /// Opens ``path`` (a path or a URI such as ``file:///...``) and indexes its frames (a
+    /// scan without decoding, cached per file for the process). ``format``: the raw format
+    /// frames are converted to (``"RGB"``, ``"GRAY8"``, ...); ``None`` keeps the decoder's
+    /// own (often ``I420``, planar: frames then have ``planes`` but no batches). ``timeout``:
+    /// seconds without progress before ``TimeoutError``. Raises ``OpenError`` for a missing
+    /// file, ``PipelineError`` for one GStreamer cannot demux or decode.
+    #[new]
+    #[pyo3(signature = (path, format=None, *, timeout=10.0))]
+    fn new(
+        py: Python<'_>,
+        path: &str,
+        format: Option<&str>,
+        timeout: Option<f64>,
+    ) -> PyResult<Self> {
+        let mut builder = RustReader::builder();
+        if let Some(format) = format {
+            builder = builder.format(parse(py, format)?);
+        }
+        if let Some(timeout) = timeout_arg(py, timeout)? {
+            builder = builder.timeout(timeout);
+        }
+        let reader = py
+            .detach(|| builder.open(path))
+            .map_err(|e| media_error(py, &e))?;
+        Ok(VideoReader {
+            len: reader.len(),
+            info: reader.info().clone(),
+            pts: reader.pts().iter().map(|t| t.nseconds()).collect(),
+            keyframes: reader.keyframes().to_vec(),
+            uri: reader.uri().to_owned(),
+            reader: Mutex::new(reader),
+        })
+    }
+
+    /// The exact number of frames.
+    fn __len__(&self) -> usize {
+        self.len
+    }
+
+    /// ``reader[i]``: frame ``i`` as a ``Frame`` (negative: from the end). ``reader[a:b:s]``:
+    /// those frames as one numpy array ``(N, height, width, channels)``.
+    fn __getitem__<'py>(
+        slf: &Bound<'py, Self>,
+        key: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        let this = slf.get();
+        if let Ok(slice) = key.cast::<PySlice>() {
+            let range = slice.indices(this.len as isize)?;
+            let indices: Vec<usize> = (0..range.slicelength)
+                .map(|k| (range.start + k as isize * range.step) as usize)
+                .collect();
+            return this.batch(py, &indices);
+        }
+        let index: isize = key.extract().map_err(|_| {
+            pyo3::exceptions::PyTypeError::new_err(format!(
+                "VideoReader indices are integers or slices, not {}",
+                key.get_type()
+                    .name()
+                    .map(|n| n.to_string())
+                    .unwrap_or_default()
+            ))
+        })?;
+        let i = wrap(index, this.len)?;
+        let frame = py
+            .detach(|| this.lock().get(i))
+            .map_err(|e| media_error(py, &e))?;
+        Ok(Bound::new(py, Frame::new(frame))?.into_any())
+    }
+
+    /// The frames at ``indices`` (any order, repeats allowed, negative from the end) as one
+    /// numpy array ``(N, height, width, channels)``: read in ascending order, each decoded
+    /// once, reading forward rather than seeking when that is cheaper.
+    fn get_batch<'py>(&self, py: Python<'py>, indices: Vec<isize>) -> PyResult<Bound<'py, PyAny>> {
+        let indices = indices
+            .into_iter()
+            .map(|i| wrap(i, self.len))
+            .collect::<PyResult<Vec<_>>>()?;
+        self.batch(py, &indices)
+    }
+
+    /// Moves to ``time`` seconds (in the stream's pts time): on the frame showing then
+    /// (``exact=True``) or on the keyframe before it. Returns that frame's index; the next
+    /// ``read()`` returns it. ``IndexError`` for a time at or past the end.
+    #[pyo3(signature = (time, exact=true))]
+    fn seek(&self, py: Python<'_>, time: f64, exact: bool) -> PyResult<usize> {
+        let t = Duration::try_from_secs_f64(time).map_err(|_| {
+            pyo3::exceptions::PyValueError::new_err(format!(
+                "time must be a number of seconds >= 0, got {time}"
+            ))
+        })?;
+        let mode = if exact {
+            SeekMode::Exact
+        } else {
+            SeekMode::Keyframe
+        };
+        py.detach(|| self.lock().seek_time(t, mode))
+            .map_err(|e| media_error(py, &e))
+    }
+
+    /// The frame at ``position``, then the next on the following call (sequential decoding);
+    /// ``None`` after the last frame.
+    fn read(&self, py: Python<'_>) -> PyResult<Option<Frame>> {
+        match py.detach(|| self.lock().read()) {
+            None => Ok(None),
+            Some(Ok(frame)) => Ok(Some(Frame::new(frame))),
+            Some(Err(e)) => Err(media_error(py, &e)),
+        }
+    }
+
+    /// The index of the frame ``read()`` returns next.
+    #[getter]
+    fn position(&self, py: Python<'_>) -> usize {
+        py.detach(|| self.lock().position())
+    }
+
+    /// Frames per second: nominal for constant-rate video, the average for variable-rate.
+    #[getter]
+    fn fps(&self) -> f64 {
+        self.info.fps
+    }
+
+    /// Whether the frames are not evenly spaced in time.
+    #[getter]
+    fn variable_rate(&self) -> bool {
+        self.info.variable_rate
+    }
+
+    /// The duration in seconds.
+    #[getter]
+    fn duration(&self) -> f64 {
+        self.info.duration.as_secs_f64()
+    }
+
+    /// Every frame's presentation timestamp in seconds, frame ``i`` at ``pts[i]``, ascending
+    /// (the first is not necessarily 0: B-frame reordering delays it).
+    #[getter]
+    fn pts(&self) -> Vec<f64> {
+        self.pts.iter().map(|&t| t as f64 / 1e9).collect()
+    }
+
+    /// Every frame's presentation timestamp in nanoseconds (``Frame.pts_ns`` of frame ``i``).
+    #[getter]
+    fn pts_ns(&self) -> Vec<u64> {
+        self.pts.clone()
+    }
+
+    /// The indices of the keyframes (empty when the index does not know them).
+    #[getter]
+    fn keyframes(&self) -> Vec<usize> {
+        self.keyframes.clone()
+    }
+
+    /// Frame width in pixels.
+    #[getter]
+    fn width(&self) -> u32 {
+        self.info.width
+    }
+
+    /// Frame height in pixels.
+    #[getter]
+    fn height(&self) -> u32 {
+        self.info.height
+    }
+
+    /// The raw format frames come in (``"RGB"``, ``"I420"``, ...).
+    #[getter]
+    fn format(&self) -> String {
+        self.info.format.to_str().to_string()
+    }
+
+    /// Short codec name: ``"h264"``, ``"vp8"``, ``"mjpeg"``, ``"raw"``, ...
+    #[getter]
+    fn codec(&self) -> String {
+        self.info.codec.clone()
+    }
+
+    /// How many warnings GStreamer posted while indexing and decoding (damaged data the
+    /// decoder recovered from).
+    #[getter]
+    fn warnings(&self, py: Python<'_>) -> u64 {
+        py.detach(|| self.lock().warnings())
+    }
+
+    /// The URI being read.
+    #[getter]
+    fn uri(&self) -> &str {
+        &self.uri
+    }
+
+    fn __repr__(&self) -> String {
+        let info = &self.info;
+        format!(
+            "<gstpipe.VideoReader {} frames {}x{} {} {} {:.3} fps {:?}>",
+            info.frames,
+            info.width,
+            info.height,
+            info.codec,
+            info.format.to_str(),
+            info.fps,
+            self.uri
+        )
+    }
+}

@@ -1,0 +1,133 @@
+"""gstpipe.VideoReader: exact frames of files, against a plain sequential decode.
+
+Clips are encoded in the test with GStreamer's own encoders (H.264 with B-frames in MP4, VP8
+in WebM, at an odd size), and the reference is every frame of a sequential decode of the same
+file through ``gstpipe.Pipeline("filesrc ... ! decodebin ! videoconvert ! ... ! appsink")``.
+"""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+import gstpipe
+from conftest import frames_of
+
+W, H = 66, 38  # odd sizes: padded rows in RGB, odd chroma sizes
+CLIPS = {
+    "h264.mp4": (
+        30,
+        "x264enc bframes=2 b-adapt=false key-int-max=12 speed-preset=ultrafast ! h264parse "
+        "! mp4mux",
+    ),
+    "vp8.webm": (24, "vp8enc deadline=1 keyframe-max-dist=10 ! webmmux"),
+}
+
+
+@pytest.fixture(scope="module", params=sorted(CLIPS))
+def clip(request, tmp_path_factory):
+    """(path, reference frames as arrays, reference pts_ns) for one encoded clip."""
+    name = request.param
+    frames, encoder = CLIPS[name]
+    path = tmp_path_factory.mktemp("clips") / name
+    with gstpipe.Pipeline(
+        f"videotestsrc num-buffers={frames} pattern=ball ! "
+        f"video/x-raw,format=I420,width={W},height={H},framerate=25/1 ! {encoder} ! "
+        f"filesink location={path}"
+    ) as p:
+        p.play()
+        p.wait(timeout=60)
+    decoded = frames_of(
+        f"filesrc name=clip location={path} ! decodebin ! videoconvert ! video/x-raw,format=RGB ! "
+        "appsink sync=false"
+    )
+    assert len(decoded) == frames
+    return str(path), [f.copy() for f in decoded], [f.pts_ns for f in decoded]
+
+
+def test_every_index_equals_the_sequential_decode(clip):
+    path, ref, pts = clip
+    reader = gstpipe.VideoReader(path, format="RGB")
+    assert len(reader) == len(ref)
+    assert reader.pts_ns == pts
+    assert reader.pts == pytest.approx([p / 1e9 for p in pts])
+    assert reader.fps == pytest.approx(25.0)
+    assert reader.duration == pytest.approx(len(ref) / 25.0, abs=0.05)
+    assert (reader.width, reader.height, reader.format) == (W, H, "RGB")
+    assert not reader.variable_rate
+    # Backwards, so every read is a seek, not the decoder's next frame.
+    for i in reversed(range(len(ref))):
+        frame = reader[i]
+        np.testing.assert_array_equal(frame.array, ref[i], err_msg=f"frame {i}")
+        assert frame.pts_ns == pts[i]
+    np.testing.assert_array_equal(reader[-1].array, ref[-1])
+    np.testing.assert_array_equal(reader[-len(ref)].array, ref[0])
+
+
+def test_slices_and_shuffled_batches(clip):
+    path, ref, _ = clip
+    reader = gstpipe.VideoReader(path, format="RGB")
+    n = len(ref)
+    stack = np.stack(ref)
+    for key in (slice(2, 11, 3), slice(None, None, -4), slice(n - 5, None), slice(5, 5)):
+        got = reader[key]
+        indices = list(range(n))[key]
+        if indices:
+            assert got.shape == (len(indices), H, W, 3) and got.dtype == np.uint8
+            np.testing.assert_array_equal(got, stack[indices], err_msg=str(key))
+        else:
+            assert len(got) == 0
+    rng = random.Random(7)
+    indices = rng.sample(range(n), 10) + [3, 3, -1]
+    got = reader.get_batch(indices)
+    np.testing.assert_array_equal(got, stack[indices])
+
+
+def test_index_errors_name_the_frame_count(clip):
+    path, ref, _ = clip
+    n = len(ref)
+    reader = gstpipe.VideoReader(path, format="RGB")
+    for bad in (n, n + 100, -n - 1):
+        with pytest.raises(IndexError, match=f"{n} frames"):
+            reader[bad]
+    with pytest.raises(IndexError, match=f"{n} frames"):
+        reader.get_batch([0, n])
+    with pytest.raises(TypeError):
+        reader["3"]
+    with pytest.raises(IndexError):
+        reader.seek(n / 25.0 + 10)
+    # Still usable after the errors, and seek + read go on sequentially.
+    i = reader.seek(reader.pts[5])
+    assert i == 5
+    np.testing.assert_array_equal(reader.read().array, ref[5])
+    np.testing.assert_array_equal(reader.read().array, ref[6])
+    assert reader.position == 7
+
+
+def test_native_format_planes_and_bad_files(tmp_path, clip):
+    path, ref, _ = clip
+    native = gstpipe.VideoReader(path)
+    assert native.format == "I420" and len(native) == len(ref)
+    frame = native[3]
+    half = ((H + 1) // 2, (W + 1) // 2, 1)
+    assert [p.shape for p in frame.planes] == [(H, W, 1), half, half]
+    sequential = frames_of(
+        f"filesrc name=clip location={path} ! decodebin ! videoconvert ! video/x-raw,format=I420 ! "
+        "appsink sync=false"
+    )[3]
+    for got, want in zip(frame.planes, sequential.planes):
+        np.testing.assert_array_equal(got, want)
+    with pytest.raises(gstpipe.FrameError):
+        native.get_batch([0, 1])  # planar frames have no single array
+    with pytest.raises(gstpipe.OpenError):
+        gstpipe.VideoReader(str(tmp_path / "missing.mp4"))
+    with pytest.raises(OSError):
+        gstpipe.VideoReader(str(tmp_path / "missing.mp4"))
+    garbage = tmp_path / "garbage.mp4"
+    garbage.write_bytes(bytes(range(256)) * 64)
+    with pytest.raises(gstpipe.Error):
+        gstpipe.VideoReader(str(garbage))
+    with pytest.raises(gstpipe.FrameError, match="NOPE"):
+        gstpipe.VideoReader(path, format="NOPE")
