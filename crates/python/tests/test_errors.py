@@ -20,10 +20,10 @@ def test_bad_description_raises_parse_error():
 
 def test_failing_element_raises_pipeline_error_naming_it():
     with pytest.raises(gstpipe.PipelineError) as info:
-        with gstpipe.Pipeline("filesrc location=/nonexistent/file ! appsink") as p:
+        with gstpipe.Pipeline("filesrc name=src location=/nonexistent/file ! appsink") as p:
             list(p.frames())
     e = info.value
-    assert e.element == "filesrc0"
+    assert e.element == "src"
     assert "/nonexistent/file" in str(e)
     assert "gstfilesrc.c" in e.debug
     # GStreamer's GST_RESOURCE_ERROR_NOT_FOUND (gst/gsterror.h): domain and code as C has them.
@@ -35,11 +35,11 @@ def test_error_during_streaming_is_raised_by_the_iterator(tmp_path):
     # A decoder fed garbage fails once data flows.
     garbage = tmp_path / "garbage.mkv"
     garbage.write_bytes(bytes(range(256)) * 64)
-    with gstpipe.Pipeline(f"filesrc location={garbage} ! matroskademux ! appsink") as p:
+    with gstpipe.Pipeline(f"filesrc location={garbage} ! matroskademux name=demux ! appsink") as p:
         with pytest.raises(gstpipe.PipelineError) as info:
             list(p.frames())
     # Raised once: leaving the block does not raise it again.
-    assert info.value.element == "matroskademux0"
+    assert info.value.element == "demux"
 
 
 def test_wait_raises_the_pipeline_error():
