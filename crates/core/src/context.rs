@@ -4,7 +4,7 @@ use crate::error::{Error, Result};
 use gst::glib;
 use std::sync::OnceLock;
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Initialises GStreamer once per process; later calls return the first call's result.
 ///
@@ -40,21 +40,23 @@ impl Context {
     pub fn new() -> Result<Self> {
         init()?;
         let main_loop = glib::MainLoop::new(None, false);
+        // An idle source on the loop's context runs once the loop iterates: that is the
+        // signal it is running (no polling).
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        glib::idle_add_once(move || {
+            let _ = tx.send(());
+        });
         let ml = main_loop.clone();
         let thread = std::thread::Builder::new()
             .name("gstpipe-main-loop".into())
             .spawn(move || ml.run())
             .map_err(|e| Error::Init(format!("cannot start the main loop thread: {e}")))?;
         let limit = Duration::from_secs(5);
-        let started = Instant::now();
-        while !main_loop.is_running() {
-            if started.elapsed() > limit {
-                return Err(Error::Timeout {
-                    operation: "the GLib main loop to start".into(),
-                    after: limit,
-                });
-            }
-            std::thread::sleep(Duration::from_millis(1));
+        if rx.recv_timeout(limit).is_err() {
+            return Err(Error::Timeout {
+                operation: "the GLib main loop to start".into(),
+                after: limit,
+            });
         }
         Ok(Context {
             main_loop,
