@@ -610,6 +610,37 @@ fn wrong_planes_and_types_name_expected_and_found() {
     });
 }
 
+/// Pushes `n` GRAY8 frames of `(height, width)`, frame `i` filled with `i`, through a pipeline
+/// whose appsink holds one buffer and is read by a thread that copies every frame; returns the
+/// highest `level` the appsrc reached between pushes and the frames read (offset, pixels).
+fn push_through_a_slow_reader(
+    pipeline: &Pipeline,
+    source: &FrameSource,
+    n: usize,
+    (height, width): (usize, usize),
+    level: impl Fn(&gst_app::AppSrc) -> u64,
+) -> (u64, Vec<(u64, Array3<u8>)>) {
+    let sink = FrameSink::builder(pipeline).max_buffers(1).build().unwrap();
+    pipeline.play().unwrap();
+    let reader = std::thread::spawn(move || {
+        sink.iter()
+            .map(|f| {
+                let f = f.unwrap();
+                (f.offset(), f.to_array::<u8>().unwrap())
+            })
+            .collect::<Vec<_>>()
+    });
+    let mut highest = 0;
+    for i in 0..n {
+        source
+            .push(Array3::from_elem((height, width, 1), i as u8))
+            .unwrap();
+        highest = highest.max(level(source.appsrc()));
+    }
+    source.finish().unwrap();
+    (highest, reader.join().unwrap())
+}
+
 #[test]
 fn backpressure_bounds_the_queue_and_loses_nothing() {
     bounded(60, || {
@@ -623,26 +654,9 @@ fn backpressure_bounds_the_queue_and_loses_nothing() {
             .build()
             .unwrap();
         assert_eq!(source.appsrc().max_buffers(), 2);
-        let sink = FrameSink::builder(&pipeline)
-            .max_buffers(1)
-            .build()
-            .unwrap();
-        pipeline.play().unwrap();
-        let reader = std::thread::spawn(move || {
-            sink.iter()
-                .map(|f| {
-                    let f = f.unwrap();
-                    (f.offset(), f.to_array::<u8>().unwrap())
-                })
-                .collect::<Vec<_>>()
+        let (highest, got) = push_through_a_slow_reader(&pipeline, &source, N, (8, 16), |a| {
+            a.current_level_buffers()
         });
-        let mut highest = 0;
-        for i in 0..N {
-            source.push(Array3::from_elem((8, 16, 1), i as u8)).unwrap();
-            highest = highest.max(source.appsrc().current_level_buffers());
-        }
-        source.finish().unwrap();
-        let got = reader.join().unwrap();
         // enough-data comes when a push finds max_queued buffers queued; that push still
         // queues its buffer, the next one waits for need-data.
         assert!(highest <= 3, "the appsrc held {highest} buffers");
@@ -828,25 +842,12 @@ fn a_byte_limit_written_in_the_description_bounds_the_queue() {
             .build()
             .unwrap();
         assert_eq!(source.appsrc().max_bytes(), 64);
-        let sink = FrameSink::builder(&pipeline)
-            .max_buffers(1)
-            .build()
-            .unwrap();
-        pipeline.play().unwrap();
-        let reader = std::thread::spawn(move || {
-            sink.iter()
-                .map(|f| f.unwrap().view::<u8>().unwrap()[[3, 7, 0]])
-                .collect::<Vec<_>>()
-        });
-        let mut highest = 0;
-        for i in 0..N {
-            source.push(Array3::from_elem((4, 8, 1), i as u8)).unwrap();
-            highest = highest.max(source.appsrc().current_level_bytes());
-        }
-        source.finish().unwrap();
+        let (highest, got) =
+            push_through_a_slow_reader(&pipeline, &source, N, (4, 8), |a| a.current_level_bytes());
         // The push that finds 64 bytes queued still queues its 32; the next one waits.
         assert!(highest <= 96, "the appsrc held {highest} bytes");
         let expected: Vec<u8> = (0..N as u8).collect();
-        assert_eq!(reader.join().unwrap(), expected);
+        let values: Vec<u8> = got.iter().map(|(_, a)| a[[3, 7, 0]]).collect();
+        assert_eq!(values, expected);
     });
 }
