@@ -1,7 +1,7 @@
 //! Batches as model input: `(N, H, W, C)` u8 and normalised `(N, C, H, W)` f32, checked
 //! against each stream's own frames and a straightforward computation.
 
-use crate::util::{add_all, bounded, references};
+use crate::util::{bounded, references, start_all};
 use gstpipe_batch::{Ahead, Batch, BatchError, Batcher, Normalize};
 use ndarray::{Array3, Array4};
 use std::time::Duration;
@@ -23,10 +23,7 @@ fn check_streams(descriptions: &[&str], normalize: &Normalize) -> u64 {
         .timeout(Duration::from_millis(100))
         .ahead(Ahead::Queue(64))
         .build();
-    let pipelines = add_all(&mut batcher, descriptions);
-    for p in &pipelines {
-        p.play().unwrap();
-    }
+    let _pipelines = start_all(&mut batcher, descriptions);
     let mut nhwc = Array4::<u8>::zeros((0, 0, 0, 0));
     let mut nchw = Array4::<f32>::zeros((0, 0, 0, 0));
     let mut buffers = None;
@@ -115,10 +112,7 @@ fn first_batch(descriptions: &[&str]) -> (Batch, Batcher, Vec<gstpipe_core::Pipe
         .timeout(Duration::from_secs(5))
         .ahead(Ahead::Queue(8))
         .build();
-    let pipelines = add_all(&mut batcher, descriptions);
-    for p in &pipelines {
-        p.play().unwrap();
-    }
+    let pipelines = start_all(&mut batcher, descriptions);
     let batch = batcher.next_batch().unwrap().unwrap();
     assert_eq!(batch.filled_count(), descriptions.len());
     (batch, batcher, pipelines)

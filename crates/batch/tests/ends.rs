@@ -1,6 +1,6 @@
 //! Streams that die mid-run or never start never hold the others back.
 
-use crate::util::{add_all, bounded, check_accounting, check_slots, reference};
+use crate::util::{add_all, bounded, check_accounting, check_slots, reference, start_all};
 use gstpipe_batch::{Ahead, BatchError, Batcher, Formed, StreamEnd};
 use gstpipe_core::Pipeline;
 use gstpipe_sinks::FrameSink;
@@ -28,10 +28,7 @@ fn a_stream_that_fails_and_one_that_ends_leave_empty_slots() {
             .timeout(Duration::from_millis(50))
             .ahead(Ahead::Queue(64))
             .build();
-        let pipelines = add_all(&mut batcher, &descriptions);
-        for p in &pipelines {
-            p.play().unwrap();
-        }
+        let _pipelines = start_all(&mut batcher, &descriptions);
         let mut last = [None, None, None];
         let mut failed_at = None;
         let mut ended_at = None;

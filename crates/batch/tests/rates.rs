@@ -1,6 +1,6 @@
 //! Streams at different frame rates: every slot holds its own stream's frame, in order.
 
-use crate::util::{add_all, bounded, check_accounting, check_slots, references};
+use crate::util::{add_all, bounded, check_accounting, check_slots, references, start_all};
 use gstpipe_batch::{Ahead, Batcher, Formed, StreamEnd};
 use std::time::Duration;
 
@@ -19,10 +19,7 @@ fn live_streams_at_30_and_10_fps() {
             .timeout(Duration::from_millis(60))
             .ahead(Ahead::KeepNewest)
             .build();
-        let pipelines = add_all(&mut batcher, &descriptions);
-        for p in &pipelines {
-            p.play().unwrap();
-        }
+        let _pipelines = start_all(&mut batcher, &descriptions);
         let mut last = [None, None];
         let mut batches = 0;
         while let Some(batch) = batcher.next_batch().unwrap() {
@@ -48,29 +45,29 @@ fn live_streams_at_30_and_10_fps() {
     });
 }
 
+/// Three files of different lengths (12, 3 and 7 frames) with row padding (RGB at width 38).
+const FILES: [&str; 3] = [
+    "videotestsrc num-buffers=12 pattern=ball ! \
+     video/x-raw,format=RGB,width=38,height=28,framerate=30/1 ! appsink",
+    "videotestsrc num-buffers=3 pattern=smpte horizontal-speed=1 ! \
+     video/x-raw,format=RGB,width=38,height=28,framerate=30/1 ! appsink",
+    "videotestsrc num-buffers=7 pattern=colors horizontal-speed=2 ! \
+     video/x-raw,format=RGB,width=38,height=28,framerate=30/1 ! appsink",
+];
+
 /// Files read at full speed with different lengths and row padding (RGB at width 38: rows of
 /// 116 bytes), queued so nothing is dropped: every frame of every stream is batched once, in
 /// order, and the batches go on after the short streams end.
 #[test]
 fn files_of_different_lengths_all_frames_in_order() {
     bounded(60, || {
-        let descriptions = [
-            "videotestsrc num-buffers=12 pattern=ball ! \
-             video/x-raw,format=RGB,width=38,height=28,framerate=30/1 ! appsink",
-            "videotestsrc num-buffers=3 pattern=smpte horizontal-speed=1 ! \
-             video/x-raw,format=RGB,width=38,height=28,framerate=30/1 ! appsink",
-            "videotestsrc num-buffers=7 pattern=colors horizontal-speed=2 ! \
-             video/x-raw,format=RGB,width=38,height=28,framerate=30/1 ! appsink",
-        ];
+        let descriptions = FILES;
         let references: Vec<_> = references(&descriptions);
         let mut batcher = Batcher::builder()
             .timeout(Duration::from_millis(200))
             .ahead(Ahead::Queue(64))
             .build();
-        let pipelines = add_all(&mut batcher, &descriptions);
-        for p in &pipelines {
-            p.play().unwrap();
-        }
+        let _pipelines = start_all(&mut batcher, &descriptions);
         let mut last = [None, None, None];
         let mut seen = [0u64; 3];
         let mut ended = Vec::new();
@@ -116,23 +113,13 @@ fn files_of_different_lengths_all_frames_in_order() {
 #[test]
 fn files_with_backpressure_lose_nothing() {
     bounded(60, || {
-        let descriptions = [
-            "videotestsrc num-buffers=12 pattern=ball ! \
-             video/x-raw,format=RGB,width=38,height=28,framerate=30/1 ! appsink",
-            "videotestsrc num-buffers=3 pattern=smpte horizontal-speed=1 ! \
-             video/x-raw,format=RGB,width=38,height=28,framerate=30/1 ! appsink",
-            "videotestsrc num-buffers=7 pattern=colors horizontal-speed=2 ! \
-             video/x-raw,format=RGB,width=38,height=28,framerate=30/1 ! appsink",
-        ];
+        let descriptions = FILES;
         let references = references(&descriptions);
         let mut batcher = Batcher::builder()
             .timeout(Duration::from_secs(5))
             .ahead(Ahead::Block(1))
             .build();
-        let pipelines = add_all(&mut batcher, &descriptions);
-        for p in &pipelines {
-            p.play().unwrap();
-        }
+        let _pipelines = start_all(&mut batcher, &descriptions);
         let mut last = [None, None, None];
         let mut seen = [0u64; 3];
         while let Some(batch) = batcher.next_batch().unwrap() {

@@ -78,6 +78,15 @@ pub fn add_all(batcher: &mut Batcher, descriptions: &[&str]) -> Vec<Pipeline> {
         .collect()
 }
 
+/// [`add_all`], then plays every pipeline.
+pub fn start_all(batcher: &mut Batcher, descriptions: &[&str]) -> Vec<Pipeline> {
+    let pipelines = add_all(batcher, descriptions);
+    for p in &pipelines {
+        p.play().unwrap();
+    }
+    pipelines
+}
+
 /// Asserts every filled slot of `batch` holds exactly frame `slot.index` of its stream's
 /// reference, and that each stream's indices only grow.
 #[track_caller]
