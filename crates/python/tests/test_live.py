@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import gstpipe
-from conftest import frames_of
+from conftest import frames_of, interrupted
 
 # Ends after 5 frames: every end is an outage, and the pipeline is rebuilt.
 ENDING = (
@@ -204,10 +204,6 @@ def test_stop_ends_the_iteration_and_plain_frames_have_no_live_attributes():
 def test_ctrl_c_interrupts_a_live_source_waiting_for_its_camera():
     """KeyboardInterrupt reaches the unbounded wait for the next item; leaving the with block
     then stops the supervisor."""
-    import signal
-    import subprocess
-    import sys
-
     script = (
         "import gstpipe\n"
         f"with gstpipe.Live({SILENT!r}, stall=60) as live:\n"
@@ -218,14 +214,4 @@ def test_ctrl_c_interrupts_a_live_source_waiting_for_its_camera():
         "        print('interrupted', flush=True)\n"
         "print('stopped', live.finished, flush=True)\n"
     )
-    proc = subprocess.Popen(
-        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    try:
-        assert proc.stdout.readline().strip() == "ready"
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
-    finally:
-        proc.kill()
-    assert proc.returncode == 0, err
-    assert out.split() == ["interrupted", "stopped", "True"]
+    assert interrupted(script) == ["interrupted", "stopped", "True"]

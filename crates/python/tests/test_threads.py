@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import gstpipe
+from conftest import interrupted
 
 STALLED = "appsrc caps=video/x-raw,format=GRAY8,width=4,height=4,framerate=10/1 ! appsink"
 
@@ -209,10 +210,6 @@ def test_two_appsinks_of_a_tee_read_from_two_threads():
 def test_ctrl_c_interrupts_an_unbounded_wait():
     """KeyboardInterrupt reaches a wait without timeout on a live pipeline, and leaving the
     with block then stops the pipeline."""
-    import signal
-    import subprocess
-    import sys
-
     script = (
         "import gstpipe, sys\n"
         "with gstpipe.Pipeline('videotestsrc is-live=true ! fakesink') as p:\n"
@@ -224,17 +221,7 @@ def test_ctrl_c_interrupts_an_unbounded_wait():
         "        print('interrupted', flush=True)\n"
         "print('stopped', p.done, flush=True)\n"
     )
-    proc = subprocess.Popen(
-        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    try:
-        assert proc.stdout.readline().strip() == "ready"
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
-    finally:
-        proc.kill()
-    assert proc.returncode == 0, err
-    assert out.split() == ["interrupted", "stopped", "True"]
+    assert interrupted(script) == ["interrupted", "stopped", "True"]
 
 
 def test_batches_of_a_live_sixteen_bit_source_are_uint16():
