@@ -31,6 +31,7 @@ pub use context::{Context, init};
 pub use error::{ElementError, Error, Result};
 pub use pipeline::{
     DEFAULT_STATE_TIMEOUT, DEFAULT_STOP_TIMEOUT, Event, Outcome, Pipeline, Subscription, Watch,
+    release_appsink,
 };
 
 /// The gstreamer crate gstpipe is built on, re-exported so users need no version match.

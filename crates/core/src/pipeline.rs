@@ -769,6 +769,7 @@ impl Pipeline {
     /// [`Pipeline::request_eos`] there.
     pub fn stop(&self) -> Result<()> {
         self.watch.shared.notify(&Event::Stopping);
+        self.release_appsinks();
         let (_, current, pending) = self.pipeline.state(gst::ClockTime::ZERO);
         let running = current >= gst::State::Paused || pending >= gst::State::Paused;
         if running && !self.is_done() {
@@ -816,6 +817,21 @@ impl Pipeline {
             tracing::warn!(pipeline = %self.name(), "cannot spawn a thread to send EOS: {e}");
         }
         rx
+    }
+
+    /// Lets every appsink drop what it queues and pass EOS without being read (see
+    /// [`release_appsink`]), so an appsink nobody attached to (never read, or one branch of a
+    /// `tee` among many) cannot hold the stop's EOS back.
+    fn release_appsinks(&self) {
+        let appsinks = self
+            .pipeline
+            .iterate_recurse()
+            .into_iter()
+            .flatten()
+            .filter(|e| e.factory().is_some_and(|f| f.name() == "appsink"));
+        for appsink in appsinks {
+            release_appsink(&appsink);
+        }
     }
 
     /// Sets every sink element (not bins) to Null on its own, which releases streaming threads
@@ -971,6 +987,22 @@ impl Drop for Pipeline {
             bus.unset_sync_handler();
         }
     }
+}
+
+/// Makes an appsink let go of a pipeline that is being stopped, or whose frames nobody will
+/// read: it drops what it queues (`max-buffers=1 drop=true`), stops pacing to the clock
+/// (`sync=false`: a frame that will be dropped need not wait for its time) and passes EOS
+/// without being drained (`wait-on-eos=false`). [`Pipeline::stop`] does this to every
+/// appsink of the pipeline; gstpipe-sinks does it when its reader goes away. Does nothing to
+/// an element that is not an appsink.
+pub fn release_appsink(appsink: &gst::Element) {
+    if !appsink.factory().is_some_and(|f| f.name() == "appsink") {
+        return;
+    }
+    appsink.set_property("wait-on-eos", false);
+    appsink.set_property("max-buffers", 1u32);
+    appsink.set_property("drop", true);
+    appsink.set_property("sync", false);
 }
 
 /// Whether `element`'s `property` holds another value than a fresh element of its factory.

@@ -270,3 +270,35 @@ fn demuxer_failing_during_preroll_is_reported_by_play() {
         let _ = std::fs::remove_dir_all(dir);
     });
 }
+
+/// `stop()` right after `play()`, on a pipeline whose appsinks nobody reads (nothing attached
+/// to them): the appsinks' queues and `wait-on-eos` must not hold the stop back.
+#[test]
+fn stop_is_prompt_with_unread_appsinks() {
+    bounded(60, || {
+        let single = "videotestsrc ! video/x-raw,width=64,height=48 ! appsink".to_string();
+        let mut tee = String::from("videotestsrc ! video/x-raw,width=32,height=24 ! tee name=t");
+        for i in 0..50 {
+            tee.push_str(&format!(" t. ! queue ! appsink name=s{i}"));
+        }
+        for description in [single, tee] {
+            for played_for in [Duration::ZERO, Duration::from_millis(200)] {
+                let pipeline = Pipeline::launch(&description).unwrap();
+                pipeline.play().unwrap();
+                if !played_for.is_zero() {
+                    // Let the appsinks' unbounded queues fill (a bounded wait on the end,
+                    // which does not come: the source is endless).
+                    assert!(pipeline.wait_timeout(played_for).is_err());
+                }
+                let started = std::time::Instant::now();
+                pipeline.stop().unwrap();
+                let took = started.elapsed();
+                assert!(
+                    took < Duration::from_millis(100),
+                    "stop() took {took:?} after playing {played_for:?}: {}",
+                    &description[..60.min(description.len())]
+                );
+            }
+        }
+    });
+}

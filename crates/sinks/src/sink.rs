@@ -262,6 +262,7 @@ impl<'a> FrameSinkBuilder<'a> {
             appsink.max_buffers(),
             appsink.is_drop(),
             appsink.is_wait_on_eos(),
+            appsink.is_sync(),
         );
         let subscription = {
             let wake = Arc::clone(&wake);
@@ -273,10 +274,11 @@ impl<'a> FrameSinkBuilder<'a> {
                         release(&appsink);
                     }
                     Event::Restarted => {
-                        let (max_buffers, drop, wait_on_eos) = configured;
+                        let (max_buffers, drop, wait_on_eos, sync) = configured;
                         appsink.set_max_buffers(max_buffers);
                         appsink.set_drop(drop);
                         appsink.set_wait_on_eos(wait_on_eos);
+                        appsink.set_sync(sync);
                         *wake.error.lock().unwrap_or_else(|p| p.into_inner()) = None;
                         wake.state.store(0, Ordering::SeqCst);
                         wake.ended.store(false, Ordering::SeqCst);
@@ -336,9 +338,7 @@ fn install_wake(appsink: &gst_app::AppSink, wake: &Arc<Wake>) {
 
 /// Lets the appsink drop frames and pass EOS without being read (see "Stopping early").
 pub(crate) fn release(appsink: &gst_app::AppSink) {
-    appsink.set_wait_on_eos(false);
-    appsink.set_max_buffers(1);
-    appsink.set_drop(true);
+    gstpipe_core::release_appsink(appsink.upcast_ref());
 }
 
 impl FrameSink {
