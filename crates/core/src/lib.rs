@@ -26,6 +26,7 @@ mod description;
 mod error;
 mod launch;
 mod pipeline;
+pub mod sync;
 
 pub use context::{Context, init};
 pub use error::{ElementError, Error, Result};

@@ -6,7 +6,7 @@ use crate::format::{ByteOrder, Layout, SampleType};
 
 /// Everything that can go wrong turning buffers into arrays and back. Each variant names the
 /// format involved and, where there is one, the call to use instead.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum FrameError {
     /// `view()`, `to_array()`, `array_to_buffer()` or `view_to_buffer()` on a format that is

@@ -1,31 +1,37 @@
-//! [`FrameSink::on_frame`]: a callback on the streaming thread, the `new-sample` model.
+//! [`FrameSink::on_frame`]: a callback on the streaming thread, the `new-sample` model, as a
+//! consumer of the delivery core.
 
+use crate::delivery::{Consumer, Delivery, End, Refusal};
 use crate::error::{CallbackError, SinkError};
-use crate::sink::{FrameSink, InfoCache};
-use gst::prelude::*;
-use gstpipe_core::{Event, Outcome, Subscription};
+use crate::sink::FrameSink;
+use gstpipe_core::sync::{Unpoisoned, UnpoisonedWait};
 use gstpipe_frame::Frame;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+type Callback = Box<dyn FnMut(Frame) -> Result<(), CallbackError> + Send>;
+
+/// What the handle waits for.
 #[derive(Default)]
 struct State {
-    eos: bool,
-    ended: Option<Outcome>,
+    end: Option<End>,
     error: Option<CallbackError>,
 }
 
-struct Shared {
+/// The frame callback as a [`Consumer`]: the user's function, and what the handle observes.
+struct CallbackConsumer {
+    callback: Mutex<Callback>,
+    appsink: String,
     frames: AtomicU64,
-    /// Nanoseconds since `epoch` of the last frame.
+    /// Nanoseconds from `epoch` to the last frame handled.
     last_frame: AtomicU64,
     epoch: Instant,
     state: Mutex<State>,
     changed: Condvar,
 }
 
-impl Shared {
+impl CallbackConsumer {
     fn since_epoch(&self) -> u64 {
         self.epoch
             .elapsed()
@@ -35,12 +41,42 @@ impl Shared {
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        self.state.lock_unpoisoned()
     }
 
     fn update(&self, f: impl FnOnce(&mut State)) {
         f(&mut self.lock());
         self.changed.notify_all();
+    }
+}
+
+impl Consumer for CallbackConsumer {
+    fn label(&self) -> &'static str {
+        "on_frame"
+    }
+
+    fn frame(&self, frame: Frame, _backlog: bool) -> Result<(), Refusal> {
+        if self.lock().end.is_some() {
+            return Err(Refusal::Stop);
+        }
+        let result = (*self.callback.lock_unpoisoned())(frame);
+        match result {
+            Ok(()) => {
+                self.frames.fetch_add(1, Ordering::Relaxed);
+                self.last_frame.store(self.since_epoch(), Ordering::Relaxed);
+                Ok(())
+            }
+            Err(error) => {
+                tracing::error!(appsink = %self.appsink, "frame callback failed: {error}");
+                let message = format!("frame callback failed: {error}");
+                self.update(|s| s.error = Some(error));
+                Err(Refusal::Fail(message))
+            }
+        }
+    }
+
+    fn end(&self, end: End) {
+        self.update(|s| s.end = Some(end));
     }
 }
 
@@ -79,169 +115,63 @@ impl FrameSink {
     ///
     /// # Errors
     /// None today; the `Result` leaves room for refusing a sink that cannot take callbacks.
-    pub fn on_frame<F, E>(self, callback: F) -> Result<CallbackHandle, SinkError>
+    pub fn on_frame<F, E>(self, mut callback: F) -> Result<CallbackHandle, SinkError>
     where
         F: FnMut(Frame) -> Result<(), E> + Send + 'static,
         E: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
-        let shared = Arc::new(Shared {
+        let appsink = self.name.clone();
+        let delivery = self.deliver(CallbackConsumer {
+            callback: Mutex::new(Box::new(move |frame| {
+                callback(frame).map_err(|e| CallbackError::from(e.into()))
+            })),
+            appsink,
             frames: AtomicU64::new(0),
             last_frame: AtomicU64::new(0),
             epoch: Instant::now(),
             state: Mutex::new(State::default()),
             changed: Condvar::new(),
         });
-        let cache = Arc::new(Mutex::new(InfoCache::default()));
-        // Taking the oldest queued sample and running the callback on it is one step under
-        // this lock, so frames stay in order when the catch-up below and the streaming thread
-        // both deliver.
-        let callback = Arc::new(Mutex::new(callback));
-        let on_sample = Arc::clone(&shared);
-        let on_eos = Arc::clone(&shared);
-        let streaming = Arc::clone(&callback);
-        let streaming_cache = Arc::clone(&cache);
-        let callbacks = gst_app::AppSinkCallbacks::builder()
-            .new_sample(move |appsink| {
-                let mut callback = streaming.lock().unwrap_or_else(|p| p.into_inner());
-                if matches!(on_sample.lock().ended, Some(Outcome::Error(_))) {
-                    return Err(gst::FlowError::Error);
-                }
-                // Not a blocking pull: the catch-up may have taken this sample already.
-                match appsink.try_pull_sample(gst::ClockTime::ZERO) {
-                    Some(sample) => {
-                        let mut cache = streaming_cache.lock().unwrap_or_else(|p| p.into_inner());
-                        deliver(&mut *callback, appsink, &sample, &on_sample, &mut cache)
-                    }
-                    None => Ok(gst::FlowSuccess::Ok),
-                }
-            })
-            .eos(move |_| on_eos.update(|s| s.eos = true))
-            .build();
-        let subscription = {
-            let shared = Arc::clone(&shared);
-            self.watch.subscribe(move |event| {
-                if let Event::Ended(outcome) = event {
-                    let outcome = outcome.clone();
-                    shared.update(|s| s.ended = Some(outcome));
-                }
-            })
-        };
-        self.appsink.set_callbacks(callbacks);
-        // Installed after play, the appsink may already hold frames: `new-sample` is only
-        // called for frames queued from now on, and with a full queue upstream would wait
-        // forever. Hand those to the callback here, oldest first.
-        loop {
-            let mut guard = callback.lock().unwrap_or_else(|p| p.into_inner());
-            if matches!(shared.lock().ended, Some(Outcome::Error(_))) {
-                break;
-            }
-            let Some(sample) = self.appsink.try_pull_sample(gst::ClockTime::ZERO) else {
-                break;
-            };
-            let appsink = &self.appsink;
-            let delivered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                let mut cache = cache.lock().unwrap_or_else(|p| p.into_inner());
-                deliver(&mut *guard, appsink, &sample, &shared, &mut cache)
-            }));
-            match delivered {
-                Ok(Ok(_)) => {}
-                Ok(Err(_)) => break,
-                Err(panic) => {
-                    // As gstreamer-rs does for a panic on the streaming thread.
-                    let cause = panic
-                        .downcast_ref::<&str>()
-                        .copied()
-                        .or_else(|| panic.downcast_ref::<String>().map(String::as_str));
-                    let message = match cause {
-                        Some(cause) => format!("Panicked: {cause}"),
-                        None => "Panicked".to_string(),
-                    };
-                    appsink.post_error_message(gst::error_msg!(
-                        gst::LibraryError::Failed,
-                        ("{}", message)
-                    ));
-                    break;
-                }
-            }
-        }
-        Ok(CallbackHandle {
-            sink: self,
-            shared,
-            _subscription: subscription,
-        })
-    }
-}
-
-/// Runs the callback on one sample: counts it, or records the callback's error and posts it
-/// from the appsink so the pipeline fails with it.
-fn deliver<F, E>(
-    callback: &mut F,
-    appsink: &gst_app::AppSink,
-    sample: &gst::Sample,
-    shared: &Shared,
-    cache: &mut InfoCache,
-) -> Result<gst::FlowSuccess, gst::FlowError>
-where
-    F: FnMut(Frame) -> Result<(), E>,
-    E: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
-    let result: Result<(), CallbackError> = match cache.frame(sample) {
-        Ok(frame) => callback(frame).map_err(|e| CallbackError::from(e.into())),
-        Err(e) => Err(CallbackError::from(Box::new(e) as Box<_>)),
-    };
-    match result {
-        Ok(()) => {
-            shared.frames.fetch_add(1, Ordering::Relaxed);
-            shared
-                .last_frame
-                .store(shared.since_epoch(), Ordering::Relaxed);
-            Ok(gst::FlowSuccess::Ok)
-        }
-        Err(error) => {
-            tracing::error!(appsink = %appsink.name(), "frame callback failed: {error}");
-            let message = error.to_string();
-            shared.update(|s| s.error = Some(error));
-            appsink.post_error_message(gst::error_msg!(
-                gst::CoreError::Failed,
-                ("frame callback failed: {}", message)
-            ));
-            Err(gst::FlowError::Error)
-        }
+        // The callback runs until the end whether or not the handle is kept.
+        let mut delivery = delivery;
+        delivery.run_to_end();
+        Ok(CallbackHandle { delivery })
     }
 }
 
 /// Observes a callback installed by [`FrameSink::on_frame`]: frames handled, and the end.
 pub struct CallbackHandle {
-    sink: FrameSink,
-    shared: Arc<Shared>,
-    _subscription: Subscription,
+    delivery: Delivery<CallbackConsumer>,
 }
 
 impl std::fmt::Debug for CallbackHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CallbackHandle")
-            .field("appsink", &self.sink.name)
+            .field("appsink", &self.delivery.sink().name())
             .field("frames", &self.frames())
-            .field("eos", &self.shared.lock().eos)
+            .field("done", &self.is_done())
             .finish()
     }
 }
 
 impl CallbackHandle {
+    fn consumer(&self) -> &CallbackConsumer {
+        self.delivery.consumer()
+    }
+
     /// How many frames the callback has handled successfully.
     pub fn frames(&self) -> u64 {
-        self.shared.frames.load(Ordering::Relaxed)
+        self.consumer().frames.load(Ordering::Relaxed)
     }
 
     /// The appsink the callback runs on.
     pub fn appsink(&self) -> &gst_app::AppSink {
-        &self.sink.appsink
+        self.delivery.sink().appsink()
     }
 
     /// Whether the stream has ended: EOS reached this appsink, or the pipeline ended.
     pub fn is_done(&self) -> bool {
-        let state = self.shared.lock();
-        state.eos || state.ended.is_some()
+        self.consumer().lock().end.is_some()
     }
 
     /// Waits until the stream ends and returns the number of frames handled: `Ok` at this
@@ -261,27 +191,25 @@ impl CallbackHandle {
 
     fn wait_until(&self, deadline: Option<Instant>) -> Result<u64, SinkError> {
         let started = Instant::now();
-        let stall = self.sink.timeout;
-        let mut state = self.shared.lock();
+        let consumer = self.consumer();
+        let stall = self.delivery.sink().timeout();
+        let mut state = consumer.lock();
         loop {
             if let Some(error) = &state.error {
                 return Err(SinkError::Callback {
-                    element: self.sink.name.clone(),
+                    element: self.delivery.sink().name().to_string(),
                     error: error.clone(),
                 });
             }
-            match &state.ended {
-                Some(Outcome::Error(e)) => {
-                    return Err(SinkError::Pipeline(gstpipe_core::Error::Element(e.clone())));
-                }
+            match &state.end {
+                Some(End::Failed(e)) => return Err(e.clone()),
                 Some(_) => return Ok(self.frames()),
-                None if state.eos => return Ok(self.frames()),
                 None => {}
             }
             let now = Instant::now();
             // The stall clock runs from the later of the wait's start and the last frame.
-            let last = self.shared.last_frame.load(Ordering::Relaxed);
-            let last = (self.shared.epoch + Duration::from_nanos(last)).max(started);
+            let last = consumer.last_frame.load(Ordering::Relaxed);
+            let last = (consumer.epoch + Duration::from_nanos(last)).max(started);
             let quiet = now - last;
             if quiet >= stall {
                 return Err(self.timeout(quiet));
@@ -295,18 +223,18 @@ impl CallbackHandle {
             }
             // Woken by the end, an error or the callback failing; otherwise at the time the
             // stall (or the deadline) would be reached, to look at the last frame's time.
-            state = self
-                .shared
+            state = consumer
                 .changed
-                .wait_timeout(state, wake_at - now)
-                .unwrap_or_else(|p| p.into_inner())
+                .wait_while_for(state, wake_at - now, |s| {
+                    s.error.is_none() && s.end.is_none()
+                })
                 .0;
         }
     }
 
     fn timeout(&self, waited: Duration) -> SinkError {
         SinkError::Timeout {
-            element: self.sink.name.clone(),
+            element: self.delivery.sink().name().to_string(),
             operation: "the end of the stream",
             waited,
         }

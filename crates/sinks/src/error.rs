@@ -7,7 +7,7 @@ use std::time::Duration;
 
 /// Everything that can go wrong moving frames out of an appsink or into an appsrc. Each
 /// variant names the element involved and, where it applies, what was expected and found.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum SinkError {
     /// The pipeline failed (an element posted an error, e.g. a demuxer on a truncated file), or
@@ -58,6 +58,21 @@ pub enum SinkError {
         element: String,
         /// The flow error.
         flow: gst::FlowError,
+    },
+
+    /// The appsink already has a consumer: an appsink feeds exactly one reader (a pull
+    /// iterator, a channel, a stream, a callback or a batch slot), so a second one would take
+    /// frames from the first without either knowing. Drop the first, or read another appsink
+    /// (a `tee` with one appsink per reader).
+    #[error(
+        "{element}: the appsink already has a consumer ({consumer}); an appsink feeds one \
+         reader: drop that one first, or give each reader its own appsink (tee)"
+    )]
+    Busy {
+        /// The appsink's name.
+        element: String,
+        /// What reads it now (e.g. `frames()`, `channel`, `on_frame`, `batch slot`).
+        consumer: &'static str,
     },
 
     /// A callback given to [`FrameSink::on_frame`](crate::FrameSink::on_frame) returned an

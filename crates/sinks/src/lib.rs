@@ -82,7 +82,9 @@
 mod batch;
 mod callback;
 mod channel;
+mod delivery;
 mod error;
+mod queue;
 mod sink;
 mod source;
 #[cfg(feature = "stream")]
@@ -90,8 +92,10 @@ mod stream;
 
 pub use crate::batch::{Batch, Batches};
 pub use crate::callback::CallbackHandle;
-pub use crate::channel::{FrameReceiver, Policy};
+pub use crate::channel::FrameReceiver;
+pub use crate::delivery::{Consumer, Delivery, End, Refusal};
 pub use crate::error::SinkError;
+pub use crate::queue::{BoundedQueue, Policy, Pushed, QueuePolicy};
 pub use crate::sink::{
     DEFAULT_MAX_BUFFERS, DEFAULT_TIMEOUT, FrameSink, FrameSinkBuilder, Frames, IntoFrames,
 };

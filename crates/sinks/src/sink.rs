@@ -1,6 +1,7 @@
 //! [`FrameSink`]: an appsink configured around what the description wrote, with a pull that
 //! wakes on the appsink's own events and never hangs, and its blocking iterators.
 
+use crate::delivery::{Claim, InfoCache, wake_on_samples};
 use crate::error::SinkError;
 use gst::prelude::*;
 use gstpipe_core::{Event, Outcome, Pipeline, Subscription, Watch};
@@ -46,41 +47,6 @@ impl Wake {
             let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
             self.cond.notify_all();
         }
-    }
-}
-
-/// The `VideoInfo` of the last caps seen: parsed again only when the caps change.
-#[derive(Debug, Default)]
-pub(crate) struct InfoCache {
-    caps: Option<gst::Caps>,
-    info: Option<gst_video::VideoInfo>,
-}
-
-impl InfoCache {
-    /// The frame in `sample`, its caps parsed only when they differ from the last ones.
-    pub(crate) fn frame(&mut self, sample: &gst::Sample) -> Result<Frame, SinkError> {
-        let caps = sample.caps().ok_or(gstpipe_frame::FrameError::NoCaps)?;
-        let same = self
-            .caps
-            .as_ref()
-            .is_some_and(|c| c.as_ptr() == caps.as_ptr() || c.as_ref() == caps);
-        if !same || self.info.is_none() {
-            let info = gst_video::VideoInfo::from_caps(caps).map_err(|_| {
-                gstpipe_frame::FrameError::NotVideoCaps {
-                    caps: caps.to_owned(),
-                }
-            })?;
-            self.caps = Some(caps.to_owned());
-            self.info = Some(info);
-        }
-        let buffer = sample
-            .buffer_owned()
-            .ok_or(gstpipe_frame::FrameError::NoBuffer)?;
-        let info = self
-            .info
-            .as_ref()
-            .ok_or(gstpipe_frame::FrameError::NoCaps)?;
-        Ok(Frame::from_buffer(buffer, info)?)
     }
 }
 
@@ -139,6 +105,8 @@ pub struct FrameSink {
     pub(crate) name: String,
     pub(crate) timeout: Duration,
     pub(crate) wake: Arc<Wake>,
+    /// Makes this sink the appsink's only consumer.
+    pub(crate) claim: Claim,
     /// Keeps the watch telling `wake` about the pipeline's end and stop.
     _subscription: Subscription,
     pulled: AtomicU64,
@@ -220,8 +188,12 @@ impl<'a> FrameSinkBuilder<'a> {
     /// [`SinkError::Pipeline`] with `NoSuchElement` / `WrongElementType` for a bad name,
     /// `NoElementOfType` when the pipeline has no appsink, `Ambiguous` when it has several and
     /// no name was given.
+    /// [`SinkError::Busy`] when the appsink already has a consumer (another `FrameSink`, or
+    /// an adapter one was turned into) that is still alive.
     pub fn build(self) -> Result<FrameSink, SinkError> {
         let appsink: gst_app::AppSink = self.pipeline.find(self.name.as_deref())?;
+        // Before anything is changed: a refused second consumer leaves the first's settings.
+        let claim = Claim::take(&appsink, "frames")?;
         let user = |property: &str| self.pipeline.is_user_set(&appsink, property);
         // Builder calls win; then the description; then gstpipe's defaults.
         let max_buffers = self
@@ -255,7 +227,10 @@ impl<'a> FrameSinkBuilder<'a> {
             "frame sink configured"
         );
         let wake = Arc::new(Wake::default());
-        install_wake(&appsink, &wake);
+        {
+            let wake = Arc::clone(&wake);
+            wake_on_samples(&appsink, move || wake.notify());
+        }
         let watch = self.pipeline.watch();
         // What a stop changes (see `release`) and a new run puts back.
         let configured = (
@@ -299,40 +274,11 @@ impl<'a> FrameSinkBuilder<'a> {
             name,
             timeout: self.timeout,
             wake,
+            claim,
             _subscription: subscription,
             pulled: AtomicU64::new(0),
             cache: Mutex::new(InfoCache::default()),
         })
-    }
-}
-
-/// Makes the appsink's `new-sample` and `eos` wake `wake`: through callbacks, or through the
-/// signals when the description asked for them (`emit-signals=true`), which callbacks would
-/// silence.
-fn install_wake(appsink: &gst_app::AppSink, wake: &Arc<Wake>) {
-    if appsink.property::<bool>("emit-signals") {
-        let on_sample = Arc::clone(wake);
-        appsink.connect("new-sample", false, move |_| {
-            on_sample.notify();
-            Some(gst::FlowReturn::Ok.to_value())
-        });
-        let on_eos = Arc::clone(wake);
-        appsink.connect("eos", false, move |_| {
-            on_eos.notify();
-            None
-        });
-    } else {
-        let on_sample = Arc::clone(wake);
-        let on_eos = Arc::clone(wake);
-        appsink.set_callbacks(
-            gst_app::AppSinkCallbacks::builder()
-                .new_sample(move |_| {
-                    on_sample.notify();
-                    Ok(gst::FlowSuccess::Ok)
-                })
-                .eos(move |_| on_eos.notify())
-                .build(),
-        );
     }
 }
 
@@ -409,14 +355,14 @@ impl FrameSink {
     pub fn pull_timeout(&self, timeout: Duration) -> Option<Result<Frame, SinkError>> {
         let sample = self.pull_sample(timeout)?;
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        Some(sample.and_then(|s| cache.frame(&s)))
+        Some(sample.and_then(|s| Ok(cache.frame(&s)?)))
     }
 
     /// Like [`pull`](FrameSink::pull), with a caps cache the caller owns (iterators keep
     /// one, so their frames take no lock but the appsink's).
     pub(crate) fn pull_cached(&self, cache: &mut InfoCache) -> Option<Result<Frame, SinkError>> {
         let sample = self.pull_sample(self.timeout)?;
-        Some(sample.and_then(|s| cache.frame(&s)))
+        Some(sample.and_then(|s| Ok(cache.frame(&s)?)))
     }
 
     /// The next sample, waking on the appsink's events and the watch: see `pull`.

@@ -1,8 +1,9 @@
 //! [`FrameSink::stream`]: an async `Stream` of frames that also reports pipeline errors
 //! (feature `stream`).
 
-use crate::channel::{FrameReceiver, Policy};
+use crate::channel::FrameReceiver;
 use crate::error::SinkError;
+use crate::queue::Policy;
 use crate::sink::FrameSink;
 use gstpipe_frame::Frame;
 use std::pin::Pin;

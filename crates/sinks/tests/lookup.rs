@@ -79,3 +79,47 @@ fn each_appsink_of_a_tee_gets_its_own_sink_and_all_see_eos() {
         pipeline.wait_timeout(Duration::from_secs(5)).unwrap();
     });
 }
+
+/// An appsink feeds one reader: a second consumer is refused when it attaches, naming the
+/// appsink and the consumer it has; once the first is gone, a new one attaches.
+#[test]
+fn a_second_consumer_of_an_appsink_is_refused_at_attach() {
+    crate::util::bounded(30, || {
+        let pipeline =
+            gstpipe_core::Pipeline::launch("videotestsrc num-buffers=5 ! appsink name=out")
+                .unwrap();
+        let busy = |err: gstpipe_sinks::SinkError| match err {
+            gstpipe_sinks::SinkError::Busy { element, consumer } => (element, consumer),
+            other => panic!("expected Busy, got {other:?}"),
+        };
+        let first = gstpipe_sinks::FrameSink::new(&pipeline).unwrap();
+        let err = gstpipe_sinks::FrameSink::new(&pipeline).unwrap_err();
+        assert!(err.to_string().contains("out"), "{err}");
+        assert_eq!(busy(err), ("out".to_string(), "frames"));
+
+        // Turned into a callback, the sink still holds the appsink, now as `on_frame`.
+        let handle = first
+            .on_frame(|_| Ok::<(), std::convert::Infallible>(()))
+            .unwrap();
+        let err = gstpipe_sinks::FrameSink::new(&pipeline).unwrap_err();
+        assert_eq!(busy(err), ("out".to_string(), "on_frame"));
+        // The refused attempt changed nothing: the callback gets every frame.
+        pipeline.play().unwrap();
+        assert_eq!(handle.wait().unwrap(), 5);
+        pipeline.stop().unwrap();
+
+        // A channel dropped lets the next reader in.
+        let pipeline =
+            gstpipe_core::Pipeline::launch("videotestsrc num-buffers=5 ! appsink name=out")
+                .unwrap();
+        let rx = gstpipe_sinks::FrameSink::new(&pipeline)
+            .unwrap()
+            .channel(2, gstpipe_sinks::Policy::Block);
+        let err = gstpipe_sinks::FrameSink::new(&pipeline).unwrap_err();
+        assert_eq!(busy(err), ("out".to_string(), "channel"));
+        drop(rx);
+        let sink = gstpipe_sinks::FrameSink::new(&pipeline).unwrap();
+        pipeline.play().unwrap();
+        assert_eq!(sink.iter().count(), 5);
+    });
+}
