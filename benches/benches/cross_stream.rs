@@ -6,7 +6,7 @@
 //! size (4 bytes per sample) between two buffers that exist already.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use gstpipe_batch::{Ahead, Batch, Batcher, Normalize};
+use gstpipe_batch::{Batch, Batcher, Normalize, QueuePolicy};
 use gstpipe_benches::{RESOLUTIONS, gst_video::VideoFormat, prepared_buffer};
 use gstpipe_frame::Frame;
 use std::hint::black_box;
@@ -15,7 +15,7 @@ use std::time::Duration;
 /// A batch of `n` RGB frames at `width` x `height`, each slot filled.
 fn formed_batch(n: usize, width: u32, height: u32) -> Batch {
     let (buffer, info) = prepared_buffer(VideoFormat::Rgb, width, height);
-    let mut batcher = Batcher::builder().ahead(Ahead::KeepNewest).build();
+    let mut batcher = Batcher::builder().ahead(QueuePolicy::keep_newest()).build();
     let feeds: Vec<_> = (0..n).map(|i| batcher.add_feed(&format!("s{i}"))).collect();
     for feed in &feeds {
         let frame = Frame::from_buffer(buffer.copy_deep().unwrap(), &info).unwrap();
@@ -36,7 +36,7 @@ fn cross_stream(c: &mut Criterion) {
 
         // Forming a batch: N frames pushed into N feeds, then taken as one batch.
         let (buffer, info) = prepared_buffer(VideoFormat::Rgb, res.width, res.height);
-        let mut batcher = Batcher::builder().ahead(Ahead::KeepNewest).build();
+        let mut batcher = Batcher::builder().ahead(QueuePolicy::keep_newest()).build();
         let feeds: Vec<_> = (0..n).map(|i| batcher.add_feed(&format!("s{i}"))).collect();
         group.throughput(Throughput::Elements(n as u64));
         group.bench_function("assemble", |b| {

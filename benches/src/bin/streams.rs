@@ -12,17 +12,17 @@
 //! is converted into a reused `(N, 3, 360, 640)` f32 array with ImageNet normalisation:
 //!
 //! - `decode only`: one stream into `fakesink`, for the decoder's share of the cost;
-//! - `flat out`: the files read as fast as possible, every frame batched (`Ahead::Block(2)`):
+//! - `flat out`: the files read as fast as possible, every frame batched (`QueuePolicy::block(2)`):
 //!   total decoded frames per second, CPU time per frame, and the real-time capacity (total
 //!   fps / 30, and 2 cores' worth of CPU time / CPU time per frame / 30);
 //! - `paced`: the same streams at their real rate (`appsink sync=true`), 30 fps each, a
-//!   stream that is ahead keeping its newest frame (`Ahead::KeepNewest`): CPU load of the
+//!   stream that is ahead keeping its newest frame (`QueuePolicy::keep_newest()`): CPU load of the
 //!   machine, delivered fps per stream, and the worst lag of a frame behind its real-time due
 //!   date, which grows without bound once the machine cannot keep up.
 //!
 //! Prints one JSON object per run, then Markdown tables for docs/performance.md.
 
-use gstpipe_batch::{Ahead, Batcher, Normalize};
+use gstpipe_batch::{Batcher, Normalize, QueuePolicy};
 use gstpipe_core::Pipeline;
 use gstpipe_sinks::FrameSink;
 use serde_json::json;
@@ -161,9 +161,9 @@ fn run(clip: &Path, n: usize, paced: bool) -> Result<Run, Box<dyn std::error::Er
     // Flat out, every decoded frame is batched (the decoders wait for the batcher); paced,
     // as with cameras, a stream that is ahead keeps its newest frame.
     let ahead = if paced {
-        Ahead::KeepNewest
+        QueuePolicy::keep_newest()
     } else {
-        Ahead::Block(2)
+        QueuePolicy::block(2)
     };
     let mut batcher = Batcher::builder()
         .timeout(Duration::from_millis(40))

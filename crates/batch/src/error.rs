@@ -82,6 +82,21 @@ pub enum BatchError {
         waiting: Vec<String>,
     },
 
+    /// Every stream of the batcher failed: nothing more can come. Each entry names the
+    /// stream and its error.
+    #[error("every stream failed: {}", failures.join("; "))]
+    AllFailed {
+        /// `slot (name): error` for each stream.
+        failures: Vec<String>,
+    },
+
+    /// No stream has this slot number (never added, or removed already).
+    #[error("no stream in slot {stream}")]
+    NoSuchStream {
+        /// The slot number asked for.
+        stream: usize,
+    },
+
     /// The batcher has no stream: add sources before asking for batches.
     #[error("the batcher has no stream: add at least one source")]
     NoStreams,

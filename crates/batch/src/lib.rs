@@ -2,14 +2,14 @@
 //! into batches with one slot per stream, as a model serving many cameras takes them.
 //!
 //! ```
-//! use gstpipe_batch::{Ahead, Batcher, Normalize};
+//! use gstpipe_batch::{Batcher, Normalize, QueuePolicy};
 //! use gstpipe_core::Pipeline;
 //! use gstpipe_sinks::FrameSink;
 //! use std::time::Duration;
 //!
 //! let mut batcher = Batcher::builder()
 //!     .timeout(Duration::from_millis(40))
-//!     .ahead(Ahead::KeepNewest) // a camera that is ahead keeps only its newest frame
+//!     .ahead(QueuePolicy::keep_newest()) // a camera that is ahead keeps only its newest frame
 //!     .build();
 //! let mut pipelines = Vec::new();
 //! for pattern in ["ball", "smpte"] {
@@ -44,16 +44,23 @@
 //! # Forming batches
 //!
 //! A batch is formed as soon as every running stream has a frame, or when the
-//! [timeout](BatcherBuilder::timeout) since the batch's first frame expires; the slots of the
-//! streams that had nothing are then empty ([`Batch::slots`] holds `None`). Each filled
+//! [timeout](BatcherBuilder::timeout) since the batch opened (its first frame; a newer frame
+//! replacing it does not reopen it) expires; the slots of the streams that had nothing are
+//! then empty ([`Batch::slots`] holds `None`). Each filled
 //! [`Slot`] says which stream and which of its frames it holds, its pts and when it arrived.
 //!
-//! - A stream that is **ahead** (a faster camera, a file read at full speed): [`Ahead::KeepNewest`]
-//!   replaces its waiting frame and counts the drop; [`Ahead::Queue`] keeps up to `K` frames
-//!   for the next batches; [`Ahead::Block`] makes it wait beyond `K` (backpressure, for
+//! - A stream that is **ahead** (a faster camera, a file read at full speed) is bounded by its
+//!   queue, the delivery core's one [`QueuePolicy`]: [`QueuePolicy::keep_newest`] replaces its
+//!   waiting frame and counts the drop; [`QueuePolicy::drop_oldest`] keeps up to `K` frames
+//!   for the next batches; [`QueuePolicy::block`] makes it wait beyond `K` (backpressure, for
 //!   files).
-//! - A stream that **ends or fails** keeps an empty slot and never holds the others back; the
-//!   next batch reports it in [`Batch::ended`] and [`Batcher::streams`] keeps the record.
+//! - A stream that **ends or fails**, at start or later, keeps an empty slot and never holds
+//!   the others back; the next batch reports it in [`Batch::ended`] and [`Batcher::streams`]
+//!   keeps the record. The batcher fails ([`BatchError::AllFailed`]) only when every stream
+//!   has failed.
+//! - Streams **come and go** while batches are formed: [`BatcherHandle::add`] and
+//!   [`BatcherHandle::remove`] from any thread; slot numbers never change ([`Batch::streams`]
+//!   maps the batch's entries to them).
 //! - A stream that **never starts** costs each batch at most the timeout.
 //!
 //! Frames arrive event-driven: a `FrameSink`'s appsink delivers from its `new-sample`
@@ -73,15 +80,17 @@
 mod batcher;
 mod convert;
 mod error;
-mod source;
+mod slots;
 
 pub use crate::batcher::{
-    Ahead, Attachment, Batch, Batcher, BatcherBuilder, DEFAULT_STALL, DEFAULT_TIMEOUT, Feed,
-    Formed, Slot, StreamStatus,
+    Attachment, Batch, Batcher, BatcherBuilder, BatcherHandle, DEFAULT_BATCH_TIMEOUT,
+    DEFAULT_STALL, Feed, Formed, Slot, StreamStatus, Waited,
 };
 pub use crate::convert::Normalize;
 pub use crate::error::{BatchError, StreamEnd};
-pub use crate::source::{BatchSource, FrameIter};
+pub use crate::slots::{BatchSource, FrameIter};
+/// The queue bound of each stream ([`BatcherBuilder::ahead`]), from the delivery core.
+pub use gstpipe_sinks::{Policy, QueuePolicy};
 
 /// The frame type slots hold, re-exported from gstpipe-frame.
 pub use gstpipe_frame::Frame;

@@ -2,7 +2,7 @@
 //! against each stream's own frames and a straightforward computation.
 
 use crate::util::{bounded, references, start_all};
-use gstpipe_batch::{Ahead, Batch, BatchError, Batcher, Normalize};
+use gstpipe_batch::{Batch, BatchError, Batcher, Normalize, QueuePolicy};
 use ndarray::{Array3, Array4};
 use std::time::Duration;
 
@@ -21,7 +21,7 @@ fn check_streams(descriptions: &[&str], normalize: &Normalize) -> u64 {
     let references: Vec<Vec<Array3<u8>>> = references(descriptions);
     let mut batcher = Batcher::builder()
         .timeout(Duration::from_millis(100))
-        .ahead(Ahead::Queue(64))
+        .ahead(QueuePolicy::drop_oldest(64))
         .build();
     let _pipelines = start_all(&mut batcher, descriptions);
     let mut nhwc = Array4::<u8>::zeros((0, 0, 0, 0));
@@ -110,7 +110,7 @@ fn gray_bgrx_and_yuy2_at_odd_widths() {
 fn first_batch(descriptions: &[&str]) -> (Batch, Batcher, Vec<gstpipe_core::Pipeline>) {
     let mut batcher = Batcher::builder()
         .timeout(Duration::from_secs(5))
-        .ahead(Ahead::Queue(8))
+        .ahead(QueuePolicy::drop_oldest(8))
         .build();
     let pipelines = start_all(&mut batcher, descriptions);
     let batch = batcher.next_batch().unwrap().unwrap();

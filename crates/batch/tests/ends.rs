@@ -1,7 +1,7 @@
 //! Streams that die mid-run or never start never hold the others back.
 
 use crate::util::{add_all, bounded, check_accounting, check_slots, reference, start_all};
-use gstpipe_batch::{Ahead, BatchError, Batcher, Formed, StreamEnd};
+use gstpipe_batch::{BatchError, Batcher, Formed, QueuePolicy, StreamEnd};
 use gstpipe_core::Pipeline;
 use gstpipe_sinks::FrameSink;
 use std::time::Duration;
@@ -26,7 +26,7 @@ fn a_stream_that_fails_and_one_that_ends_leave_empty_slots() {
             .collect();
         let mut batcher = Batcher::builder()
             .timeout(Duration::from_millis(50))
-            .ahead(Ahead::Queue(64))
+            .ahead(QueuePolicy::drop_oldest(64))
             .build();
         let _pipelines = start_all(&mut batcher, &descriptions);
         let mut last = [None, None, None];
@@ -99,7 +99,7 @@ fn streams_that_never_start_do_not_block_the_batches() {
         let mut batcher = Batcher::builder()
             .timeout(Duration::from_millis(50))
             .stall(Duration::from_millis(500))
-            .ahead(Ahead::Queue(64))
+            .ahead(QueuePolicy::drop_oldest(64))
             .build();
         let pipelines = add_all(&mut batcher, &[running, silent, never_played]);
         pipelines[0].play().unwrap();

@@ -1,7 +1,7 @@
 //! The policies, ends and waits, with frames pushed through `Feed`s (no pipeline timing).
 
 use crate::util::bounded;
-use gstpipe_batch::{Ahead, BatchError, Batcher, Formed, Frame, FrameIter, StreamEnd};
+use gstpipe_batch::{BatchError, Batcher, Formed, Frame, FrameIter, QueuePolicy, StreamEnd};
 use std::time::Duration;
 
 /// A 4x2 GRAY8 frame whose every pixel is `value`, with pts `value` ms.
@@ -29,7 +29,7 @@ fn value(batch: &gstpipe_batch::Batch, slot: usize) -> Option<u8> {
 fn keep_newest_replaces_the_waiting_frame_and_counts_the_drop() {
     let mut batcher = Batcher::builder()
         .timeout(Duration::from_secs(30))
-        .ahead(Ahead::KeepNewest)
+        .ahead(QueuePolicy::keep_newest())
         .build();
     let fast = batcher.add_feed("fast");
     let slow = batcher.add_feed("slow");
@@ -73,7 +73,7 @@ fn keep_newest_replaces_the_waiting_frame_and_counts_the_drop() {
 fn queue_keeps_k_frames_for_the_next_batches() {
     let mut batcher = Batcher::builder()
         .timeout(Duration::from_millis(20))
-        .ahead(Ahead::Queue(2))
+        .ahead(QueuePolicy::drop_oldest(2))
         .build();
     let fast = batcher.add_feed("fast");
     let slow = batcher.add_feed("slow");
@@ -145,7 +145,9 @@ fn nothing_at_all_is_a_stall_naming_the_streams() {
 #[test]
 fn an_iterator_source_ends_or_fails_its_stream() {
     bounded(30, || {
-        let mut batcher = Batcher::builder().ahead(Ahead::Queue(8)).build();
+        let mut batcher = Batcher::builder()
+            .ahead(QueuePolicy::drop_oldest(8))
+            .build();
         let ok: Vec<Result<Frame, std::io::Error>> = vec![Ok(frame(1)), Ok(frame(2))];
         let failing: Vec<Result<Frame, std::io::Error>> =
             vec![Ok(frame(7)), Err(std::io::Error::other("decoder gave up"))];
@@ -218,7 +220,7 @@ fn block_makes_the_producer_wait_and_a_dropped_batcher_lets_it_go() {
     bounded(30, || {
         let mut batcher = Batcher::builder()
             .timeout(Duration::from_millis(10))
-            .ahead(Ahead::Block(1))
+            .ahead(QueuePolicy::block(1))
             .build();
         let feed = batcher.add_feed("producer");
         let (tx, rx) = std::sync::mpsc::channel();

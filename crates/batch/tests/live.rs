@@ -2,7 +2,7 @@
 //! next to a plain `FrameSink`: neither crate knows the other.
 
 use crate::util::{bounded, check_slots, references};
-use gstpipe_batch::{Ahead, Batcher, Frame, FrameIter};
+use gstpipe_batch::{Batcher, Frame, FrameIter, QueuePolicy};
 use gstpipe_core::Pipeline;
 use gstpipe_live::{HealthEvent, LiveItem, LiveSource};
 use gstpipe_sinks::FrameSink;
@@ -29,7 +29,7 @@ fn a_live_supervisor_plugs_in_as_a_source() {
         ]);
         let mut batcher = Batcher::builder()
             .timeout(Duration::from_millis(100))
-            .ahead(Ahead::Queue(64))
+            .ahead(QueuePolicy::drop_oldest(64))
             .build();
         let source = LiveSource::new(live).unwrap();
         let frames = std::iter::from_fn(move || source.next()).filter_map(|item| match item {

@@ -1,7 +1,7 @@
 //! Streams at different frame rates: every slot holds its own stream's frame, in order.
 
 use crate::util::{add_all, bounded, check_accounting, check_slots, references, start_all};
-use gstpipe_batch::{Ahead, Batcher, Formed, StreamEnd};
+use gstpipe_batch::{Batcher, Formed, QueuePolicy, StreamEnd};
 use std::time::Duration;
 
 /// Live cameras at 30 and 10 fps: the fast one is ahead and keeps only its newest frame.
@@ -17,7 +17,7 @@ fn live_streams_at_30_and_10_fps() {
         let references: Vec<_> = references(&descriptions);
         let mut batcher = Batcher::builder()
             .timeout(Duration::from_millis(60))
-            .ahead(Ahead::KeepNewest)
+            .ahead(QueuePolicy::keep_newest())
             .build();
         let _pipelines = start_all(&mut batcher, &descriptions);
         let mut last = [None, None];
@@ -65,7 +65,7 @@ fn files_of_different_lengths_all_frames_in_order() {
         let references: Vec<_> = references(&descriptions);
         let mut batcher = Batcher::builder()
             .timeout(Duration::from_millis(200))
-            .ahead(Ahead::Queue(64))
+            .ahead(QueuePolicy::drop_oldest(64))
             .build();
         let _pipelines = start_all(&mut batcher, &descriptions);
         let mut last = [None, None, None];
@@ -108,7 +108,7 @@ fn files_of_different_lengths_all_frames_in_order() {
     });
 }
 
-/// The same files with backpressure (`Ahead::Block(1)`): the fast streams wait for the slow
+/// The same files with backpressure (`QueuePolicy::block(1)`): the fast streams wait for the slow
 /// ones, nothing is dropped, and each batch is complete until the short streams end.
 #[test]
 fn files_with_backpressure_lose_nothing() {
@@ -117,7 +117,7 @@ fn files_with_backpressure_lose_nothing() {
         let references = references(&descriptions);
         let mut batcher = Batcher::builder()
             .timeout(Duration::from_secs(5))
-            .ahead(Ahead::Block(1))
+            .ahead(QueuePolicy::block(1))
             .build();
         let _pipelines = start_all(&mut batcher, &descriptions);
         let mut last = [None, None, None];
@@ -143,7 +143,7 @@ fn stopping_a_pipeline_that_waits_for_room_finishes() {
     bounded(60, || {
         let description = "videotestsrc num-buffers=1000 ! \
                            video/x-raw,format=GRAY8,width=16,height=8 ! appsink";
-        let mut batcher = Batcher::builder().ahead(Ahead::Block(1)).build();
+        let mut batcher = Batcher::builder().ahead(QueuePolicy::block(1)).build();
         let pipelines = add_all(&mut batcher, &[description]);
         pipelines[0].play().unwrap();
         let batch = batcher.next_batch().unwrap().unwrap();

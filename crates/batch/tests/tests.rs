@@ -7,3 +7,4 @@ mod ends;
 mod feeds;
 mod live;
 mod rates;
+mod semantics;

@@ -4,7 +4,7 @@
 use crate::error::usage;
 use crate::interrupt::EosOnInterrupt;
 use anyhow::{Context as _, Result};
-use gstpipe_batch::{Ahead, Batch, BatchError, Batcher, Formed, Normalize, StreamEnd};
+use gstpipe_batch::{Batch, BatchError, Batcher, Formed, Normalize, QueuePolicy, StreamEnd};
 use gstpipe_core::Pipeline;
 use gstpipe_sinks::FrameSink;
 use serde_json::{Value, json};
@@ -59,9 +59,9 @@ pub fn run(args: BatchArgs) -> Result<()> {
         })?;
     let frames = |k: u64| usize::try_from(k).unwrap_or(usize::MAX);
     let ahead = match (args.queue, args.block) {
-        (Some(k), _) => Ahead::Queue(frames(k)),
-        (None, Some(k)) => Ahead::Block(frames(k)),
-        (None, None) => Ahead::KeepNewest,
+        (Some(k), _) => QueuePolicy::drop_oldest(frames(k)),
+        (None, Some(k)) => QueuePolicy::block(frames(k)),
+        (None, None) => QueuePolicy::keep_newest(),
     };
     let mut batcher = Batcher::builder()
         .timeout(Duration::from_millis(args.timeout))

@@ -4,7 +4,9 @@ use crate::errors::{batch_error, core_error_py, sink_error, stream_failed, value
 use crate::gil::{DropDetached, SIGNAL_CHECK, Step, wait_interruptibly};
 use crate::live::{Live, LiveFrames};
 use crate::pipeline::{Pipeline, Shared};
-use gstpipe_batch::{Ahead, BatchError, Formed, FrameIter, Normalize, StreamEnd, StreamStatus};
+use gstpipe_batch::{
+    BatchError, Formed, FrameIter, Normalize, QueuePolicy, StreamEnd, StreamStatus,
+};
 use gstpipe_live::LiveSource;
 use gstpipe_sinks::FrameSink;
 use numpy::{PyArray, PyArray4, PyArrayMethods as _};
@@ -72,12 +74,12 @@ pub(crate) struct Batcher {
     done: AtomicBool,
 }
 
-/// The `Ahead` policy from its Python name.
-fn ahead_policy(ahead: &str, depth: usize) -> PyResult<Ahead> {
+/// The `QueuePolicy` policy from its Python name.
+fn ahead_policy(ahead: &str, depth: usize) -> PyResult<QueuePolicy> {
     match ahead {
-        "newest" => Ok(Ahead::KeepNewest),
-        "queue" => Ok(Ahead::Queue(depth)),
-        "block" => Ok(Ahead::Block(depth)),
+        "newest" => Ok(QueuePolicy::keep_newest()),
+        "queue" => Ok(QueuePolicy::drop_oldest(depth)),
+        "block" => Ok(QueuePolicy::block(depth)),
         other => Err(pyo3::exceptions::PyValueError::new_err(format!(
             "ahead must be \"newest\", \"queue\" or \"block\", got {other:?}"
         ))),
