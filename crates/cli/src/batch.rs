@@ -86,7 +86,12 @@ pub fn run(args: BatchArgs) -> Result<()> {
     });
     let start = Instant::now();
     for (i, pipeline) in pipelines.iter().enumerate() {
-        crate::start::play(pipeline).with_context(|| format!("stream {i}"))?;
+        // A stream that cannot start fails alone: its slot stays empty, the first batch
+        // reports it (the delivery core hears the error from the pipeline's watch), and the
+        // other streams are batched.
+        if let Err(e) = crate::start::play(pipeline) {
+            tracing::warn!(stream = i, "stream failed to start: {e:#}");
+        }
     }
 
     let stdout = std::io::stdout();
@@ -197,7 +202,7 @@ fn batch_json(batch: &Batch, array: Option<&[usize]>) -> Value {
         .iter()
         .enumerate()
         .map(|(i, slot)| match slot {
-            None => json!({"stream": i, "filled": false}),
+            None => json!({"stream": batch.streams[i], "filled": false}),
             Some(s) => {
                 let mut v = json!({
                     "stream": s.stream,

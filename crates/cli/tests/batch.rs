@@ -116,6 +116,37 @@ fn a_failing_stream_leaves_its_slot_empty_and_the_run_fails() {
     assert_eq!(streams[0]["end"], "eos");
 }
 
+/// A stream that cannot even start (a missing file) gets an empty slot and an `ended` entry;
+/// the good stream is batched to its end; the run then fails naming the bad stream.
+#[test]
+fn a_stream_failing_at_start_leaves_its_slot_empty_and_the_others_run() {
+    let bad = "filesrc location=/nonexistent/cam.mp4 ! decodebin ! videoconvert ! appsink";
+    let good = format!("videotestsrc num-buffers=8 ! {SMALL} ! appsink");
+    let run = gstpipe(&["batch", "-p", bad, "-p", &good, "--queue", "16", "--json"])
+        .code(1)
+        .no_panic();
+    assert!(run.stderr.contains("stream 0"), "{}", run.stderr);
+    let values = run.json_lines();
+    let (batches, summary) = split(&values);
+    let frames = frames_per_stream(batches, 2);
+    assert_eq!(frames[1].len(), 8, "the good stream is batched to its end");
+    assert!(frames[0].is_empty());
+    let reported = batches
+        .iter()
+        .flat_map(|b| b["ended"].as_array().unwrap().iter())
+        .filter(|e| e["stream"] == 0)
+        .count();
+    assert_eq!(reported, 1, "one batch reports the failure");
+    let streams = summary["streams"].as_array().unwrap();
+    assert_eq!(streams[0]["end"], "error");
+    assert!(
+        streams[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("/nonexistent/cam.mp4")
+    );
+}
+
 #[test]
 fn max_batches_with_a_silent_stream() {
     let live = format!("videotestsrc is-live=true ! {SMALL} ! appsink");
