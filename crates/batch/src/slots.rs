@@ -81,7 +81,7 @@ impl Consumer for SlotConsumer {
         self.feed.wait_for_room();
     }
 
-    fn frame(&self, frame: Frame, _backlog: bool) -> Result<(), Refusal> {
+    fn frame(&self, frame: Frame, _sample: &gst::Sample, _backlog: bool) -> Result<(), Refusal> {
         // A frame the stream no longer takes (removed, ended, batcher gone) is dropped and
         // the pipeline keeps flowing.
         self.feed.push_now(frame);

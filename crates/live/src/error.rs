@@ -52,3 +52,14 @@ impl From<gstpipe_core::Error> for LiveError {
         LiveError::Pipeline(Arc::new(e))
     }
 }
+
+impl From<gstpipe_sinks::SinkError> for LiveError {
+    /// Reading the appsink failed to start: the lookup's own error, or what else the sink
+    /// said (e.g. the appsink already has a consumer) as a setting error.
+    fn from(e: gstpipe_sinks::SinkError) -> Self {
+        match e {
+            gstpipe_sinks::SinkError::Pipeline(e) => e.into(),
+            other => LiveError::Config(other.to_string()),
+        }
+    }
+}

@@ -6,8 +6,9 @@ use crate::error::LiveError;
 use crate::event::{HealthEvent, LiveFrame, LiveItem, LiveStats, capture_time};
 use gst::prelude::*;
 use gstpipe_core::Pipeline;
+use gstpipe_core::sync::UnpoisonedWait;
 use gstpipe_frame::Frame;
-use gstpipe_sinks::Policy;
+use gstpipe_sinks::{Consumer, Delivery, End, FrameSink, Policy, Refusal};
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -362,7 +363,7 @@ impl Shared {
         generation: u64,
         pipeline: &Pipeline,
         appsink: &gst_app::AppSink,
-    ) -> Result<gstpipe_core::Subscription, LiveError> {
+    ) -> Result<(gstpipe_core::Subscription, Delivery<GenerationConsumer>), LiveError> {
         {
             let mut state = self.lock();
             state.generation = generation;
@@ -385,44 +386,54 @@ impl Shared {
                 shared.supervisor.notify_all();
             }
         });
-        let on_sample = Arc::downgrade(self);
-        appsink.set_callbacks(
-            gst_app::AppSinkCallbacks::builder()
-                .new_sample(move |appsink| {
-                    let shared = on_sample.upgrade().ok_or(gst::FlowError::Flushing)?;
-                    shared.deliver(generation, appsink)
-                })
-                .build(),
-        );
+        // The delivery core reads the appsink: its one consumer is this generation.
+        // A live appsink renders on the clock (GStreamer's `sync=true`) unless the
+        // description says otherwise: capture times map a frame's running time to the wall
+        // clock at the moment it is rendered.
+        let mut builder = FrameSink::builder(pipeline).name(&appsink.name());
+        if !pipeline.is_user_set(appsink, "sync") {
+            builder = builder.sync(true);
+        }
+        let delivery = builder.build()?.deliver(GenerationConsumer {
+            shared: Arc::downgrade(self),
+            generation,
+            appsink: appsink.clone(),
+        });
         pipeline.play()?;
-        Ok(subscription)
+        Ok((subscription, delivery))
     }
 
-    /// The appsink's `new-sample`: queues the frame (and the Connected / Reconnected event
-    /// its generation's first frame brings).
+    /// Waits for room in the queue (blocking policy) before the generation's streaming
+    /// thread takes its next frame: while it waits, the watchdog does not count a stall.
+    fn wait_for_room(&self, generation: u64) {
+        if self.config.policy != Policy::Block {
+            return;
+        }
+        let mut state = self.lock();
+        while state.queued_frames >= self.config.capacity
+            && !state.stop
+            && state.accepting == generation
+        {
+            state.producer_waiting = true;
+            state = self.space.wait_unpoisoned(state);
+            state.producer_waiting = false;
+        }
+    }
+
+    /// A frame of generation `generation` from the delivery core: queues it (and the
+    /// Connected / Reconnected event its generation's first frame brings).
     fn deliver(
         &self,
         generation: u64,
         appsink: &gst_app::AppSink,
-    ) -> Result<gst::FlowSuccess, gst::FlowError> {
-        let sample = appsink
-            .pull_sample()
-            .map_err(|_| gst::FlowError::Flushing)?;
-        let (wall_time, time_source) = capture_time(appsink, &sample);
-        let frame = match Frame::from_sample(&sample) {
-            Ok(frame) => frame,
-            Err(e) => {
-                appsink.post_error_message(gst::error_msg!(
-                    gst::StreamError::Format,
-                    ("cannot map the frame: {}", e)
-                ));
-                return Err(gst::FlowError::Error);
-            }
-        };
+        frame: Frame,
+        sample: &gst::Sample,
+    ) -> Result<(), Refusal> {
+        let (wall_time, time_source) = capture_time(appsink, sample);
         let now = Instant::now();
         let mut state = self.lock();
         if state.stop || state.accepting != generation {
-            return Err(gst::FlowError::Flushing);
+            return Err(Refusal::Stop);
         }
         let event = (state.generation_frames == 0).then(|| {
             if state.connected_once {
@@ -455,25 +466,12 @@ impl Shared {
             if state.stop || state.accepting != generation {
                 drop(state);
                 self.items.notify_all();
-                return Err(gst::FlowError::Flushing);
+                return Err(Refusal::Stop);
             }
         }
-        match self.config.policy {
-            Policy::Block => {
-                while state.queued_frames >= self.config.capacity {
-                    state.producer_waiting = true;
-                    state = self.space.wait(state).unwrap_or_else(|p| p.into_inner());
-                    state.producer_waiting = false;
-                    if state.stop || state.accepting != generation {
-                        return Err(gst::FlowError::Flushing);
-                    }
-                }
-            }
-            _ => {
-                while state.queued_frames >= self.config.capacity {
-                    state.drop_oldest_frame();
-                }
-            }
+        // Room was waited for (blocking policy); otherwise the oldest frames make room.
+        while self.config.policy != Policy::Block && state.queued_frames >= self.config.capacity {
+            state.drop_oldest_frame();
         }
         let index = state.next_index;
         state.next_index += 1;
@@ -488,7 +486,7 @@ impl Shared {
         state.queued_frames += 1;
         drop(state);
         self.items.notify_all();
-        Ok(gst::FlowSuccess::Ok)
+        Ok(())
     }
 
     /// Waits until the generation's pipeline ends or stalls, or a stop is requested: a bounded
@@ -524,7 +522,12 @@ impl Shared {
     /// Stops accepting frames from the current pipeline and sets it to Null, waiting at most
     /// the teardown timeout (a pipeline that does not get there is left to a background
     /// thread).
-    fn tear_down(&self, pipeline: Pipeline, appsink: gst_app::AppSink) {
+    fn tear_down(
+        &self,
+        pipeline: Pipeline,
+        appsink: gst_app::AppSink,
+        delivery: Option<Delivery<GenerationConsumer>>,
+    ) {
         {
             let mut state = self.lock();
             state.accepting = 0;
@@ -535,7 +538,9 @@ impl Shared {
         let spawned = std::thread::Builder::new()
             .name("gstpipe-live-teardown".into())
             .spawn(move || {
-                // Dropping the pipeline sets it to Null and detaches its bus handler.
+                // The appsink is let go first; dropping the pipeline sets it to Null and
+                // detaches its bus handler.
+                drop(delivery);
                 drop(pipeline);
                 drop(appsink);
                 let _ = done_tx.send(());
@@ -569,22 +574,26 @@ impl Shared {
             let failure = match prepared {
                 Err(e) => Ended::Failed(e),
                 Ok((pipeline, appsink)) => {
+                    let mut delivery = None;
                     let ended = match self.start(generation, &pipeline, &appsink) {
                         Err(e) => Ended::Failed(e),
-                        Ok(_subscription) => match self.watch() {
-                            Ended::Failed(LiveError::Eos) => {
-                                // Which end: an element's error, or end of stream.
-                                match pipeline.outcome() {
-                                    Some(gstpipe_core::Outcome::Error(e)) => {
-                                        Ended::Failed(gstpipe_core::Error::Element(e).into())
+                        Ok((_subscription, running)) => {
+                            delivery = Some(running);
+                            match self.watch() {
+                                Ended::Failed(LiveError::Eos) => {
+                                    // Which end: an element's error, or end of stream.
+                                    match pipeline.outcome() {
+                                        Some(gstpipe_core::Outcome::Error(e)) => {
+                                            Ended::Failed(gstpipe_core::Error::Element(e).into())
+                                        }
+                                        _ => Ended::Failed(LiveError::Eos),
                                     }
-                                    _ => Ended::Failed(LiveError::Eos),
                                 }
+                                other => other,
                             }
-                            other => other,
-                        },
+                        }
                     };
-                    self.tear_down(pipeline, appsink);
+                    self.tear_down(pipeline, appsink, delivery);
                     ended
                 }
             };
@@ -649,6 +658,41 @@ impl Shared {
                 .unwrap_or_else(|p| p.into_inner())
                 .0;
         }
+    }
+}
+
+/// One generation's pipeline as a consumer of the delivery core: its frames go to the
+/// source's queue while the generation is the one accepting.
+struct GenerationConsumer {
+    shared: std::sync::Weak<Shared>,
+    generation: u64,
+    appsink: gst_app::AppSink,
+}
+
+impl Consumer for GenerationConsumer {
+    fn label(&self) -> &'static str {
+        "live source"
+    }
+
+    fn wait_for_room(&self) {
+        if let Some(shared) = self.shared.upgrade() {
+            shared.wait_for_room(self.generation);
+        }
+    }
+
+    fn frame(&self, frame: Frame, sample: &gst::Sample, _backlog: bool) -> Result<(), Refusal> {
+        let shared = self.shared.upgrade().ok_or(Refusal::Stop)?;
+        shared.deliver(self.generation, &self.appsink, frame, sample)
+    }
+
+    fn release(&self) {
+        if let Some(shared) = self.shared.upgrade() {
+            shared.space.notify_all();
+        }
+    }
+
+    fn end(&self, _end: End) {
+        // The supervisor hears the pipeline's end from its own watch subscription.
     }
 }
 

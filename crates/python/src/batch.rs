@@ -1,20 +1,17 @@
 //! `gstpipe.Batcher`: one batch across many streams (gstpipe-batch), as numpy arrays.
 
 use crate::errors::{batch_error, core_error_py, sink_error, stream_failed, value_error};
-use crate::gil::{DropDetached, SIGNAL_CHECK, Step, wait_interruptibly};
-use crate::live::{Live, LiveFrames};
+use crate::gil::{DropDetached, Step, wait_interruptibly};
+use crate::live::Live;
 use crate::pipeline::{Pipeline, Shared};
-use gstpipe_batch::{
-    BatchError, Formed, FrameIter, Normalize, QueuePolicy, StreamEnd, StreamStatus,
-};
-use gstpipe_live::LiveSource;
+use gstpipe_batch::{BatchError, Formed, Normalize, QueuePolicy, StreamEnd, StreamStatus, Waited};
 use gstpipe_sinks::FrameSink;
 use numpy::{PyArray, PyArray4, PyArrayMethods as _};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyType};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// What the batches are written as.
 enum Layout {
@@ -24,28 +21,16 @@ enum Layout {
     Nchw(Normalize),
 }
 
-/// The batcher and the pipelines it built, dropped in that order (the appsinks are released
-/// before their pipelines go to Null).
+/// The batcher (which owns the pipelines it built from descriptions and the live sources it
+/// took over) and what it leaves behind when stopped.
 struct State {
     batcher: Option<gstpipe_batch::Batcher>,
-    /// Pipelines built from descriptions: the batcher's own, stopped with it.
-    owned: Vec<gstpipe_core::Pipeline>,
     /// The streams' counters and the number of batches as they were when the batcher was
     /// stopped.
     last_streams: Option<(Vec<StreamStatus>, u64)>,
     /// A batch taken but not delivered because the caller's `out` array did not fit: the
     /// next call delivers it.
     pending: Option<gstpipe_batch::Batch>,
-    /// `Live` sources taken over: stopped with the batcher, so their producer threads end.
-    lives: Vec<Arc<LiveSource>>,
-}
-
-impl Drop for State {
-    fn drop(&mut self) {
-        for live in &self.lives {
-            live.request_stop();
-        }
-    }
 }
 
 /// Forms batches across several pipelines: one slot per stream, a batch as soon as every
@@ -65,10 +50,10 @@ impl Drop for State {
 pub(crate) struct Batcher {
     state: DropDetached<Mutex<State>>,
     /// Pipelines the caller passed in: kept alive, left running (the caller stops them).
-    _borrowed: Vec<Shared>,
+    _borrowed: Mutex<Vec<Shared>>,
+    /// Adds and removes streams while another thread waits for a batch.
+    handle: gstpipe_batch::BatcherHandle,
     layout: Layout,
-    stall: Duration,
-    names: Vec<String>,
     /// The array every batch is written into, when the caller gave one.
     out: Option<Py<PyAny>>,
     done: AtomicBool,
@@ -118,6 +103,51 @@ fn end_error(py: Python<'_>, stream: usize, name: &str, end: &StreamEnd) -> Opti
 }
 
 impl Batcher {
+    /// How many slots were ever added (the number a new source would get).
+    fn len_hint(&self, py: Python<'_>) -> usize {
+        let handle = &self.handle;
+        py.detach(|| handle.streams().len())
+    }
+
+    /// Adds one source (the `i`-th, for errors): a description is launched (a syntax error
+    /// raises; a pipeline that cannot start fails its own slot), a `Pipeline` read and played
+    /// (a start failure reaches the slot through the pipeline's watch), a `Live` taken over.
+    fn add_source(&self, py: Python<'_>, item: &Bound<'_, PyAny>, i: usize) -> PyResult<usize> {
+        let handle = &self.handle;
+        if let Ok(description) = item.extract::<String>() {
+            let pipeline = py
+                .detach(|| gstpipe_core::Pipeline::launch(&description))
+                .map_err(|e| core_error_py(py, &e))?;
+            return Ok(py.detach(|| handle.add_pipeline(pipeline, None)));
+        }
+        if let Ok(pipeline) = item.cast::<Pipeline>() {
+            let shared = pipeline.get().shared();
+            let sink = FrameSink::new(&shared).map_err(|e| sink_error(py, &e))?;
+            let slot = py
+                .detach(|| handle.add(sink))
+                .map_err(|e| batch_error(py, &e))?;
+            self._borrowed
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(shared);
+            // A start failure reaches the slot through the pipeline's watch (its error ends
+            // the stream), so it is not raised here.
+            let _ = pipeline.get().start(py);
+            return Ok(slot);
+        }
+        if let Ok(live) = item.cast::<Live>() {
+            let source = live.get().source();
+            return py
+                .detach(|| handle.add(source))
+                .map_err(|e| batch_error(py, &e));
+        }
+        Err(pyo3::exceptions::PyTypeError::new_err(format!(
+            "source {i}: expected a launch description (str), a gstpipe.Pipeline or a \
+             gstpipe.Live, got {}",
+            item.get_type().name()?
+        )))
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -140,16 +170,13 @@ impl Batcher {
         }
     }
 
-    /// The next batch from the Rust batcher, waited for in slices (Ctrl-C gets through
-    /// between them; a slice lasts at most the batch timeout); `BatchError::Stalled` once no
-    /// stream delivered anything for `stall`.
+    /// The next batch from the Rust batcher, waited for in bounded slices (Ctrl-C gets
+    /// through between them); the batcher keeps the stall clock across them.
     fn next_rust(
         &self,
         py: Python<'_>,
     ) -> PyResult<Result<Option<gstpipe_batch::Batch>, BatchError>> {
-        let start = Instant::now();
-        let stall = self.stall;
-        let result = wait_interruptibly(py, None, |_| {
+        let result = wait_interruptibly(py, None, |limit| {
             let mut state = self.lock();
             if let Some(batch) = state.pending.take() {
                 return Step::Done(Ok(Some(batch)));
@@ -157,16 +184,11 @@ impl Batcher {
             let Some(batcher) = state.batcher.as_mut() else {
                 return Step::Done(Ok(None)); // stopped
             };
-            match batcher.next_batch() {
-                Err(BatchError::Stalled { waiting, .. }) => {
-                    let waited = start.elapsed();
-                    if waited < stall {
-                        Step::Again
-                    } else {
-                        Step::Done(Err(BatchError::Stalled { waited, waiting }))
-                    }
-                }
-                other => Step::Done(other),
+            match batcher.next_batch_timeout(limit) {
+                Ok(Waited::Batch(batch)) => Step::Done(Ok(Some(batch))),
+                Ok(Waited::NotYet) => Step::Again,
+                Ok(_) => Step::Done(Ok(None)),
+                Err(e) => Step::Done(Err(e)),
             }
         })?;
         Ok(result.unwrap_or(Ok(None)))
@@ -254,7 +276,12 @@ impl Batcher {
             Ok(Some(batch)) => batch,
             Ok(None) => {
                 self.done.store(true, Ordering::Release);
-                // The first stream that failed, raised once every batch was taken.
+                return Ok(None);
+            }
+            Err(BatchError::AllFailed { .. }) => {
+                self.done.store(true, Ordering::Release);
+                // Every stream failed: the first one's error, raised once every batch was
+                // taken.
                 let failed = self.statuses().into_iter().find_map(|s| match &s.end {
                     Some(end @ StreamEnd::Failed(_)) => {
                         Some((s.stream, s.name.clone(), end.clone()))
@@ -299,7 +326,12 @@ impl Batcher {
                 .map(|s| s.as_ref().and_then(|s| s.pts).map(|t| t.nseconds()))
                 .collect(),
             indices: slots.iter().map(|s| s.as_ref().map(|s| s.index)).collect(),
-            streams: self.names.clone(),
+            streams: batch
+                .streams
+                .iter()
+                .map(|&n| batch.stream_name(n).unwrap_or_default().to_string())
+                .collect(),
+            slots: batch.streams.clone(),
             formed: match batch.formed {
                 Formed::Complete => "complete",
                 Formed::Timeout => "timeout",
@@ -392,81 +424,34 @@ impl Batcher {
                 )));
             }
         };
-        let mut batcher = gstpipe_batch::Batcher::builder()
+        let batcher = gstpipe_batch::Batcher::builder()
             .timeout(timeout)
-            .stall(stall.min(SIGNAL_CHECK))
+            .stall(stall)
             .ahead(ahead_policy(ahead, depth)?)
             .build();
-        let mut owned = Vec::new();
-        let mut borrowed = Vec::new();
-        let mut names = Vec::new();
-        let mut lives = Vec::new();
+        let handle = batcher.handle();
         let items = sources.try_iter()?.collect::<PyResult<Vec<_>>>()?;
         if items.is_empty() {
             return Err(pyo3::exceptions::PyValueError::new_err(
                 "a Batcher needs at least one source",
             ));
         }
-        for (i, item) in items.iter().enumerate() {
-            let sink = if let Ok(description) = item.extract::<String>() {
-                let pipeline = py
-                    .detach(|| gstpipe_core::Pipeline::launch(&description))
-                    .map_err(|e| core_error_py(py, &e))?;
-                let sink = FrameSink::new(&pipeline).map_err(|e| sink_error(py, &e))?;
-                owned.push(pipeline);
-                sink
-            } else if let Ok(pipeline) = item.cast::<Pipeline>() {
-                let shared = pipeline.get().shared();
-                let sink = FrameSink::new(&shared).map_err(|e| sink_error(py, &e))?;
-                borrowed.push((shared, pipeline.clone()));
-                sink
-            } else if let Ok(live) = item.cast::<Live>() {
-                let source = live.get().source();
-                let name = format!("live{i}");
-                lives.push(Arc::clone(&source));
-                names.push(name.clone());
-                batcher
-                    .add(FrameIter::new(&name, LiveFrames(source)))
-                    .map_err(|e| batch_error(py, &e))?;
-                continue;
-            } else {
-                return Err(pyo3::exceptions::PyTypeError::new_err(format!(
-                    "source {i}: expected a launch description (str), a gstpipe.Pipeline or a \
-                     gstpipe.Live, got {}",
-                    item.get_type().name()?
-                )));
-            };
-            names.push(sink.name().to_string());
-            batcher.add(sink).map_err(|e| batch_error(py, &e))?;
-        }
-        let batcher = Batcher {
+        let this = Batcher {
             state: DropDetached::new(Mutex::new(State {
                 batcher: Some(batcher),
-                owned,
                 last_streams: None,
                 pending: None,
-                lives,
             })),
-            _borrowed: borrowed.iter().map(|(s, _)| s.clone()).collect(),
+            _borrowed: Mutex::new(Vec::new()),
+            handle,
             layout,
-            stall,
-            names,
             out,
             done: AtomicBool::new(false),
         };
-        // Played once every stream is attached; a pipeline that cannot start is an error
-        // (naming its element), and the batcher built so far is torn down without the GIL.
-        {
-            let state = batcher.lock();
-            for pipeline in &state.owned {
-                py.detach(|| pipeline.play())
-                    .map_err(|e| core_error_py(py, &e))?;
-            }
+        for (i, item) in items.iter().enumerate() {
+            this.add_source(py, item, i)?;
         }
-        for (_, pipeline) in &borrowed {
-            pipeline.get().start(py)?;
-        }
-        Ok(batcher)
+        Ok(this)
     }
 
     /// The next batch, written into ``out`` when given (else the constructor's ``out``, else
@@ -481,9 +466,26 @@ impl Batcher {
         self.next_py(py, out.as_ref())
     }
 
-    /// The number of streams (slots per batch).
-    fn __len__(&self) -> usize {
-        self.names.len()
+    /// The number of streams (slots per batch) now.
+    fn __len__(&self, py: Python<'_>) -> usize {
+        let handle = &self.handle;
+        py.detach(|| handle.streams().iter().filter(|s| !s.removed).count())
+    }
+
+    /// Adds a stream while batches are formed (from any thread) and returns its slot number:
+    /// a launch description, a ``Pipeline`` or a ``Live`` source, as in the constructor. The
+    /// next batches have one slot more; other slots keep their numbers.
+    fn add(&self, py: Python<'_>, source: &Bound<'_, PyAny>) -> PyResult<usize> {
+        self.add_source(py, source, self.len_hint(py))
+    }
+
+    /// Takes stream ``slot`` out (from any thread): its pipeline is stopped if the batcher
+    /// built it, a ``Live`` source is stopped, and the next batches have one slot fewer;
+    /// other slots keep their numbers. ``IndexError`` for a slot that is not in the batcher.
+    fn remove(&self, py: Python<'_>, slot: usize) -> PyResult<()> {
+        let handle = &self.handle;
+        py.detach(|| handle.remove(slot))
+            .map_err(|e| pyo3::exceptions::PyIndexError::new_err(e.to_string()))
     }
 
     /// Each stream's counters and state, in slot order: dicts with ``stream``, ``name``,
@@ -534,13 +536,6 @@ impl Batcher {
                 state.pending = None;
                 drop(batcher);
             }
-            for pipeline in state.owned.drain(..) {
-                // A failure was reported with the batches (`ended`, `streams`).
-                let _ = pipeline.stop();
-            }
-            for live in state.lives.drain(..) {
-                live.stop();
-            }
         });
         self.done.store(true, Ordering::Release);
     }
@@ -570,8 +565,8 @@ impl Batcher {
         false
     }
 
-    fn __repr__(&self) -> String {
-        format!("<gstpipe.Batcher {} streams>", self.names.len())
+    fn __repr__(&self, py: Python<'_>) -> String {
+        format!("<gstpipe.Batcher {} streams>", self.__len__(py))
     }
 }
 
@@ -585,6 +580,7 @@ pub(crate) struct Batch {
     pts_ns: Vec<Option<u64>>,
     indices: Vec<Option<u64>>,
     streams: Vec<String>,
+    slots: Vec<usize>,
     formed: &'static str,
     ended: Vec<(usize, Option<Py<PyAny>>)>,
 }
@@ -637,6 +633,13 @@ impl Batch {
     #[getter]
     fn streams(&self) -> Vec<String> {
         self.streams.clone()
+    }
+
+    /// Each entry's slot number, as ``Batcher.add`` returned it: slot numbers never change,
+    /// so after ``Batcher.remove`` they are no longer ``0..N``.
+    #[getter]
+    fn slots(&self) -> Vec<usize> {
+        self.slots.clone()
     }
 
     /// ``"complete"`` (every running stream had a frame) or ``"timeout"`` (some slots empty).

@@ -191,26 +191,6 @@ pub(crate) struct Live {
     callbacks: Mutex<Vec<Releasable>>,
 }
 
-/// The frames of a live source, for a `Batcher` slot: events are skipped; giving up fails the
-/// stream with the last error.
-pub(crate) struct LiveFrames(pub(crate) Arc<LiveSource>);
-
-impl Iterator for LiveFrames {
-    type Item = Result<gstpipe_frame::Frame, LiveError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            match self.0.next()? {
-                LiveItem::Frame(frame) => return Some(Ok(frame.into_frame())),
-                LiveItem::Event(RustEvent::GaveUp { last_error, .. }) => {
-                    return Some(Err(last_error));
-                }
-                _ => {}
-            }
-        }
-    }
-}
-
 impl Live {
     /// The supervisor, shared (for a `Batcher` that takes the source over).
     pub(crate) fn source(&self) -> Arc<LiveSource> {

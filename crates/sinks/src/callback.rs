@@ -55,7 +55,7 @@ impl Consumer for CallbackConsumer {
         "on_frame"
     }
 
-    fn frame(&self, frame: Frame, _backlog: bool) -> Result<(), Refusal> {
+    fn frame(&self, frame: Frame, _sample: &gst::Sample, _backlog: bool) -> Result<(), Refusal> {
         if self.lock().end.is_some() {
             return Err(Refusal::Stop);
         }

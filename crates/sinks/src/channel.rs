@@ -28,7 +28,7 @@ impl Consumer for ChannelConsumer {
         self.queue.wait_for_room();
     }
 
-    fn frame(&self, frame: Frame, _backlog: bool) -> Result<(), Refusal> {
+    fn frame(&self, frame: Frame, _sample: &gst::Sample, _backlog: bool) -> Result<(), Refusal> {
         // A refused frame (the receiver is gone, or the stream ended) is dropped: the
         // pipeline keeps flowing, like a fakesink, so it can still end or be stopped.
         if let Pushed::Queued { evicted } = self.queue.push(Ok(frame), false) {

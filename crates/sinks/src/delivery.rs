@@ -166,10 +166,11 @@ pub trait Consumer: Send + Sync + 'static {
     fn wait_for_room(&self) {}
 
     /// A frame, in the stream's order, taken under the delivery's lock: it must not wait for
-    /// the reader (that is [`Consumer::wait_for_room`]'s job). `backlog` is true for frames
-    /// the appsink held before the consumer attached and for those drained at the end. See
-    /// [`Refusal`] for what an `Err` does.
-    fn frame(&self, frame: Frame, backlog: bool) -> Result<(), Refusal>;
+    /// the reader (that is [`Consumer::wait_for_room`]'s job). `sample` is the appsink's
+    /// sample it was mapped from (its segment, caps and buffer metas). `backlog` is true for
+    /// frames the appsink held before the consumer attached and for those drained at the end.
+    /// See [`Refusal`] for what an `Err` does.
+    fn frame(&self, frame: Frame, sample: &gst::Sample, backlog: bool) -> Result<(), Refusal>;
 
     /// The pipeline is stopping: a frame waiting for room must stop waiting.
     fn release(&self) {}
@@ -232,7 +233,7 @@ impl<C: Consumer> Tap<C> {
             match cache.frame(&sample) {
                 Ok(frame) => {
                     let delivered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        self.consumer.frame(frame, backlog)
+                        self.consumer.frame(frame, &sample, backlog)
                     }));
                     match delivered {
                         Ok(Ok(())) => {}

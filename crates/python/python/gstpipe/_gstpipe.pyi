@@ -334,6 +334,9 @@ class Batch:
     def streams(self) -> List[str]:
         """The streams' names, one per slot."""
     @property
+    def slots(self) -> List[int]:
+        """Each entry's slot number (stable across ``Batcher.add``/``remove``)."""
+    @property
     def formed(self) -> Literal["complete", "timeout"]:
         """Why the batch was formed."""
     @property
@@ -369,6 +372,10 @@ class Batcher(Iterator[Batch]):
     @property
     def batches(self) -> int:
         """Batches formed so far."""
+    def add(self, source: Union[str, Pipeline, Live]) -> int:
+        """Adds a stream while batches are formed; returns its slot number."""
+    def remove(self, slot: int) -> None:
+        """Takes stream ``slot`` out; other slots keep their numbers."""
     def stop(self) -> None:
         """Releases the appsinks and stops the pipelines built from descriptions."""
     def __len__(self) -> int: ...
