@@ -100,17 +100,20 @@
 //! ```
 
 mod backoff;
+mod builder;
 mod error;
 mod event;
-mod source;
+mod live_source;
+mod queue;
+mod supervisor;
 
 pub use crate::backoff::{Backoff, DEFAULT_INITIAL_DELAY, DEFAULT_MAX_DELAY};
+pub use crate::builder::{
+    DEFAULT_CAPACITY, DEFAULT_STALL_TIMEOUT, DEFAULT_TEARDOWN_TIMEOUT, LiveSourceBuilder,
+};
 pub use crate::error::LiveError;
 pub use crate::event::{HealthEvent, LiveFrame, LiveItem, LiveStats, TimeSource};
-pub use crate::source::{
-    DEFAULT_CAPACITY, DEFAULT_STALL_TIMEOUT, DEFAULT_TEARDOWN_TIMEOUT, Iter, LiveSource,
-    LiveSourceBuilder, TimedOut,
-};
+pub use crate::live_source::{Iter, LiveSource, TimedOut};
 
 /// The frame type, from gstpipe-frame.
 pub use gstpipe_frame::Frame;
