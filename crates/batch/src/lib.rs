@@ -88,7 +88,7 @@ pub use crate::batcher::{
 };
 pub use crate::convert::Normalize;
 pub use crate::error::{BatchError, StreamEnd};
-pub use crate::slots::{BatchSource, FrameIter};
+pub use crate::slots::{BatchSource, FrameIter, Named};
 /// The queue bound of each stream ([`BatcherBuilder::ahead`]), from the delivery core.
 pub use gstpipe_sinks::{Policy, QueuePolicy};
 

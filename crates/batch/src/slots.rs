@@ -107,8 +107,9 @@ impl Consumer for SlotConsumer {
 /// last error when the source gives up. A thread of the batcher's reads the source; removing
 /// the stream (or dropping the batcher) stops the source.
 impl BatchSource for Arc<LiveSource> {
+    /// `live` (the description may hold credentials; name it with [`Named`]).
     fn name(&self) -> String {
-        self.description().to_string()
+        "live".to_string()
     }
 
     fn attach(self, feed: Feed) -> Result<Attachment, BatchError> {
@@ -135,10 +136,34 @@ impl BatchSource for Arc<LiveSource> {
             })
             .map_err(|e| BatchError::Attach {
                 stream,
-                name: self.description().to_string(),
+                name: "live".to_string(),
                 message: format!("cannot start its reader thread: {e}"),
             })?;
         Ok(Box::new(StopOnDrop(self)))
+    }
+}
+
+/// Any source under a name of the caller's choosing (e.g. `cam-3`), for reports and errors.
+///
+/// ```
+/// use gstpipe_batch::{Batcher, FrameIter, Named};
+///
+/// let batcher = Batcher::new();
+/// let frames = std::iter::empty::<Result<gstpipe_batch::Frame, std::io::Error>>();
+/// batcher.add(Named("cam-3".into(), FrameIter::new("unnamed", frames)))?;
+/// assert_eq!(batcher.streams()[0].name, "cam-3");
+/// # Ok::<(), gstpipe_batch::BatchError>(())
+/// ```
+#[derive(Debug)]
+pub struct Named<S>(pub String, pub S);
+
+impl<S: BatchSource> BatchSource for Named<S> {
+    fn name(&self) -> String {
+        self.0.clone()
+    }
+
+    fn attach(self, feed: Feed) -> Result<Attachment, BatchError> {
+        self.1.attach(feed)
     }
 }
 

@@ -137,8 +137,9 @@ impl Batcher {
         }
         if let Ok(live) = item.cast::<Live>() {
             let source = live.get().source();
+            let name = format!("live{}", handle.streams().len());
             return py
-                .detach(|| handle.add(source))
+                .detach(|| handle.add(gstpipe_batch::Named(name, source)))
                 .map_err(|e| batch_error(py, &e));
         }
         Err(pyo3::exceptions::PyTypeError::new_err(format!(
