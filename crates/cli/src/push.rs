@@ -8,6 +8,7 @@ use gst_video::VideoFormat;
 use gstpipe_core::{Outcome, Pipeline};
 use gstpipe_frame::{Input, SampleType, SampleValue};
 use gstpipe_sinks::FrameSource;
+use std::io::Write as _;
 use std::time::Instant;
 
 /// Options of `gstpipe push`.
@@ -134,7 +135,9 @@ pub fn run(args: PushArgs) -> Result<()> {
         } else {
             0.0
         };
-        println!(
+        let mut out = std::io::stdout().lock();
+        writeln!(
+            out,
             "pushed {count} frames ({}x{} {}, {}/{} fps, {} pattern) in {seconds:.3} s: {fps:.1} fps",
             args.width,
             args.height,
@@ -142,7 +145,9 @@ pub fn run(args: PushArgs) -> Result<()> {
             args.framerate.numer(),
             args.framerate.denom(),
             args.pattern.name(),
-        );
+        )
+        .and_then(|()| out.flush())
+        .context("cannot write to stdout")?;
     }
     Ok(())
 }

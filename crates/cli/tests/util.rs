@@ -178,3 +178,73 @@ pub fn count_buffers(description: &str, sink: &str) -> u64 {
         .unwrap_or_else(|e| panic!("counting pipeline {description:?} failed: {e}"));
     count.load(std::sync::atomic::Ordering::Relaxed)
 }
+
+/// A small tmpfs mounted for one test (root only), filled to the last byte, unmounted on drop.
+pub struct FullFs {
+    /// Where it is mounted.
+    pub dir: PathBuf,
+}
+
+impl FullFs {
+    /// Mounts a 64 KiB tmpfs on a scratch directory and fills it; `None` (with the reason on
+    /// stderr) when this process may not mount file systems.
+    pub fn mount(name: &str) -> Option<FullFs> {
+        let dir = scratch(name);
+        let mounted = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"])
+            .arg(&dir)
+            .stderr(Stdio::piped())
+            .output();
+        match mounted {
+            Ok(out) if out.status.success() => {}
+            Ok(out) => {
+                eprintln!(
+                    "skipped: cannot mount a tmpfs (needs root): {}",
+                    String::from_utf8_lossy(&out.stderr).trim()
+                );
+                return None;
+            }
+            Err(e) => {
+                eprintln!("skipped: cannot run mount: {e}");
+                return None;
+            }
+        }
+        let fs = FullFs { dir };
+        // Fill it: write until the file system says it is full.
+        let mut filler = std::fs::File::create(fs.dir.join("filler")).expect("a filler file");
+        let chunk = vec![0u8; 4096];
+        loop {
+            match std::io::Write::write_all(&mut filler, &chunk) {
+                Ok(()) => {}
+                Err(e) if e.raw_os_error() == Some(28) => break, // ENOSPC
+                Err(e) => panic!("cannot fill the tmpfs: {e}"),
+            }
+        }
+        Some(fs)
+    }
+}
+
+impl Drop for FullFs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.dir).status();
+    }
+}
+
+/// Runs `gstpipe ARGS` with stdout going to `/dev/full` (every write fails with ENOSPC).
+pub fn gstpipe_to_dev_full(args: &[&str]) -> Run {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gstpipe"))
+        .args(args)
+        .env_remove("RUST_LOG")
+        .env_remove("RUST_BACKTRACE")
+        .stdin(Stdio::null())
+        .stdout(full)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cannot run gstpipe");
+    let _ = child.stdout.take();
+    finish(child, std::io::empty(), String::new(), args, LIMIT)
+}
