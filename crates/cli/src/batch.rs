@@ -89,8 +89,7 @@ pub fn run(args: BatchArgs) -> Result<()> {
         crate::start::play(pipeline).with_context(|| format!("stream {i}"))?;
     }
 
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut out = crate::output::stdout();
     let mut nhwc = ndarray::Array4::<u8>::zeros((0, 0, 0, 0));
     let mut nchw = ndarray::Array4::<f32>::zeros((0, 0, 0, 0));
     let normalize = Normalize::unit();

@@ -70,7 +70,7 @@ pub fn run(args: FramesArgs) -> Result<()> {
     let frames = reader
         .get_batch(&args.index)
         .with_context(|| format!("cannot read frames of {}", args.file))?;
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::output::stdout();
     for (&index, frame) in args.index.iter().zip(&frames) {
         let path = match &saver {
             Some(saver) => saver.save(frame, index as u64)?,

@@ -17,8 +17,9 @@
 //! - `push` generates frames in the application and pushes them into the pipeline's appsrc.
 //! - `formats` prints the table of raw video formats and how gstpipe represents them.
 //!
-//! Ctrl-C ends the stream gracefully (end of stream, so files are finalised, like
-//! `gst-launch-1.0 -e`); a second Ctrl-C quits at once.
+//! Ctrl-C, SIGTERM and SIGHUP end the stream gracefully (end of stream, so files are finalised,
+//! like `gst-launch-1.0 -e`; the summary is printed); a second one quits at once (status 130).
+//! Output lines are flushed one by one, into a pipe or a file too.
 //!
 //! Exit status: 0 at end of stream, 1 when the pipeline fails (the element's name and
 //! GStreamer's message are printed on stderr), 2 for usage errors, pipeline syntax errors and
@@ -53,7 +54,8 @@ use std::process::ExitCode;
     after_help = "Exit status: 0 at end of stream; 1 when the pipeline fails (the element and \
                   GStreamer's message are printed); 2 for usage errors, pipeline syntax errors \
                   and unknown elements.\nRUST_LOG (e.g. RUST_LOG=debug) sets what is logged \
-                  to stderr. Ctrl-C ends the stream gracefully; a second Ctrl-C quits."
+                  to stderr. Ctrl-C, SIGTERM and SIGHUP end the stream gracefully; a second one \
+                  quits."
 )]
 struct Cli {
     #[command(subcommand)]

@@ -1,7 +1,10 @@
 //! A hostile user's probes of the `gstpipe` binary: full disks, signals, secrets in
 //! descriptions, odd paths and numbers. Each one used to fail silently or confusingly.
 
-use crate::util::{FullFs, gstpipe, gstpipe_to_dev_full, scratch};
+use crate::util::{
+    FullFs, LIMIT, finish, gstpipe, gstpipe_to_dev_full, lines, scratch, signal, spawn,
+};
+use std::time::{Duration, Instant};
 
 /// Frames that do not fit on the disk: exit 1, naming the file, and no partial file left.
 #[track_caller]
@@ -94,5 +97,108 @@ fn stdout_on_a_full_disk_exits_1() {
             "{args:?}: {}",
             run.stderr
         );
+    }
+}
+
+/// A live 30 fps source, read through a pipe: the first line comes at once, not after the
+/// 8 KiB of a block buffer (about 55 NDJSON lines, 1.8 s); then SIGINT ends it.
+#[cfg(unix)]
+#[test]
+fn piped_output_is_flushed_line_by_line() {
+    let pipeline = "videotestsrc is-live=true ! \
+                    video/x-raw,format=GRAY8,width=16,height=8,framerate=30/1 ! appsink";
+    for json in [true, false] {
+        let mut args = vec!["launch", "-p", pipeline];
+        if json {
+            args.push("--json");
+        }
+        let started = Instant::now();
+        let mut child = spawn(&args);
+        let rx = lines(child.stdout.take().expect("piped stdout"));
+        let first = rx.recv_timeout(Duration::from_secs(30));
+        let waited = started.elapsed();
+        signal(&child, "INT");
+        let run = finish(child, std::io::empty(), String::new(), &args, LIMIT).success();
+        let first = first.unwrap_or_else(|_| panic!("no line within 30 s: {run:#?}"));
+        assert!(
+            first.contains("\"index\":0") || first.starts_with("frame 0 "),
+            "{first}"
+        );
+        // Well under the 1.8 s a block buffer holds the first line back; the bound leaves
+        // room for a loaded machine's start-up.
+        assert!(
+            waited < Duration::from_millis(900),
+            "json={json}: the first line came after {waited:?}"
+        );
+        let rest: Vec<String> = rx.iter().collect();
+        let summary = rest.last().expect("a summary after the interrupt");
+        assert!(summary.contains("frames"), "{summary}");
+    }
+}
+
+/// Frames a tee also sends into `x264enc ! mp4mux ! filesink`, as ffprobe counts them.
+fn mp4_frames(file: &std::path::Path) -> Result<u64, String> {
+    let out = std::process::Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-count_frames",
+            "-select_streams",
+            "v:0",
+            "-show_entries",
+            "stream=nb_read_frames",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(file)
+        .output()
+        .map_err(|e| format!("cannot run ffprobe (`cargo xtask setup` installs ffmpeg): {e}"))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        return Err(format!(
+            "ffprobe rejects {}: {}",
+            file.display(),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    text.trim()
+        .parse()
+        .map_err(|e| format!("ffprobe said {text:?}: {e}"))
+}
+
+/// SIGTERM and SIGHUP end `launch` as SIGINT does: end of stream, so the MP4 a tee branch
+/// writes is finished (ffprobe reads every frame of it), the summary printed, exit 0.
+#[cfg(unix)]
+#[test]
+fn sigterm_and_sighup_end_the_stream_like_ctrl_c() {
+    for name in ["TERM", "HUP", "INT"] {
+        let dir = scratch(&format!("signal-{name}"));
+        let file = dir.join("out.mp4");
+        let pipeline = format!(
+            "videotestsrc is-live=true ! video/x-raw,format=I420,width=64,height=48,framerate=30/1 ! \
+             tee name=t ! queue ! appsink t. ! queue ! x264enc tune=zerolatency ! h264parse ! \
+             mp4mux ! filesink location={}",
+            file.display()
+        );
+        let args = ["launch", "--json", "-p", &pipeline];
+        let mut child = spawn(&args);
+        let rx = lines(child.stdout.take().expect("piped stdout"));
+        let mut seen = 0;
+        while seen < 5 {
+            rx.recv_timeout(LIMIT).expect("a frame line");
+            seen += 1;
+        }
+        signal(&child, name);
+        let run = finish(child, std::io::empty(), String::new(), &args, LIMIT);
+        assert_eq!(run.code, Some(0), "SIG{name}: {run:#?}");
+        let rest: Vec<serde_json::Value> = rx
+            .iter()
+            .map(|l| serde_json::from_str(&l).expect("NDJSON"))
+            .collect();
+        let summary = rest.last().expect("a summary");
+        let frames = summary["frames"].as_u64().expect("a summary with frames");
+        assert!(frames >= 5, "SIG{name}: {summary}");
+        let in_file = mp4_frames(&file).unwrap_or_else(|e| panic!("SIG{name}: {e}"));
+        assert!(in_file >= 5, "SIG{name}: {in_file} frames in the MP4");
     }
 }

@@ -130,11 +130,31 @@ pub fn finish(
 
 /// Sends SIGINT (Ctrl-C) to the child.
 pub fn interrupt(child: &Child) {
+    signal(child, "INT");
+}
+
+/// Sends the signal `name` (`INT`, `TERM`, `HUP`) to the child.
+pub fn signal(child: &Child, name: &str) {
     let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([&format!("-{name}"), &child.id().to_string()])
         .status()
         .expect("cannot run kill");
-    assert!(status.success(), "kill -INT failed");
+    assert!(status.success(), "kill -{name} failed");
+}
+
+/// Reads `out` line by line on a thread of its own; the lines come through the channel as
+/// they arrive (so a test can wait for one with a bound), and the thread ends with the stream.
+pub fn lines(out: impl Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufRead::lines(std::io::BufReader::new(out)) {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
 }
 
 /// A fresh, empty directory for one test under Cargo's scratch directory.
