@@ -5,7 +5,7 @@ use crate::error::usage;
 use crate::interrupt::EosOnInterrupt;
 use anyhow::{Context as _, Result};
 use gstpipe_batch::{Ahead, Batch, BatchError, Batcher, Formed, Normalize, StreamEnd};
-use gstpipe_core::Pipeline;
+use gstpipe_core::{Pipeline, redact};
 use gstpipe_sinks::FrameSink;
 use serde_json::{Value, json};
 use std::io::Write as _;
@@ -149,10 +149,9 @@ pub fn run(args: BatchArgs) -> Result<()> {
         writeln!(out, "{summary}")?;
     } else {
         for s in &streams {
-            let end = s
-                .end
-                .as_ref()
-                .map_or("running".to_string(), |e| e.to_string());
+            let end = s.end.as_ref().map_or("running".to_string(), |e| {
+                redact(&e.to_string()).into_owned()
+            });
             writeln!(
                 out,
                 "stream {}: {} frames, {} batched, {} dropped, {end}",
@@ -182,7 +181,7 @@ pub fn run(args: BatchArgs) -> Result<()> {
         anyhow::bail!(
             "stream {} ({}) {end}",
             failed.stream,
-            args.pipelines[failed.stream]
+            gstpipe_core::echo(&args.pipelines[failed.stream])
         );
     }
     Ok(())
@@ -242,7 +241,9 @@ fn formed(formed: Formed) -> &'static str {
 /// How a stream ended: `{"stream", "end": "eos" | "error" | "detached", "error"?}`.
 fn end_json(stream: usize, end: &StreamEnd) -> Value {
     match end {
-        StreamEnd::Failed(e) => json!({"stream": stream, "end": "error", "error": e.to_string()}),
+        StreamEnd::Failed(e) => {
+            json!({"stream": stream, "end": "error", "error": redact(&e.to_string())})
+        }
         StreamEnd::Detached => json!({"stream": stream, "end": "detached"}),
         _ => json!({"stream": stream, "end": "eos"}),
     }
@@ -272,7 +273,7 @@ fn batch_line(batch: &Batch, array: Option<&[usize]>) -> String {
         line.push_str(&format!("  array {array:?}"));
     }
     for (stream, end) in &batch.ended {
-        line.push_str(&format!("  (stream {stream}: {end})"));
+        line.push_str(&redact(&format!("  (stream {stream}: {end})")));
     }
     line
 }
@@ -291,7 +292,7 @@ fn summary_json(
         .map(|s| {
             let mut v = json!({
                 "stream": s.stream,
-                "pipeline": descriptions[s.stream],
+                "pipeline": redact(&descriptions[s.stream]),
                 "received": s.received,
                 "batched": s.batched,
                 "dropped": s.dropped,

@@ -46,7 +46,7 @@ pub fn run(args: InfoArgs) -> Result<()> {
 fn to_json(file: &str, reader: &VideoReader) -> Value {
     let info = reader.info();
     json!({
-        "file": file,
+        "file": gstpipe_core::redact(file),
         "frames": info.frames,
         "fps": info.fps,
         "variable_rate": info.variable_rate,

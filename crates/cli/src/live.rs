@@ -133,6 +133,11 @@ impl Printer {
         writeln!(self.out, "{line}").context("cannot write to stdout")
     }
 
+    /// A line that may quote the description or an error: passwords masked.
+    fn redacted(&mut self, line: &str) -> Result<()> {
+        self.line(&gstpipe_core::redact(line))
+    }
+
     /// The launch line or object, plus `wall_ns`, `generation`, `after_gap` and
     /// `time_source`.
     fn frame(&mut self, frame: &LiveFrame, report: crate::output::FrameReport) -> Result<()> {
@@ -163,9 +168,9 @@ impl Printer {
     fn event(&mut self, event: &HealthEvent) -> Result<()> {
         if self.json {
             let line = event_json(event).to_string();
-            self.line(&line)
+            self.redacted(&line)
         } else {
-            self.line(&format!("-- {event}"))
+            self.redacted(&format!("-- {event}"))
         }
     }
 

@@ -94,14 +94,16 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) if error::is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("gstpipe: error: {err:#}");
+            // Messages may quote a description or a URL: never with its passwords.
+            let message = format!("{err:#}");
+            eprintln!("gstpipe: error: {}", gstpipe_core::redact(&message));
             ExitCode::from(error::exit_code(&err))
         }
     }
 }
 
-/// Logs to stderr, filtered by `RUST_LOG` (default: warnings). Without `RUST_LOG`, the core's
-/// error events are left out: the CLI reports that error itself.
+/// Logs to stderr, filtered by `RUST_LOG` (default: warnings), passwords masked. Without
+/// `RUST_LOG`, the core's error events are left out: the CLI reports that error itself.
 fn init_tracing() {
     use std::io::IsTerminal as _;
     use tracing_subscriber::filter::{EnvFilter, filter_fn};
@@ -117,9 +119,28 @@ fn init_tracing() {
                 && meta.target().starts_with("gstpipe_core"))
     });
     let layer = tracing_subscriber::fmt::layer()
-        .with_writer(std::io::stderr)
+        .with_writer(|| RedactingStderr)
         .with_ansi(std::io::stderr().is_terminal())
         .with_filter(filter)
         .with_filter(not_reported_twice);
     tracing_subscriber::registry().with(layer).init();
+}
+
+/// stderr for log lines, with the passwords of URLs and secret properties masked
+/// ([`gstpipe_core::redact`]): the formatter writes each event in one `write_all`, so each
+/// call holds whole lines.
+struct RedactingStderr;
+
+impl std::io::Write for RedactingStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        std::io::stderr()
+            .lock()
+            .write_all(gstpipe_core::redact(&text).as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
 }

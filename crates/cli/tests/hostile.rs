@@ -202,3 +202,74 @@ fn sigterm_and_sighup_end_the_stream_like_ctrl_c() {
         assert!(in_file >= 5, "SIG{name}: {in_file} frames in the MP4");
     }
 }
+
+/// Credentials in a description (a camera's URL, rtspsrc's `user-pw`) appear in no output and
+/// no error or log line, for any command that echoes a description, with logs at `debug`.
+#[test]
+fn passwords_are_never_echoed() {
+    const URL_SECRET: &str = "S3cretPass";
+    const PW_SECRET: &str = "OtherSecret";
+    // Nothing listens on port 9 of 127.0.0.1 (discard): the connection is refused at once.
+    let camera = format!(
+        "rtspsrc location=rtsp://admin:{URL_SECRET}@127.0.0.1:9/stream user-id=admin \
+         user-pw={PW_SECRET} ! decodebin ! appsink"
+    );
+    let good = "videotestsrc num-buffers=3 ! video/x-raw,width=8,height=8 ! appsink";
+    let parse_error = format!("{camera} ! ! appsink");
+    let missing = format!("{camera} ! nosuchelement42 ! appsink");
+    let uri = format!("rtsp://admin:{URL_SECRET}@127.0.0.1:9/stream");
+    let runs: Vec<(Vec<&str>, i32)> = vec![
+        (vec!["batch", "--json", "-p", &camera, "-p", good], 1),
+        (vec!["batch", "-p", &camera, "-p", good], 1),
+        (vec!["launch", "-p", &camera], 1),
+        (vec!["launch", "--json", "-p", &parse_error], 2),
+        (vec!["launch", "-p", &missing], 2),
+        (
+            vec![
+                "launch",
+                "--reconnect",
+                "--reconnect-delay",
+                "0.01",
+                "--max-reconnects",
+                "1",
+                "--json",
+                "-p",
+                &camera,
+            ],
+            1,
+        ),
+        (
+            vec![
+                "launch",
+                "--reconnect",
+                "--reconnect-delay",
+                "0.01",
+                "--max-reconnects",
+                "1",
+                "-p",
+                &camera,
+            ],
+            1,
+        ),
+        (vec!["info", &uri], 2),
+        (vec!["frames", &uri, "--index", "0"], 2),
+    ];
+    for (args, code) in runs {
+        let run = crate::util::gstpipe_logging(&args, "debug").no_panic();
+        assert_eq!(run.code, Some(code), "{args:?}: {run:#?}");
+        for secret in [URL_SECRET, PW_SECRET] {
+            assert!(
+                !run.stdout.contains(secret) && !run.stderr.contains(secret),
+                "{args:?} echoed {secret}: {run:#?}"
+            );
+        }
+        // What was echoed is still recognisable: the user and the host are kept.
+        let all = format!("{}{}", run.stdout, run.stderr);
+        if all.contains("rtsp://") {
+            assert!(
+                all.contains("rtsp://admin:***@127.0.0.1:9"),
+                "{args:?}: {all}"
+            );
+        }
+    }
+}

@@ -68,9 +68,25 @@ pub fn gstpipe_within(args: &[&str], limit: Duration) -> Run {
 
 /// Starts `gstpipe ARGS` with piped stdout and stderr.
 pub fn spawn(args: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_gstpipe"))
+    spawn_with_log(args, None)
+}
+
+/// Runs `gstpipe ARGS` with `RUST_LOG` set to `log`.
+pub fn gstpipe_logging(args: &[&str], log: &str) -> Run {
+    let mut child = spawn_with_log(args, Some(log));
+    let out = child.stdout.take().expect("piped stdout");
+    finish(child, out, String::new(), args, LIMIT)
+}
+
+/// Starts `gstpipe ARGS` with piped stdout and stderr, and `RUST_LOG` when given.
+fn spawn_with_log(args: &[&str], log: Option<&str>) -> Child {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_gstpipe"));
+    command.env_remove("RUST_LOG");
+    if let Some(log) = log {
+        command.env("RUST_LOG", log);
+    }
+    command
         .args(args)
-        .env_remove("RUST_LOG")
         .env_remove("RUST_BACKTRACE")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -26,12 +26,14 @@ mod description;
 mod error;
 mod launch;
 mod pipeline;
+mod redact;
 
 pub use context::{Context, init};
 pub use error::{ElementError, Error, Result};
 pub use pipeline::{
     DEFAULT_STATE_TIMEOUT, DEFAULT_STOP_TIMEOUT, Event, Outcome, Pipeline, Subscription, Watch,
 };
+pub use redact::{ECHO_CHARS, MASK, echo, redact};
 
 /// The gstreamer crate gstpipe is built on, re-exported so users need no version match.
 pub use gst;
