@@ -1,7 +1,6 @@
 //! `gstpipe batch`: run several pipelines and report the batches formed across them, one slot
 //! per pipeline.
 
-use crate::error::usage;
 use crate::interrupt::EosOnInterrupt;
 use anyhow::{Context as _, Result};
 use gstpipe_batch::{Ahead, Batch, BatchError, Batcher, Formed, Normalize, StreamEnd};
@@ -36,8 +35,9 @@ pub struct BatchArgs {
           value_parser = clap::value_parser!(u64).range(1..))]
     pub block: Option<u64>,
     /// Fail when no stream delivers a frame for SECS seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
-    pub stall: f64,
+    #[arg(long, value_name = "SECS", default_value = "10",
+          value_parser = crate::launch::parse_seconds)]
+    pub stall: Duration,
     /// Also write each batch as model input: `nhwc` (u8) or `nchw` (f32, scaled to 0..1).
     #[arg(long, value_name = "LAYOUT", value_parser = ["nhwc", "nchw"])]
     pub convert: Option<String>,
@@ -48,15 +48,7 @@ pub struct BatchArgs {
 
 /// Runs `gstpipe batch`.
 pub fn run(args: BatchArgs) -> Result<()> {
-    let stall = Duration::try_from_secs_f64(args.stall)
-        .ok()
-        .filter(|d| !d.is_zero())
-        .ok_or_else(|| {
-            usage(format!(
-                "--stall {}: give a positive number of seconds",
-                args.stall
-            ))
-        })?;
+    let stall = args.stall;
     let frames = |k: u64| usize::try_from(k).unwrap_or(usize::MAX);
     let ahead = match (args.queue, args.block) {
         (Some(k), _) => Ahead::Queue(frames(k)),

@@ -68,14 +68,18 @@ pub struct LaunchArgs {
     pub stall: Option<Duration>,
 }
 
-fn parse_seconds(s: &str) -> Result<Duration, String> {
+/// A positive, finite number of seconds (`0.5`, `10`, `1e3`); the message says which of these
+/// `s` is not.
+pub fn parse_seconds(s: &str) -> Result<Duration, String> {
     let secs: f64 = s
+        .trim()
         .parse()
-        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+        .map_err(|_| format!("{s:?} is not a number of seconds (e.g. 0.5 or 10)"))?;
+    if secs.is_nan() || secs <= 0.0 {
+        return Err(format!("{s:?}: give a number of seconds above 0"));
+    }
     Duration::try_from_secs_f64(secs)
-        .ok()
-        .filter(|d| !d.is_zero())
-        .ok_or_else(|| format!("{s:?} is not a positive number of seconds"))
+        .map_err(|_| format!("{s:?}: give a finite number of seconds, at most about 5.8e11"))
 }
 
 /// Runs `gstpipe launch`.
@@ -299,8 +303,17 @@ mod tests {
     #[test]
     fn seconds_parse() {
         assert_eq!(parse_seconds("1.5"), Ok(Duration::from_millis(1500)));
-        assert!(parse_seconds("0").is_err());
-        assert!(parse_seconds("-1").is_err());
-        assert!(parse_seconds("soon").is_err());
+        assert_eq!(parse_seconds("1e3"), Ok(Duration::from_secs(1000)));
+        for (bad, says) in [
+            ("0", "above 0"),
+            ("-1", "above 0"),
+            ("NaN", "above 0"),
+            ("inf", "finite"),
+            ("1e300", "finite"),
+            ("soon", "not a number"),
+        ] {
+            let message = parse_seconds(bad).unwrap_err();
+            assert!(message.contains(says), "{bad}: {message}");
+        }
     }
 }

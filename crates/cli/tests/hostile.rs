@@ -2,13 +2,15 @@
 //! descriptions, odd paths and numbers. Each one used to fail silently or confusingly.
 
 use crate::util::{
-    FullFs, LIMIT, finish, gstpipe, gstpipe_to_dev_full, lines, scratch, signal, spawn,
+    FullFs, LIMIT, Run, finish, gstpipe, gstpipe_to_dev_full, lines, scratch, signal, spawn,
 };
+use std::ffi::OsStr;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Frames that do not fit on the disk: exit 1, naming the file, and no partial file left.
 #[track_caller]
-fn assert_write_failed(run: &crate::util::Run, dir: &std::path::Path) {
+fn assert_write_failed(run: &Run, dir: &std::path::Path) {
     assert_eq!(run.code, Some(1), "a full disk must fail: {run:#?}");
     assert!(
         run.stderr
@@ -271,5 +273,136 @@ fn passwords_are_never_echoed() {
                 "{args:?}: {all}"
             );
         }
+    }
+}
+
+/// Runs `gstpipe` with arguments that need not be UTF-8.
+fn gstpipe_os(args: &[&OsStr]) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gstpipe"))
+        .args(args)
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cannot run gstpipe");
+    let out = child.stdout.take().expect("piped stdout");
+    let shown: Vec<String> = args.iter().map(|a| a.to_string_lossy().into()).collect();
+    let shown: Vec<&str> = shown.iter().map(String::as_str).collect();
+    finish(child, out, String::new(), &shown, LIMIT)
+}
+
+/// File and directory names that are not UTF-8 (Linux allows any bytes but `/` and NUL).
+#[cfg(unix)]
+#[test]
+fn non_utf8_paths_are_read_and_written() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let dir = scratch("non-utf8");
+    let made = crate::media::h264_clip(&dir, 5);
+    let clip = dir.join(OsStr::from_bytes(b"clip-\xff\xfe.mp4"));
+    std::fs::rename(&made, &clip).unwrap();
+    let out = dir.join(OsStr::from_bytes(b"frames-\xe9t\xe9"));
+
+    let run = gstpipe_os(&[OsStr::new("info"), OsStr::new("--json"), clip.as_os_str()]);
+    let run = run.success();
+    let info: serde_json::Value = serde_json::from_str(run.stdout.trim()).unwrap();
+    assert_eq!(info["frames"], 5, "{info}");
+
+    let args = [
+        OsStr::new("frames"),
+        clip.as_os_str(),
+        OsStr::new("--index"),
+        OsStr::new("-1,0"),
+        OsStr::new("--save"),
+        out.as_os_str(),
+    ];
+    let run = gstpipe_os(&args).success();
+    assert!(run.stdout.starts_with("frame      4 "), "{}", run.stdout);
+    assert!(out.join("frame-000004.png").is_file());
+    assert!(out.join("frame-000000.png").is_file());
+}
+
+/// `--index -1` is the last frame; what is out of range or not an index says so.
+#[test]
+fn frame_indices_from_the_end_and_clear_refusals() {
+    let clip = crate::media::h264_clip(&scratch("negative-index"), 5);
+    let last = gstpipe(&["frames", &clip, "--index", "4", "--json"]).success();
+    let from_end = gstpipe(&["frames", &clip, "--index", "-1", "--json"]).success();
+    assert_eq!(from_end.stdout, last.stdout);
+    assert!(last.stdout.contains("\"index\":4"), "{}", last.stdout);
+
+    let run = gstpipe(&["frames", &clip, "--index", "-6"])
+        .code(2)
+        .no_panic();
+    assert!(
+        run.stderr.contains("frame index -6 is out of range") && run.stderr.contains("-5 to -1"),
+        "{}",
+        run.stderr
+    );
+    let run = gstpipe(&["frames", &clip, "--index", "one"]).code(2);
+    assert!(
+        run.stderr.contains("is not a frame index"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("invalid digit"), "{}", run.stderr);
+}
+
+/// Numbers out of range say what is wrong with them.
+#[test]
+fn odd_numbers_are_refused_saying_why() {
+    let pipeline = "videotestsrc num-buffers=1 ! appsink";
+    for (args, says) in [
+        (vec!["launch", "--timeout", "inf", "-p", pipeline], "finite"),
+        (vec!["launch", "--timeout", "0", "-p", pipeline], "above 0"),
+        (
+            vec!["launch", "--timeout", "NaN", "-p", pipeline],
+            "above 0",
+        ),
+        (vec!["batch", "--stall", "1e300", "-p", pipeline], "finite"),
+        (
+            vec!["push", "--framerate", "1e12", "-p", "appsrc ! fakesink"],
+            "whole numbers",
+        ),
+        (
+            vec![
+                "push",
+                "--framerate",
+                "1000000000000",
+                "-p",
+                "appsrc ! fakesink",
+            ],
+            "at most 2147483647",
+        ),
+    ] {
+        let run = gstpipe(&args).code(2).no_panic();
+        assert!(run.stderr.contains(says), "{args:?}: {}", run.stderr);
+    }
+}
+
+/// An error on a 40 KB description shows its start and its size, not all of it.
+#[test]
+fn long_descriptions_are_cut_in_errors() {
+    // A long value rather than thousands of elements, which GStreamer takes seconds to make.
+    let long = format!("filesrc location=/{} ! ", "x".repeat(40_000));
+    for (description, code) in [
+        (format!("{long}! appsink"), 2),                 // syntax error
+        (format!("{long}nosuchelement42 ! appsink"), 2), // unknown element
+    ] {
+        let run = gstpipe(&["launch", "-p", &description])
+            .code(code)
+            .no_panic();
+        assert!(
+            run.stderr.len() < 1_000,
+            "{} bytes of stderr: {}",
+            run.stderr.len(),
+            &run.stderr[..300.min(run.stderr.len())]
+        );
+        assert!(
+            run.stderr
+                .contains(&format!("… ({} bytes)", description.len())),
+            "{}",
+            run.stderr
+        );
     }
 }
