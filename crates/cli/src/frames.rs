@@ -60,7 +60,7 @@ fn resolve(index: i64, len: usize) -> Option<usize> {
     } else {
         index
     };
-    (0..len).contains(&resolved).then(|| resolved as usize)
+    usize::try_from(resolved).ok().filter(|_| resolved < len)
 }
 
 /// Runs `gstpipe frames`.
