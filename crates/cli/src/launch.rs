@@ -115,7 +115,7 @@ pub fn run(args: LaunchArgs) -> Result<()> {
         }
         e => e.into(),
     })?;
-    sink.discard_other_appsinks(&pipeline);
+    release_unread(&pipeline, &sink);
     let saver = args
         .save
         .clone()
@@ -177,6 +177,19 @@ pub fn run(args: LaunchArgs) -> Result<()> {
     let elapsed = start.elapsed();
     drop(progress);
     output.summary(stats, elapsed)
+}
+
+/// Lets the appsinks nobody reads drop their frames and let end of stream through
+/// ([`FrameSink::discard_other_appsinks`]), and stop them pacing the pipeline: an appsink
+/// that syncs to the clock holds its branch, and so a `tee`'s other branches, to real time
+/// even while it drops everything. A `sync` the description wrote is the user's and is kept.
+fn release_unread(pipeline: &Pipeline, sink: &FrameSink) {
+    sink.discard_other_appsinks(pipeline);
+    for other in pipeline.elements::<gst_app::AppSink>() {
+        if &other != sink.appsink() && !pipeline.is_user_set(&other, "sync") {
+            other.set_sync(false);
+        }
+    }
 }
 
 /// A pipeline without appsink: run it to end of stream, like gst-launch-1.0.

@@ -406,3 +406,27 @@ fn long_descriptions_are_cut_in_errors() {
         );
     }
 }
+
+/// `--sink b` with an appsink `a` nobody reads: `a` drops its frames without syncing to the
+/// clock, so a 30 fps file-like source comes as fast as it is made (it took 1.0 s, real
+/// time, when `a` kept `sync=true`). A `sync` the description wrote on `a` is kept.
+#[test]
+fn an_unread_appsink_does_not_pace_the_pipeline() {
+    let two = |a: &str| {
+        format!(
+            "videotestsrc num-buffers=30 ! video/x-raw,format=GRAY8,width=16,height=8,\
+             framerate=30/1 ! tee name=t ! queue ! appsink name=a {a} t. ! queue ! appsink name=b"
+        )
+    };
+    let seconds = |a: &str| {
+        let run = gstpipe(&["launch", "--json", "-q", "--sink", "b", "-p", &two(a)]).success();
+        let summary = &run.json_lines()[0];
+        assert_eq!(summary["frames"], 30, "{summary}");
+        summary["seconds"].as_f64().unwrap()
+    };
+    let fast = seconds("");
+    assert!(fast < 0.5, "30 frames took {fast} s");
+    // Written by the user: theirs, and it paces (30 frames at 30 fps: about 1 s).
+    let paced = seconds("sync=true");
+    assert!(paced > 0.9, "sync=true on `a` was overridden: {paced} s");
+}
