@@ -5,7 +5,6 @@ use crate::util::{
     FullFs, LIMIT, Run, finish, gstpipe, gstpipe_to_dev_full, lines, scratch, signal, spawn,
 };
 use std::ffi::OsStr;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Frames that do not fit on the disk: exit 1, naming the file, and no partial file left.
@@ -220,39 +219,20 @@ fn passwords_are_never_echoed() {
     let parse_error = format!("{camera} ! ! appsink");
     let missing = format!("{camera} ! nosuchelement42 ! appsink");
     let uri = format!("rtsp://admin:{URL_SECRET}@127.0.0.1:9/stream");
+    let reconnect = |more: &[&'static str]| {
+        let mut args = vec!["launch", "--reconnect", "--reconnect-delay", "0.01"];
+        args.extend(["--max-reconnects", "1", "-p", camera.as_str()]);
+        args.extend(more);
+        args
+    };
     let runs: Vec<(Vec<&str>, i32)> = vec![
         (vec!["batch", "--json", "-p", &camera, "-p", good], 1),
         (vec!["batch", "-p", &camera, "-p", good], 1),
         (vec!["launch", "-p", &camera], 1),
         (vec!["launch", "--json", "-p", &parse_error], 2),
         (vec!["launch", "-p", &missing], 2),
-        (
-            vec![
-                "launch",
-                "--reconnect",
-                "--reconnect-delay",
-                "0.01",
-                "--max-reconnects",
-                "1",
-                "--json",
-                "-p",
-                &camera,
-            ],
-            1,
-        ),
-        (
-            vec![
-                "launch",
-                "--reconnect",
-                "--reconnect-delay",
-                "0.01",
-                "--max-reconnects",
-                "1",
-                "-p",
-                &camera,
-            ],
-            1,
-        ),
+        (reconnect(&["--json"]), 1),
+        (reconnect(&[]), 1),
         (vec!["info", &uri], 2),
         (vec!["frames", &uri, "--index", "0"], 2),
     ];
@@ -278,12 +258,7 @@ fn passwords_are_never_echoed() {
 
 /// Runs `gstpipe` with arguments that need not be UTF-8.
 fn gstpipe_os(args: &[&OsStr]) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gstpipe"))
-        .args(args)
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+    let mut child = crate::util::command(args, None)
         .spawn()
         .expect("cannot run gstpipe");
     let out = child.stdout.take().expect("piped stdout");

@@ -80,6 +80,12 @@ pub fn gstpipe_logging(args: &[&str], log: &str) -> Run {
 
 /// Starts `gstpipe ARGS` with piped stdout and stderr, and `RUST_LOG` when given.
 fn spawn_with_log(args: &[&str], log: Option<&str>) -> Child {
+    command(args, log).spawn().expect("cannot run gstpipe")
+}
+
+/// `gstpipe ARGS` (any bytes) with piped stdout and stderr, no stdin, and `RUST_LOG` only
+/// when given.
+pub fn command<S: AsRef<std::ffi::OsStr>>(args: &[S], log: Option<&str>) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_gstpipe"));
     command.env_remove("RUST_LOG");
     if let Some(log) = log {
@@ -90,9 +96,8 @@ fn spawn_with_log(args: &[&str], log: Option<&str>) -> Child {
         .env_remove("RUST_BACKTRACE")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("cannot run gstpipe")
+        .stderr(Stdio::piped());
+    command
 }
 
 /// Reads the rest of `out` (after `read_so_far`) and stderr, waits at most `limit` for the
@@ -272,13 +277,8 @@ pub fn gstpipe_to_dev_full(args: &[&str]) -> Run {
         .write(true)
         .open("/dev/full")
         .expect("/dev/full");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gstpipe"))
-        .args(args)
-        .env_remove("RUST_LOG")
-        .env_remove("RUST_BACKTRACE")
-        .stdin(Stdio::null())
+    let mut child = command(args, None)
         .stdout(full)
-        .stderr(Stdio::piped())
         .spawn()
         .expect("cannot run gstpipe");
     let _ = child.stdout.take();
