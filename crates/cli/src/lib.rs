@@ -4,6 +4,20 @@
 //! [`launch`] (`gstpipe launch` under another name: `python -m gstpipe` runs it, so both print
 //! through the same code).
 //!
+//! ```
+//! use std::ffi::OsString;
+//!
+//! // `gstpipe launch -q -p ...`: prints the summary, returns the exit status.
+//! let args = ["gstpipe", "launch", "-q", "-p", "videotestsrc num-buffers=3 ! appsink"];
+//! assert_eq!(gstpipe_cli::run(args.map(OsString::from)), 0);
+//! // The same command under another name, as `python -m gstpipe` runs it.
+//! let args = ["python -m gstpipe", "-q", "-p", "videotestsrc num-buffers=3 ! appsink"];
+//! assert_eq!(gstpipe_cli::launch("python -m gstpipe", args.map(OsString::from)), 0);
+//! // Usage errors are statuses too, not exits.
+//! assert_eq!(gstpipe_cli::run(["gstpipe", "launch", "--timeout", "0"].map(OsString::from)), 2);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! ```text
 //! gstpipe launch                                  # the default test pipeline, one line per frame
 //! gstpipe launch -p "videotestsrc num-buffers=10 ! video/x-raw,format=I420 ! appsink" --json
