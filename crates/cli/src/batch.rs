@@ -2,6 +2,7 @@
 //! per pipeline.
 
 use crate::interrupt::EosOnInterrupt;
+use crate::output::print_line;
 use anyhow::{Context as _, Result};
 use gstpipe_batch::{Ahead, Batch, BatchError, Batcher, Formed, Normalize, StreamEnd};
 use gstpipe_core::{Pipeline, redact};
@@ -111,9 +112,9 @@ pub fn run(args: BatchArgs) -> Result<()> {
             None => None,
         };
         if args.json {
-            writeln!(out, "{}", batch_json(&batch, array.as_deref()))?;
+            print_line(&mut out, batch_json(&batch, array.as_deref()))?;
         } else {
-            writeln!(out, "{}", batch_line(&batch, array.as_deref()))?;
+            print_line(&mut out, batch_line(&batch, array.as_deref()))?;
         }
     }
     let elapsed = start.elapsed();
@@ -138,26 +139,30 @@ pub fn run(args: BatchArgs) -> Result<()> {
     }
     let summary = summary_json(&args.pipelines, &streams, batches, elapsed);
     if args.json {
-        writeln!(out, "{summary}")?;
+        print_line(&mut out, &summary)?;
     } else {
         for s in &streams {
             let end = s.end.as_ref().map_or("running".to_string(), |e| {
                 redact(&e.to_string()).into_owned()
             });
-            writeln!(
-                out,
-                "stream {}: {} frames, {} batched, {} dropped, {end}",
-                s.stream, s.received, s.batched, s.dropped
+            print_line(
+                &mut out,
+                format!(
+                    "stream {}: {} frames, {} batched, {} dropped, {end}",
+                    s.stream, s.received, s.batched, s.dropped
+                ),
             )?;
         }
-        writeln!(
-            out,
-            "{batches} batches in {:.3} s: {:.1} batches/s",
-            elapsed.as_secs_f64(),
-            summary["batches_per_s"].as_f64().unwrap_or(0.0)
+        print_line(
+            &mut out,
+            format!(
+                "{batches} batches in {:.3} s: {:.1} batches/s",
+                elapsed.as_secs_f64(),
+                summary["batches_per_s"].as_f64().unwrap_or(0.0)
+            ),
         )?;
     }
-    out.flush()?;
+    out.flush().context("cannot write to stdout")?;
     if let Some(e) = stop_error {
         return Err(e);
     }

@@ -132,7 +132,7 @@ pub fn run(args: FramesArgs) -> Result<()> {
             }
             line
         };
-        writeln!(out, "{line}").context("cannot write to stdout")?;
+        crate::output::print_line(&mut out, line)?;
     }
     out.flush().context("cannot write to stdout")
 }

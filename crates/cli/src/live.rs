@@ -130,7 +130,7 @@ impl Printer {
     }
 
     fn line(&mut self, line: &str) -> Result<()> {
-        writeln!(self.out, "{line}").context("cannot write to stdout")
+        crate::output::print_line(&mut self.out, line)
     }
 
     /// A line that may quote the description or an error: passwords masked.

@@ -167,6 +167,12 @@ pub fn stdout() -> std::io::StdoutLock<'static> {
     std::io::stdout().lock()
 }
 
+/// Writes `line` and a newline to `out` (which, from [`stdout`], flushes it), saying what
+/// failed when it cannot.
+pub fn print_line(out: &mut impl Write, line: impl std::fmt::Display) -> Result<()> {
+    writeln!(out, "{line}").context("cannot write to stdout")
+}
+
 /// Where per-frame lines and the summary go: stdout, as text or NDJSON.
 pub struct Output {
     json: bool,
@@ -202,7 +208,7 @@ impl Output {
         } else {
             report.to_line()
         };
-        writeln!(self.out, "{line}").context("cannot write to stdout")
+        print_line(&mut self.out, line)
     }
 
     /// Prints the summary and flushes.
@@ -212,7 +218,7 @@ impl Output {
         } else {
             stats.to_line(elapsed)
         };
-        writeln!(self.out, "{line}").context("cannot write to stdout")?;
+        print_line(&mut self.out, line)?;
         self.out.flush().context("cannot write to stdout")
     }
 }

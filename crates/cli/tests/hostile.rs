@@ -89,6 +89,11 @@ fn stdout_on_a_full_disk_exits_1() {
             "appsrc ! fakesink",
         ],
         vec!["formats"],
+        vec![
+            "batch",
+            "-p",
+            "videotestsrc num-buffers=2 ! video/x-raw,width=8,height=8 ! appsink",
+        ],
     ];
     for args in runs {
         let run = gstpipe_to_dev_full(&args).no_panic();
