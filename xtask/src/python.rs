@@ -1,7 +1,8 @@
-//! The Python package's suite: a venv under `target/python-venv`, the package built by pip
+//! The Python package's suite: a venv in cargo's target directory (`target/python-venv`, or
+//! under `CARGO_TARGET_DIR`), the package built by pip
 //! (maturin, PEP 517) against the system GStreamer, then pytest on `crates/python/tests`.
 
-use crate::util::{Result, cargo, root, run_with_timeout};
+use crate::util::{Result, cargo, root, run_with_timeout, target_dir};
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
@@ -25,7 +26,9 @@ fn system_python() -> PathBuf {
 /// pytest with a time limit. Any non-zero pytest status fails, including 5 (no tests ran).
 pub fn test() -> Result {
     let root = root();
-    let venv = root.join("target").join("python-venv");
+    // Wherever cargo puts its builds (CARGO_TARGET_DIR, a config's build.target-dir).
+    let target = target_dir()?;
+    let venv = target.join("python-venv");
     let python = venv.join("bin").join("python");
     if !python.exists() {
         let mut create = Command::new(system_python());
@@ -68,9 +71,6 @@ pub fn test() -> Result {
         .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
         .arg(root.join("crates").join("python").join("tests"))
         .current_dir(&root)
-        .env(
-            "GSTPIPE_CLI",
-            root.join("target").join("debug").join("gstpipe"),
-        );
+        .env("GSTPIPE_CLI", target.join("debug").join("gstpipe"));
     run_with_timeout(pytest, "python tests (pytest)", Duration::from_secs(5 * 60))
 }

@@ -23,6 +23,9 @@ pub const PACKAGES: &[&str] = &[
     "python3-dev",
     // gst-python (GStreamer's own Python bindings): the baseline of benches/python/bench.py.
     "python3-gst-1.0",
+    // ffprobe: an independent reader of the files the CLI tests make (e.g. an MP4 finished
+    // after SIGTERM).
+    "ffmpeg",
 ];
 
 /// Installs the missing packages, or explains how when this process cannot.

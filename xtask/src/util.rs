@@ -13,6 +13,39 @@ pub fn root() -> PathBuf {
     manifest.parent().map(PathBuf::from).unwrap_or(manifest)
 }
 
+/// Cargo's target directory for this workspace, as cargo itself resolves it
+/// (`CARGO_TARGET_DIR`, `build.target-dir` in a config file, or `<root>/target`), asked once.
+pub fn target_dir() -> Result<PathBuf> {
+    static TARGET: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    if let Some(dir) = TARGET.get() {
+        return Ok(dir.clone());
+    }
+    let dir = target_dir_of(cargo())?;
+    Ok(TARGET.get_or_init(|| dir).clone())
+}
+
+/// The `target_directory` that `cargo metadata` (run as `cargo` is set up) reports.
+fn target_dir_of(mut cargo: Command) -> Result<PathBuf> {
+    let out = cargo
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot run cargo metadata: {e}"))?;
+    check(out.status, "cargo metadata")?;
+    let metadata: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .map_err(|e| format!("cargo metadata printed no JSON: {e}"))?;
+    metadata["target_directory"]
+        .as_str()
+        .map(PathBuf::from)
+        .ok_or_else(|| "cargo metadata gave no target_directory".into())
+}
+
 /// A `cargo` command (the one running xtask, via `$CARGO`) started in the workspace root.
 pub fn cargo() -> Command {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
@@ -66,4 +99,21 @@ fn describe(cmd: &Command) -> String {
         s.push_str(&a.to_string_lossy());
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `CARGO_TARGET_DIR` moves the target directory; without it, it is `<root>/target`.
+    #[test]
+    fn target_dir_follows_cargo() {
+        let elsewhere = std::env::temp_dir().join("xtask-target-dir-test");
+        let mut moved = cargo();
+        moved.env("CARGO_TARGET_DIR", &elsewhere);
+        assert_eq!(target_dir_of(moved).unwrap(), elsewhere);
+        let mut default = cargo();
+        default.env_remove("CARGO_TARGET_DIR");
+        assert_eq!(target_dir_of(default).unwrap(), root().join("target"));
+    }
 }

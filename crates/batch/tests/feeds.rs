@@ -178,7 +178,7 @@ fn an_iterator_source_ends_or_fails_its_stream() {
 
 #[test]
 fn dropping_the_batcher_closes_the_feeds() {
-    let mut batcher = Batcher::new();
+    let batcher = Batcher::new();
     let feed = batcher.add_feed("a");
     assert!(!feed.is_closed());
     drop(batcher);

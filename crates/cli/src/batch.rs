@@ -1,11 +1,11 @@
 //! `gstpipe batch`: run several pipelines and report the batches formed across them, one slot
 //! per pipeline.
 
-use crate::error::usage;
 use crate::interrupt::EosOnInterrupt;
+use crate::output::print_line;
 use anyhow::{Context as _, Result};
 use gstpipe_batch::{Batch, BatchError, Batcher, Formed, Normalize, QueuePolicy, StreamEnd};
-use gstpipe_core::Pipeline;
+use gstpipe_core::{Pipeline, redact};
 use gstpipe_sinks::FrameSink;
 use serde_json::{Value, json};
 use std::io::Write as _;
@@ -36,8 +36,9 @@ pub struct BatchArgs {
           value_parser = clap::value_parser!(u64).range(1..))]
     pub block: Option<u64>,
     /// Fail when no stream delivers a frame for SECS seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
-    pub stall: f64,
+    #[arg(long, value_name = "SECS", default_value = "10",
+          value_parser = crate::launch::parse_seconds)]
+    pub stall: Duration,
     /// Also write each batch as model input: `nhwc` (u8) or `nchw` (f32, scaled to 0..1).
     #[arg(long, value_name = "LAYOUT", value_parser = ["nhwc", "nchw"])]
     pub convert: Option<String>,
@@ -48,15 +49,7 @@ pub struct BatchArgs {
 
 /// Runs `gstpipe batch`.
 pub fn run(args: BatchArgs) -> Result<()> {
-    let stall = Duration::try_from_secs_f64(args.stall)
-        .ok()
-        .filter(|d| !d.is_zero())
-        .ok_or_else(|| {
-            usage(format!(
-                "--stall {}: give a positive number of seconds",
-                args.stall
-            ))
-        })?;
+    let stall = args.stall;
     let frames = |k: u64| usize::try_from(k).unwrap_or(usize::MAX);
     let ahead = match (args.queue, args.block) {
         (Some(k), _) => QueuePolicy::drop_oldest(frames(k)),
@@ -94,8 +87,7 @@ pub fn run(args: BatchArgs) -> Result<()> {
         }
     }
 
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut out = crate::output::stdout();
     let mut nhwc = ndarray::Array4::<u8>::zeros((0, 0, 0, 0));
     let mut nchw = ndarray::Array4::<f32>::zeros((0, 0, 0, 0));
     let normalize = Normalize::unit();
@@ -125,9 +117,9 @@ pub fn run(args: BatchArgs) -> Result<()> {
             None => None,
         };
         if args.json {
-            writeln!(out, "{}", batch_json(&batch, array.as_deref()))?;
+            print_line(&mut out, batch_json(&batch, array.as_deref()))?;
         } else {
-            writeln!(out, "{}", batch_line(&batch, array.as_deref()))?;
+            print_line(&mut out, batch_line(&batch, array.as_deref()))?;
         }
     }
     let elapsed = start.elapsed();
@@ -152,27 +144,30 @@ pub fn run(args: BatchArgs) -> Result<()> {
     }
     let summary = summary_json(&args.pipelines, &streams, batches, elapsed);
     if args.json {
-        writeln!(out, "{summary}")?;
+        print_line(&mut out, &summary)?;
     } else {
         for s in &streams {
-            let end = s
-                .end
-                .as_ref()
-                .map_or("running".to_string(), |e| e.to_string());
-            writeln!(
-                out,
-                "stream {}: {} frames, {} batched, {} dropped, {end}",
-                s.stream, s.received, s.batched, s.dropped
+            let end = s.end.as_ref().map_or("running".to_string(), |e| {
+                redact(&e.to_string()).into_owned()
+            });
+            print_line(
+                &mut out,
+                format!(
+                    "stream {}: {} frames, {} batched, {} dropped, {end}",
+                    s.stream, s.received, s.batched, s.dropped
+                ),
             )?;
         }
-        writeln!(
-            out,
-            "{batches} batches in {:.3} s: {:.1} batches/s",
-            elapsed.as_secs_f64(),
-            summary["batches_per_s"].as_f64().unwrap_or(0.0)
+        print_line(
+            &mut out,
+            format!(
+                "{batches} batches in {:.3} s: {:.1} batches/s",
+                elapsed.as_secs_f64(),
+                summary["batches_per_s"].as_f64().unwrap_or(0.0)
+            ),
         )?;
     }
-    out.flush()?;
+    out.flush().context("cannot write to stdout")?;
     if let Some(e) = stop_error {
         return Err(e);
     }
@@ -188,7 +183,7 @@ pub fn run(args: BatchArgs) -> Result<()> {
         anyhow::bail!(
             "stream {} ({}) {end}",
             failed.stream,
-            args.pipelines[failed.stream]
+            gstpipe_core::echo(&args.pipelines[failed.stream])
         );
     }
     Ok(())
@@ -248,7 +243,9 @@ fn formed(formed: Formed) -> &'static str {
 /// How a stream ended: `{"stream", "end": "eos" | "error" | "detached", "error"?}`.
 fn end_json(stream: usize, end: &StreamEnd) -> Value {
     match end {
-        StreamEnd::Failed(e) => json!({"stream": stream, "end": "error", "error": e.to_string()}),
+        StreamEnd::Failed(e) => {
+            json!({"stream": stream, "end": "error", "error": redact(&e.to_string())})
+        }
         StreamEnd::Detached => json!({"stream": stream, "end": "detached"}),
         _ => json!({"stream": stream, "end": "eos"}),
     }
@@ -278,7 +275,7 @@ fn batch_line(batch: &Batch, array: Option<&[usize]>) -> String {
         line.push_str(&format!("  array {array:?}"));
     }
     for (stream, end) in &batch.ended {
-        line.push_str(&format!("  (stream {stream}: {end})"));
+        line.push_str(&redact(&format!("  (stream {stream}: {end})")));
     }
     line
 }
@@ -297,7 +294,7 @@ fn summary_json(
         .map(|s| {
             let mut v = json!({
                 "stream": s.stream,
-                "pipeline": descriptions[s.stream],
+                "pipeline": redact(&descriptions[s.stream]),
                 "received": s.received,
                 "batched": s.batched,
                 "dropped": s.dropped,

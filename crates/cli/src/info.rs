@@ -5,14 +5,17 @@ use crate::error::usage;
 use anyhow::{Context as _, Result};
 use gstpipe_media::{MediaError, VideoReader};
 use serde_json::{Value, json};
+use std::ffi::{OsStr, OsString};
 use std::io::Write as _;
+use std::path::Path;
 
 /// Options of `gstpipe info`.
 #[derive(Debug, clap::Args)]
 pub struct InfoArgs {
-    /// The video file (a path, or a URI such as file:///...).
+    /// The video file (a path, any bytes the file system allows, or a URI such as
+    /// file:///...).
     #[arg(value_name = "FILE")]
-    pub file: String,
+    pub file: OsString,
     /// Print one JSON object: `file`, `frames`, `fps`, `variable_rate`, `duration` (seconds),
     /// `width`, `height`, `format`, `codec`, `first_pts` (seconds), `keyframes`, `index`.
     #[arg(long)]
@@ -20,12 +23,32 @@ pub struct InfoArgs {
 }
 
 /// Opens `file`, turning the errors that are the caller's to fix (no such file, not a URI
-/// GStreamer reads) into usage errors.
-pub fn open(file: &str, reader: gstpipe_media::VideoReaderBuilder) -> Result<VideoReader> {
-    reader.open(file).map_err(|e| match e {
+/// GStreamer reads) into usage errors. A path that is not UTF-8 is opened through its
+/// `file://` URI, which escapes its bytes.
+pub fn open(file: &OsStr, reader: gstpipe_media::VideoReaderBuilder) -> Result<VideoReader> {
+    let location = match file.to_str() {
+        Some(text) => text.to_owned(),
+        None => file_uri(Path::new(file))?,
+    };
+    reader.open(&location).map_err(|e| match e {
         MediaError::Open { .. } | MediaError::Uri { .. } => usage(e.to_string()),
-        other => anyhow::Error::from(other).context(format!("cannot read {file}")),
+        other => anyhow::Error::from(other).context(format!("cannot read {}", shown(file))),
     })
+}
+
+/// The `file://` URI of a path, whatever bytes it holds.
+fn file_uri(path: &Path) -> Result<String> {
+    let absolute =
+        std::path::absolute(path).with_context(|| format!("cannot read {}", path.display()))?;
+    gstpipe_core::init()?;
+    let uri = gst::glib::filename_to_uri(&absolute, None)
+        .map_err(|e| usage(format!("cannot read {}: {e}", path.display())))?;
+    Ok(uri.into())
+}
+
+/// A file as messages show it: invalid UTF-8 replaced, passwords of URIs masked.
+pub fn shown(file: &OsStr) -> String {
+    gstpipe_core::redact(&file.to_string_lossy()).into_owned()
 }
 
 /// Runs `gstpipe info`.
@@ -43,10 +66,10 @@ pub fn run(args: InfoArgs) -> Result<()> {
         .context("cannot write to stdout")
 }
 
-fn to_json(file: &str, reader: &VideoReader) -> Value {
+fn to_json(file: &OsStr, reader: &VideoReader) -> Value {
     let info = reader.info();
     json!({
-        "file": file,
+        "file": shown(file),
         "frames": info.frames,
         "fps": info.fps,
         "variable_rate": info.variable_rate,

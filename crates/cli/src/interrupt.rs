@@ -1,5 +1,6 @@
-//! Ctrl-C: the first one ends the stream gracefully (end of stream, so muxers finalise their
-//! files, like `gst-launch-1.0 -e`); the second exits at once with status 130.
+//! Ctrl-C (SIGINT), SIGTERM and SIGHUP: the first one ends the stream gracefully (end of
+//! stream, so muxers finalise their files, like `gst-launch-1.0 -e`; the summary is printed and
+//! the exit status is that of a normal end); the second exits at once with status 130.
 
 use gstpipe_core::Watch;
 use std::sync::Mutex;
@@ -11,16 +12,17 @@ static INTERRUPTS: AtomicUsize = AtomicUsize::new(0);
 /// What the first Ctrl-C does: end the running pipeline's stream, or stop a live source.
 static RUNNING: Mutex<Option<Action>> = Mutex::new(None);
 
-/// Installs the Ctrl-C handler (the `ctrlc` crate runs it on its own thread, so it may do
-/// ordinary work): the first Ctrl-C asks the running pipeline for end of stream
-/// ([`Watch::request_eos`]), the second exits with status 130.
+/// Installs the handler of SIGINT, SIGTERM and SIGHUP (the `ctrlc` crate, with its
+/// `termination` feature, runs it on its own thread, so it may do ordinary work): the first
+/// signal asks the running pipeline for end of stream ([`Watch::request_eos`]), the second
+/// exits with status 130.
 pub fn install() {
     let installed = ctrlc::set_handler(|| {
         if INTERRUPTS.fetch_add(1, Ordering::SeqCst) >= 1 {
             std::process::exit(130);
         }
         if let Some(action) = RUNNING.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
-            tracing::info!("interrupted: ending the stream (Ctrl-C again to quit)");
+            tracing::info!("interrupted: ending the stream (interrupt again to quit)");
             action();
         }
     });
@@ -29,7 +31,7 @@ pub fn install() {
     }
 }
 
-/// Whether Ctrl-C was pressed.
+/// Whether Ctrl-C was pressed (or SIGTERM or SIGHUP received).
 pub fn interrupted() -> bool {
     INTERRUPTS.load(Ordering::SeqCst) > 0
 }

@@ -68,14 +68,18 @@ pub struct LaunchArgs {
     pub stall: Option<Duration>,
 }
 
-fn parse_seconds(s: &str) -> Result<Duration, String> {
+/// A positive, finite number of seconds (`0.5`, `10`, `1e3`); the message says which of these
+/// `s` is not.
+pub fn parse_seconds(s: &str) -> Result<Duration, String> {
     let secs: f64 = s
+        .trim()
         .parse()
-        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+        .map_err(|_| format!("{s:?} is not a number of seconds (e.g. 0.5 or 10)"))?;
+    if secs.is_nan() || secs <= 0.0 {
+        return Err(format!("{s:?}: give a number of seconds above 0"));
+    }
     Duration::try_from_secs_f64(secs)
-        .ok()
-        .filter(|d| !d.is_zero())
-        .ok_or_else(|| format!("{s:?} is not a positive number of seconds"))
+        .map_err(|_| format!("{s:?}: give a finite number of seconds, at most about 5.8e11"))
 }
 
 /// Runs `gstpipe launch`.
@@ -111,7 +115,7 @@ pub fn run(args: LaunchArgs) -> Result<()> {
         }
         e => e.into(),
     })?;
-    sink.discard_other_appsinks(&pipeline);
+    release_unread(&pipeline, &sink);
     let saver = args
         .save
         .clone()
@@ -173,6 +177,19 @@ pub fn run(args: LaunchArgs) -> Result<()> {
     let elapsed = start.elapsed();
     drop(progress);
     output.summary(stats, elapsed)
+}
+
+/// Lets the appsinks nobody reads drop their frames and let end of stream through
+/// ([`FrameSink::discard_other_appsinks`]), and stop them pacing the pipeline: an appsink
+/// that syncs to the clock holds its branch, and so a `tee`'s other branches, to real time
+/// even while it drops everything. A `sync` the description wrote is the user's and is kept.
+fn release_unread(pipeline: &Pipeline, sink: &FrameSink) {
+    sink.discard_other_appsinks(pipeline);
+    for other in pipeline.elements::<gst_app::AppSink>() {
+        if &other != sink.appsink() && !pipeline.is_user_set(&other, "sync") {
+            other.set_sync(false);
+        }
+    }
 }
 
 /// A pipeline without appsink: run it to end of stream, like gst-launch-1.0.
@@ -299,8 +316,17 @@ mod tests {
     #[test]
     fn seconds_parse() {
         assert_eq!(parse_seconds("1.5"), Ok(Duration::from_millis(1500)));
-        assert!(parse_seconds("0").is_err());
-        assert!(parse_seconds("-1").is_err());
-        assert!(parse_seconds("soon").is_err());
+        assert_eq!(parse_seconds("1e3"), Ok(Duration::from_secs(1000)));
+        for (bad, says) in [
+            ("0", "above 0"),
+            ("-1", "above 0"),
+            ("NaN", "above 0"),
+            ("inf", "finite"),
+            ("1e300", "finite"),
+            ("soon", "not a number"),
+        ] {
+            let message = parse_seconds(bad).unwrap_err();
+            assert!(message.contains(says), "{bad}: {message}");
+        }
     }
 }

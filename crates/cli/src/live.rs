@@ -12,7 +12,7 @@ use gstpipe_live::{
     Backoff, DEFAULT_STALL_TIMEOUT, HealthEvent, LiveError, LiveFrame, LiveItem, LiveSource,
 };
 use serde_json::{Value, json};
-use std::io::{IsTerminal as _, Write};
+use std::io::Write;
 use std::time::{Duration, Instant};
 
 /// How many frames wait for printing before the oldest is dropped (latest frame wins).
@@ -122,17 +122,20 @@ struct Printer {
 
 impl Printer {
     fn stdout(json: bool, quiet: bool) -> Self {
-        let stdout = std::io::stdout();
-        let out: Box<dyn Write> = if stdout.is_terminal() {
-            Box::new(stdout)
-        } else {
-            Box::new(std::io::BufWriter::new(stdout))
-        };
-        Printer { json, quiet, out }
+        Printer {
+            json,
+            quiet,
+            out: Box::new(crate::output::stdout()),
+        }
     }
 
     fn line(&mut self, line: &str) -> Result<()> {
-        writeln!(self.out, "{line}").context("cannot write to stdout")
+        crate::output::print_line(&mut self.out, line)
+    }
+
+    /// A line that may quote the description or an error: passwords masked.
+    fn redacted(&mut self, line: &str) -> Result<()> {
+        self.line(&gstpipe_core::redact(line))
     }
 
     /// The launch line or object, plus `wall_ns`, `generation`, `after_gap` and
@@ -165,12 +168,10 @@ impl Printer {
     fn event(&mut self, event: &HealthEvent) -> Result<()> {
         if self.json {
             let line = event_json(event).to_string();
-            self.line(&line)?;
+            self.redacted(&line)
         } else {
-            self.line(&format!("-- {event}"))?;
+            self.redacted(&format!("-- {event}"))
         }
-        // Events are rare and worth seeing at once.
-        self.out.flush().context("cannot write to stdout")
     }
 
     /// The launch summary, plus `dropped` and `reconnects`.

@@ -159,6 +159,20 @@ fn rate(amount: f64, seconds: f64) -> f64 {
     if seconds > 0.0 { amount / seconds } else { 0.0 }
 }
 
+/// stdout, flushed at every end of line (even into a pipe or a file): a reader of NDJSON sees
+/// each frame as it comes, and a write error (a full disk, a closed pipe) surfaces at once.
+pub fn stdout() -> std::io::StdoutLock<'static> {
+    // Rust's stdout is line-buffered whatever it is connected to; only a `BufWriter` around
+    // it would make it block-buffered.
+    std::io::stdout().lock()
+}
+
+/// Writes `line` and a newline to `out` (which, from [`stdout`], flushes it), saying what
+/// failed when it cannot.
+pub fn print_line(out: &mut impl Write, line: impl std::fmt::Display) -> Result<()> {
+    writeln!(out, "{line}").context("cannot write to stdout")
+}
+
 /// Where per-frame lines and the summary go: stdout, as text or NDJSON.
 pub struct Output {
     json: bool,
@@ -171,18 +185,11 @@ pub struct Output {
 impl Output {
     /// Text or NDJSON on stdout; `quiet` keeps only the summary.
     pub fn stdout(json: bool, quiet: bool) -> Self {
-        let stdout = std::io::stdout();
-        let terminal = stdout.is_terminal();
-        let out: Box<dyn Write> = if terminal {
-            Box::new(stdout)
-        } else {
-            Box::new(std::io::BufWriter::new(stdout))
-        };
         Output {
             json,
             quiet,
-            out,
-            terminal,
+            out: Box::new(stdout()),
+            terminal: std::io::stdout().is_terminal(),
         }
     }
 
@@ -201,7 +208,7 @@ impl Output {
         } else {
             report.to_line()
         };
-        writeln!(self.out, "{line}").context("cannot write to stdout")
+        print_line(&mut self.out, line)
     }
 
     /// Prints the summary and flushes.
@@ -211,7 +218,7 @@ impl Output {
         } else {
             stats.to_line(elapsed)
         };
-        writeln!(self.out, "{line}").context("cannot write to stdout")?;
+        print_line(&mut self.out, line)?;
         self.out.flush().context("cannot write to stdout")
     }
 }

@@ -8,6 +8,7 @@ use gst_video::VideoFormat;
 use gstpipe_core::{Outcome, Pipeline};
 use gstpipe_frame::{Input, SampleType, SampleValue};
 use gstpipe_sinks::FrameSource;
+use std::io::Write as _;
 use std::time::Instant;
 
 /// Options of `gstpipe push`.
@@ -56,15 +57,26 @@ fn parse_format(s: &str) -> Result<VideoFormat, String> {
 }
 
 fn parse_framerate(s: &str) -> Result<gst::Fraction, String> {
-    let bad = || format!("{s:?} is not a frame rate (N or N/D, e.g. 30 or 30000/1001)");
+    use std::num::IntErrorKind;
+    let part =
+        |p: &str| {
+            p.trim().parse::<i32>().map_err(|e| match e.kind() {
+            IntErrorKind::PosOverflow => {
+                format!("{s:?}: N and D must be at most {} (a fraction N/D)", i32::MAX)
+            }
+            _ => format!(
+                "{s:?} is not a frame rate: give N or N/D in whole numbers (e.g. 30 or 30000/1001)"
+            ),
+        })
+        };
     let (n, d) = match s.split_once('/') {
-        Some((n, d)) => (n.trim().parse::<i32>(), d.trim().parse::<i32>()),
-        None => (s.trim().parse::<i32>(), Ok(1)),
+        Some((n, d)) => (part(n)?, part(d)?),
+        None => (part(s)?, 1),
     };
-    match (n, d) {
-        (Ok(n), Ok(d)) if n > 0 && d > 0 => Ok(gst::Fraction::new(n, d)),
-        _ => Err(bad()),
+    if n <= 0 || d <= 0 {
+        return Err(format!("{s:?}: the frame rate must be above 0"));
     }
+    Ok(gst::Fraction::new(n, d))
 }
 
 /// Runs `gstpipe push`.
@@ -134,7 +146,9 @@ pub fn run(args: PushArgs) -> Result<()> {
         } else {
             0.0
         };
-        println!(
+        let mut out = std::io::stdout().lock();
+        writeln!(
+            out,
             "pushed {count} frames ({}x{} {}, {}/{} fps, {} pattern) in {seconds:.3} s: {fps:.1} fps",
             args.width,
             args.height,
@@ -142,7 +156,9 @@ pub fn run(args: PushArgs) -> Result<()> {
             args.framerate.numer(),
             args.framerate.denom(),
             args.pattern.name(),
-        );
+        )
+        .and_then(|()| out.flush())
+        .context("cannot write to stdout")?;
     }
     Ok(())
 }
@@ -183,9 +199,18 @@ mod tests {
             parse_framerate("30000/1001"),
             Ok(gst::Fraction::new(30000, 1001))
         );
-        assert!(parse_framerate("0").is_err());
-        assert!(parse_framerate("fast").is_err());
-        assert!(parse_framerate("30/0").is_err());
+        for (bad, says) in [
+            ("0", "above 0"),
+            ("-30", "above 0"),
+            ("30/0", "above 0"),
+            ("fast", "not a frame rate"),
+            ("29.97", "whole numbers"),
+            ("1e12", "whole numbers"),
+            ("1000000000000", "at most 2147483647"),
+        ] {
+            let message = parse_framerate(bad).unwrap_err();
+            assert!(message.contains(says), "{bad}: {message}");
+        }
     }
 
     #[test]

@@ -3,6 +3,8 @@
 use crate::error::usage;
 use anyhow::{Context as _, Result};
 use gstpipe_frame::{Frame, FrameError};
+use std::fs::File;
+use std::io::{BufWriter, IntoInnerError};
 use std::path::{Path, PathBuf};
 
 /// Writes every `every`-th frame to `dir/frame-NNNNNN.png`.
@@ -42,12 +44,37 @@ impl Saver {
             other => anyhow::Error::from(other).context("cannot save the frame as PNG"),
         })?;
         let path = self.path(index);
-        image
-            .save_with_format(&path, image::ImageFormat::Png)
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        write_file(&path, |out| {
+            image
+                .write_to(out, image::ImageFormat::Png)
+                .map_err(|e| match e {
+                    image::ImageError::IoError(e) => e,
+                    other => std::io::Error::other(other),
+                })
+        })?;
         tracing::debug!(path = %path.display(), "saved frame {index}");
         Ok(Some(path))
     }
+}
+
+/// Creates `path` and fills it with `write`, through a buffer that is flushed and checked: a
+/// full disk or any other write error is reported naming the file (never a silently short
+/// file, as a dropped `BufWriter` would leave), and the partial file is removed.
+pub fn write_file(
+    path: &Path,
+    write: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>,
+) -> Result<()> {
+    let written = File::create(path).and_then(|file| {
+        let mut out = BufWriter::new(file);
+        write(&mut out)?;
+        out.into_inner().map_err(IntoInnerError::into_error)?;
+        Ok(())
+    });
+    written.map_err(|e| {
+        // Best effort: a partial file is worse than none.
+        let _ = std::fs::remove_file(path);
+        anyhow::Error::from(e).context(format!("cannot write {}", path.display()))
+    })
 }
 
 /// `dir/frame-000042.png`.

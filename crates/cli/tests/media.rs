@@ -6,7 +6,7 @@ use gst::prelude::*;
 use std::path::Path;
 
 /// H.264 with B-frames in MP4, 160x120 at 30 fps, `frames` frames.
-fn h264_clip(dir: &Path, frames: usize) -> String {
+pub(crate) fn h264_clip(dir: &Path, frames: usize) -> String {
     let path = dir.join("clip.mp4");
     run_reference(&format!(
         "videotestsrc num-buffers={frames} pattern=ball animation-mode=frames ! \

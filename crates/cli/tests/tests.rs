@@ -3,6 +3,7 @@
 mod batch;
 mod errors;
 mod formats;
+mod hostile;
 mod interrupt;
 mod json;
 mod launch;

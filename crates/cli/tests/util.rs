@@ -68,15 +68,36 @@ pub fn gstpipe_within(args: &[&str], limit: Duration) -> Run {
 
 /// Starts `gstpipe ARGS` with piped stdout and stderr.
 pub fn spawn(args: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_gstpipe"))
+    spawn_with_log(args, None)
+}
+
+/// Runs `gstpipe ARGS` with `RUST_LOG` set to `log`.
+pub fn gstpipe_logging(args: &[&str], log: &str) -> Run {
+    let mut child = spawn_with_log(args, Some(log));
+    let out = child.stdout.take().expect("piped stdout");
+    finish(child, out, String::new(), args, LIMIT)
+}
+
+/// Starts `gstpipe ARGS` with piped stdout and stderr, and `RUST_LOG` when given.
+fn spawn_with_log(args: &[&str], log: Option<&str>) -> Child {
+    command(args, log).spawn().expect("cannot run gstpipe")
+}
+
+/// `gstpipe ARGS` (any bytes) with piped stdout and stderr, no stdin, and `RUST_LOG` only
+/// when given.
+pub fn command<S: AsRef<std::ffi::OsStr>>(args: &[S], log: Option<&str>) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_gstpipe"));
+    command.env_remove("RUST_LOG");
+    if let Some(log) = log {
+        command.env("RUST_LOG", log);
+    }
+    command
         .args(args)
-        .env_remove("RUST_LOG")
         .env_remove("RUST_BACKTRACE")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("cannot run gstpipe")
+        .stderr(Stdio::piped());
+    command
 }
 
 /// Reads the rest of `out` (after `read_so_far`) and stderr, waits at most `limit` for the
@@ -130,11 +151,31 @@ pub fn finish(
 
 /// Sends SIGINT (Ctrl-C) to the child.
 pub fn interrupt(child: &Child) {
+    signal(child, "INT");
+}
+
+/// Sends the signal `name` (`INT`, `TERM`, `HUP`) to the child.
+pub fn signal(child: &Child, name: &str) {
     let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([&format!("-{name}"), &child.id().to_string()])
         .status()
         .expect("cannot run kill");
-    assert!(status.success(), "kill -INT failed");
+    assert!(status.success(), "kill -{name} failed");
+}
+
+/// Reads `out` line by line on a thread of its own; the lines come through the channel as
+/// they arrive (so a test can wait for one with a bound), and the thread ends with the stream.
+pub fn lines(out: impl Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufRead::lines(std::io::BufReader::new(out)) {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
 }
 
 /// A fresh, empty directory for one test under Cargo's scratch directory.
@@ -177,4 +218,69 @@ pub fn count_buffers(description: &str, sink: &str) -> u64 {
         .wait_timeout(LIMIT)
         .unwrap_or_else(|e| panic!("counting pipeline {description:?} failed: {e}"));
     count.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// A small tmpfs mounted for one test (root only), filled to the last byte, unmounted on drop.
+pub struct FullFs {
+    /// Where it is mounted.
+    pub dir: PathBuf,
+}
+
+impl FullFs {
+    /// Mounts a 64 KiB tmpfs on a scratch directory and fills it; `None` (with the reason on
+    /// stderr) when this process may not mount file systems.
+    pub fn mount(name: &str) -> Option<FullFs> {
+        let dir = scratch(name);
+        let mounted = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"])
+            .arg(&dir)
+            .stderr(Stdio::piped())
+            .output();
+        match mounted {
+            Ok(out) if out.status.success() => {}
+            Ok(out) => {
+                eprintln!(
+                    "skipped: cannot mount a tmpfs (needs root): {}",
+                    String::from_utf8_lossy(&out.stderr).trim()
+                );
+                return None;
+            }
+            Err(e) => {
+                eprintln!("skipped: cannot run mount: {e}");
+                return None;
+            }
+        }
+        let fs = FullFs { dir };
+        // Fill it: write until the file system says it is full.
+        let mut filler = std::fs::File::create(fs.dir.join("filler")).expect("a filler file");
+        let chunk = vec![0u8; 4096];
+        loop {
+            match std::io::Write::write_all(&mut filler, &chunk) {
+                Ok(()) => {}
+                Err(e) if e.raw_os_error() == Some(28) => break, // ENOSPC
+                Err(e) => panic!("cannot fill the tmpfs: {e}"),
+            }
+        }
+        Some(fs)
+    }
+}
+
+impl Drop for FullFs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.dir).status();
+    }
+}
+
+/// Runs `gstpipe ARGS` with stdout going to `/dev/full` (every write fails with ENOSPC).
+pub fn gstpipe_to_dev_full(args: &[&str]) -> Run {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full");
+    let mut child = command(args, None)
+        .stdout(full)
+        .spawn()
+        .expect("cannot run gstpipe");
+    let _ = child.stdout.take();
+    finish(child, std::io::empty(), String::new(), args, LIMIT)
 }

@@ -155,17 +155,20 @@ pub enum Error {
     /// `gst::init` failed (GStreamer missing or broken).
     #[error("cannot initialise GStreamer: {0}")]
     Init(String),
-    /// The launch description is not valid syntax.
-    #[error("cannot parse pipeline {description:?}: {message}")]
+    /// The launch description is not valid syntax. The message shows the description
+    /// [`echo`](crate::echo)ed: passwords masked, cut after 200 characters.
+    #[error("cannot parse pipeline {:?}: {message}", crate::echo(.description))]
     Parse {
         /// The description as given.
         description: String,
         /// GStreamer's parser message.
         message: String,
     },
-    /// The description names an element factory that is not installed.
+    /// The description names an element factory that is not installed. The message shows
+    /// the description [`echo`](crate::echo)ed: passwords masked, cut after 200 characters.
     #[error(
-        "no element {factory:?} (unknown element or missing plugin) in pipeline {description:?}"
+        "no element {factory:?} (unknown element or missing plugin) in pipeline {:?}",
+        crate::echo(.description)
     )]
     MissingElement {
         /// The factory name that was not found (e.g. `nosuchelement`).

@@ -26,6 +26,7 @@ mod description;
 mod error;
 mod launch;
 mod pipeline;
+mod redact;
 pub mod sync;
 
 pub use context::{Context, init};
@@ -34,6 +35,7 @@ pub use pipeline::{
     DEFAULT_STATE_TIMEOUT, DEFAULT_STOP_TIMEOUT, Event, Outcome, Pipeline, Subscription, Watch,
     release_appsink,
 };
+pub use redact::{ECHO_CHARS, MASK, echo, redact};
 
 /// The gstreamer crate gstpipe is built on, re-exported so users need no version match.
 pub use gst;

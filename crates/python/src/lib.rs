@@ -24,6 +24,7 @@ mod errors;
 mod formats;
 mod frame;
 mod gil;
+mod launcher;
 mod live;
 mod pipeline;
 mod reader;
@@ -50,5 +51,6 @@ fn _gstpipe(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(formats::dtype, m)?)?;
     m.add_function(wrap_pyfunction!(formats::formats, m)?)?;
     m.add_function(wrap_pyfunction!(formats::gstreamer_version, m)?)?;
+    m.add_function(wrap_pyfunction!(launcher::launch, m)?)?;
     Ok(())
 }

@@ -1,10 +1,14 @@
-"""`python -m gstpipe` prints what `gstpipe launch` prints."""
+"""`python -m gstpipe` prints what `gstpipe launch` prints: it runs the same code."""
 
 from __future__ import annotations
 
 import json
+import queue
+import signal
 import subprocess
 import sys
+import threading
+import time
 
 import pytest
 
@@ -110,4 +114,93 @@ def test_reconnect_gives_up_as_the_cli_does(cli):
         ours = run([sys.executable, "-m", "gstpipe", "-p", description, "--reconnect"])
         assert ours.returncode == 2, ours.stderr
     ours = run([sys.executable, "-m", "gstpipe", "-p", ENDING, "--stall", "1"])
-    assert ours.returncode == 2 and "needs --reconnect" in ours.stderr
+    theirs = run([cli, "launch", "-p", ENDING, "--stall", "1"])
+    assert ours.returncode == theirs.returncode == 2
+    assert "--reconnect" in ours.stderr
+    assert ours.stderr == theirs.stderr.replace("gstpipe launch", "python -m gstpipe")
+
+
+TWO_SINKS = (
+    "videotestsrc num-buffers=30 ! video/x-raw,format=GRAY8,width=16,height=8,framerate=30/1 ! "
+    "tee name=t ! queue ! appsink name=a t. ! queue ! appsink name=b"
+)
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        [],  # several appsinks, none chosen: a usage error
+        ["--timeout", "0"],  # a timeout of 0 s would fail at once
+        ["--timeout", "inf"],
+        ["--max-frames", "0"],
+        ["--sink", "nosuchsink"],
+    ],
+)
+def test_same_refusals_as_the_cli(cli, flags):
+    ours = run([sys.executable, "-m", "gstpipe", "-p", TWO_SINKS, *flags])
+    theirs = run([cli, "launch", "-p", TWO_SINKS, *flags])
+    assert ours.returncode == theirs.returncode == 2, ours.stderr
+    assert ours.stderr == theirs.stderr.replace("gstpipe launch", "python -m gstpipe")
+
+
+def test_an_unread_appsink_neither_paces_nor_blocks(cli):
+    """`--sink b` with `a` unread: frames come as fast as they are made (30 frames of a
+    30 fps stream in well under their 1 s of stream time) and `a` drops its own."""
+    for command in ([sys.executable, "-m", "gstpipe"], [cli, "launch"]):
+        started = time.perf_counter()
+        done = run([*command, "-p", TWO_SINKS, "--sink", "b", "--json", "-q"])
+        took = time.perf_counter() - started
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["frames"] == 30
+        assert took < 0.8, (command, took)
+
+
+LIVE = (
+    "videotestsrc is-live=true ! video/x-raw,format=GRAY8,width=16,height=8,framerate=30/1 ! "
+    "appsink"
+)
+
+
+def _lines(stream) -> "queue.Queue[str]":
+    """The lines of ``stream`` as they arrive (a thread reads them; None at the end)."""
+    lines: "queue.Queue[str]" = queue.Queue()
+
+    def read():
+        for line in stream:
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=read, daemon=True).start()
+    return lines
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
+def test_signals_end_the_stream_with_a_summary(signum):
+    """Each line comes through the pipe as it is printed, and SIGTERM and SIGHUP end the
+    stream as Ctrl-C does: the summary, exit 0."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gstpipe", "-p", LIVE, "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        lines = _lines(proc.stdout)
+        first = lines.get(timeout=30)
+        waited = time.perf_counter() - started
+        assert json.loads(first)["index"] == 0
+        # A block buffer would hold it back for about 55 lines (1.8 s at 30 fps).
+        assert waited < 1.5, waited
+        for _ in range(3):
+            lines.get(timeout=30)
+        proc.send_signal(signum)
+        proc.wait(timeout=30)
+        rest = []
+        while (line := lines.get(timeout=30)) is not None:
+            rest.append(json.loads(line))
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, proc.stderr.read()
+    summary = rest[-1]
+    assert summary["frames"] >= 4 and "fps" in summary

@@ -453,3 +453,10 @@ def formats() -> List[FormatRow]:
 
 def gstreamer_version() -> Tuple[int, int, int, int]:
     """The running GStreamer's version."""
+
+def _launch(args: List[str], prog: str = "python -m gstpipe") -> int:
+    """Runs the ``gstpipe launch`` command with ``args`` (the options after ``python -m
+    gstpipe``) and returns its exit status: 0 at end of stream (also after Ctrl-C, SIGTERM or
+    SIGHUP, which end the stream gracefully), 1 when the pipeline fails, 2 for usage errors.
+    Prints to the process's stdout and stderr and takes over SIGINT, SIGTERM and SIGHUP: the
+    ``python -m gstpipe`` entry point, not for use inside a program."""
