@@ -831,6 +831,11 @@ impl Pipeline {
             .filter(|e| e.factory().is_some_and(|f| f.name() == "appsink"));
         for appsink in appsinks {
             release_appsink(&appsink);
+            // Stopping: a frame that will be dropped need not wait for its time on the clock,
+            // unless the description asked for the pacing (then it is the user's).
+            if !self.is_user_set(&appsink, "sync") {
+                appsink.set_property("sync", false);
+            }
         }
     }
 
@@ -990,11 +995,12 @@ impl Drop for Pipeline {
 }
 
 /// Makes an appsink let go of a pipeline that is being stopped, or whose frames nobody will
-/// read: it drops what it queues (`max-buffers=1 drop=true`), stops pacing to the clock
-/// (`sync=false`: a frame that will be dropped need not wait for its time) and passes EOS
-/// without being drained (`wait-on-eos=false`). [`Pipeline::stop`] does this to every
-/// appsink of the pipeline; gstpipe-sinks does it when its reader goes away. Does nothing to
-/// an element that is not an appsink.
+/// read: it drops what it queues (`max-buffers=1 drop=true`) and passes EOS without being
+/// drained (`wait-on-eos=false`). Its `sync` stays as it was (the description's, if it wrote
+/// one). [`Pipeline::stop`] does this to every appsink of the pipeline, and also stops their
+/// pacing to the clock (`sync=false`: a frame that will be dropped need not wait for its
+/// time); gstpipe-sinks does it when its reader goes away. Does nothing to an element that is
+/// not an appsink.
 pub fn release_appsink(appsink: &gst::Element) {
     if !appsink.factory().is_some_and(|f| f.name() == "appsink") {
         return;
@@ -1002,7 +1008,6 @@ pub fn release_appsink(appsink: &gst::Element) {
     appsink.set_property("wait-on-eos", false);
     appsink.set_property("max-buffers", 1u32);
     appsink.set_property("drop", true);
-    appsink.set_property("sync", false);
 }
 
 /// Whether `element`'s `property` holds another value than a fresh element of its factory.
