@@ -22,29 +22,14 @@ pub const DEFAULT_TEARDOWN_TIMEOUT: Duration = Duration::from_secs(5);
 /// Configures a [`LiveSource`]; from [`LiveSource::builder`].
 #[must_use = "a builder does nothing until build() is called"]
 pub struct LiveSourceBuilder {
-    pub(crate) description: String,
-    pub(crate) appsink: Option<String>,
-    pub(crate) backoff: Backoff,
-    pub(crate) stall: Duration,
-    pub(crate) capacity: usize,
-    pub(crate) policy: Policy,
-    pub(crate) teardown: Duration,
-    pub(crate) state_timeout: Option<Duration>,
-    pub(crate) ntp: bool,
+    pub(crate) config: Config,
     pub(crate) subscribers: Vec<Subscriber>,
 }
 
 impl std::fmt::Debug for LiveSourceBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LiveSourceBuilder")
-            .field("description", &self.description)
-            .field("appsink", &self.appsink)
-            .field("backoff", &self.backoff)
-            .field("stall", &self.stall)
-            .field("capacity", &self.capacity)
-            .field("policy", &self.policy)
-            .field("teardown", &self.teardown)
-            .field("ntp", &self.ntp)
+            .field("config", &self.config)
             .field("subscribers", &self.subscribers.len())
             .finish()
     }
@@ -53,27 +38,27 @@ impl std::fmt::Debug for LiveSourceBuilder {
 impl LiveSourceBuilder {
     /// Reads the appsink called `name` instead of the description's only appsink.
     pub fn appsink(mut self, name: &str) -> Self {
-        self.appsink = Some(name.into());
+        self.config.appsink = Some(name.into());
         self
     }
 
     /// When to rebuild and when to give up (default [`Backoff::default`]: 0.5 s doubling to
     /// 30 s, ±10 % jitter, forever).
     pub fn backoff(mut self, backoff: Backoff) -> Self {
-        self.backoff = backoff;
+        self.config.backoff = backoff;
         self
     }
 
     /// The watchdog: a pipeline that delivers no frame for this long (counted from its start,
     /// then from its last frame) is torn down and rebuilt. Default [`DEFAULT_STALL_TIMEOUT`].
     pub fn stall_timeout(mut self, stall: Duration) -> Self {
-        self.stall = stall;
+        self.config.stall = stall;
         self
     }
 
     /// How many frames wait for the consumer (default [`DEFAULT_CAPACITY`]).
     pub fn capacity(mut self, capacity: usize) -> Self {
-        self.capacity = capacity;
+        self.config.capacity = capacity;
         self
     }
 
@@ -82,21 +67,21 @@ impl LiveSourceBuilder {
     /// [`Policy::Block`] (the pipeline waits for the consumer; while it waits, the watchdog
     /// counts the consumer's progress as the source's).
     pub fn policy(mut self, policy: Policy) -> Self {
-        self.policy = policy;
+        self.config.policy = policy;
         self
     }
 
     /// How long tearing a pipeline down may take before it is abandoned to a background
     /// thread (default [`DEFAULT_TEARDOWN_TIMEOUT`]).
     pub fn teardown_timeout(mut self, limit: Duration) -> Self {
-        self.teardown = limit;
+        self.config.teardown = limit;
         self
     }
 
     /// How long starting a pipeline (to Playing) may take; default the core's
     /// [`gstpipe_core::DEFAULT_STATE_TIMEOUT`].
     pub fn state_timeout(mut self, limit: Duration) -> Self {
-        self.state_timeout = Some(limit);
+        self.config.state_timeout = Some(limit);
         self
     }
 
@@ -104,7 +89,7 @@ impl LiveSourceBuilder {
     /// elements (and those decodebins create) so frames carry the sender's NTP time. Default
     /// `true`; never overrides a value the description wrote.
     pub fn sender_ntp(mut self, enable: bool) -> Self {
-        self.ntp = enable;
+        self.config.ntp = enable;
         self
     }
 
@@ -126,27 +111,17 @@ impl LiveSourceBuilder {
     /// description does not parse, names a missing element, or has no (or several, unnamed)
     /// appsink.
     pub fn build(self) -> Result<LiveSource, LiveError> {
-        self.backoff.validate()?;
-        if self.capacity == 0 {
+        self.config.backoff.validate()?;
+        if self.config.capacity == 0 {
             return Err(LiveError::Config("capacity must be at least 1".into()));
         }
-        if self.stall.is_zero() {
+        if self.config.stall.is_zero() {
             return Err(LiveError::Config(
                 "the stall timeout must not be zero".into(),
             ));
         }
         let shared = Arc::new(Shared {
-            config: Config {
-                description: self.description,
-                appsink: self.appsink,
-                backoff: self.backoff,
-                stall: self.stall,
-                capacity: self.capacity,
-                policy: self.policy,
-                teardown: self.teardown,
-                state_timeout: self.state_timeout,
-                ntp: self.ntp,
-            },
+            config: self.config,
             state: Mutex::new(State::new()),
             items: Condvar::new(),
             supervisor: Condvar::new(),

@@ -5,7 +5,7 @@ use crate::builder::LiveSourceBuilder;
 use crate::builder::{DEFAULT_CAPACITY, DEFAULT_STALL_TIMEOUT, DEFAULT_TEARDOWN_TIMEOUT};
 use crate::error::LiveError;
 use crate::event::{HealthEvent, LiveItem, LiveStats};
-use crate::supervisor::{IN_SUBSCRIBER, Shared};
+use crate::supervisor::{Config, IN_SUBSCRIBER, Shared};
 use gstpipe_sinks::Policy;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -29,7 +29,10 @@ pub struct LiveSource {
 impl std::fmt::Debug for LiveSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LiveSource")
-            .field("description", &self.shared.config.description)
+            .field(
+                "description",
+                &gstpipe_core::echo(&self.shared.config.description),
+            )
             .field("stats", &self.stats())
             .finish()
     }
@@ -44,15 +47,17 @@ impl LiveSource {
     /// A builder for a live source reading `description`'s appsink.
     pub fn builder(description: impl Into<String>) -> LiveSourceBuilder {
         LiveSourceBuilder {
-            description: description.into(),
-            appsink: None,
-            backoff: Backoff::default(),
-            stall: DEFAULT_STALL_TIMEOUT,
-            capacity: DEFAULT_CAPACITY,
-            policy: Policy::DropOldest,
-            teardown: DEFAULT_TEARDOWN_TIMEOUT,
-            state_timeout: None,
-            ntp: true,
+            config: Config {
+                description: description.into(),
+                appsink: None,
+                backoff: Backoff::default(),
+                stall: DEFAULT_STALL_TIMEOUT,
+                capacity: DEFAULT_CAPACITY,
+                policy: Policy::DropOldest,
+                teardown: DEFAULT_TEARDOWN_TIMEOUT,
+                state_timeout: None,
+                ntp: true,
+            },
             subscribers: Vec::new(),
         }
     }

@@ -23,6 +23,7 @@ thread_local! {
     pub(crate) static IN_SUBSCRIBER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
+/// A live source's settings, as its builder checked them.
 pub(crate) struct Config {
     pub(crate) description: String,
     pub(crate) appsink: Option<String>,
@@ -33,6 +34,22 @@ pub(crate) struct Config {
     pub(crate) teardown: Duration,
     pub(crate) state_timeout: Option<Duration>,
     pub(crate) ntp: bool,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            // Passwords in URLs are masked: a Debug print ends up in logs.
+            .field("description", &gstpipe_core::echo(&self.description))
+            .field("appsink", &self.appsink)
+            .field("backoff", &self.backoff)
+            .field("stall", &self.stall)
+            .field("capacity", &self.capacity)
+            .field("policy", &self.policy)
+            .field("teardown", &self.teardown)
+            .field("ntp", &self.ntp)
+            .finish_non_exhaustive()
+    }
 }
 
 pub(crate) struct Shared {
