@@ -50,5 +50,6 @@ fn _gstpipe(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(formats::dtype, m)?)?;
     m.add_function(wrap_pyfunction!(formats::formats, m)?)?;
     m.add_function(wrap_pyfunction!(formats::gstreamer_version, m)?)?;
+    gil::register_at_exit(m)?;
     Ok(())
 }

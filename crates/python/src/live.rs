@@ -149,11 +149,17 @@ impl HealthEvent {
     }
 }
 
+impl crate::gil::StopAtExit for LiveSource {
+    fn stop_at_exit(&self) {
+        self.stop();
+    }
+}
+
 /// A callback for health events, run with the GIL on whichever thread saw the event. Its
 /// exceptions go to ``sys.unraisablehook``: the source goes on.
 fn event_callback(slot: Releasable) -> impl Fn(&RustEvent) + Send + Sync + 'static {
     move |event| {
-        Python::try_attach(|py| {
+        crate::gil::attach(|py| {
             let Some(callback) = slot
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
@@ -320,8 +326,10 @@ impl Live {
         let source = py
             .detach(move || builder.build())
             .map_err(|e| live_error(py, &e))?;
+        let source = Arc::new(source);
+        crate::gil::stop_at_exit(&source);
         Ok(Live {
-            source: DropDetached::new(Arc::new(source)),
+            source: DropDetached::new(source),
             events,
             timeout: live_timeout,
             gave_up: Mutex::new(None),

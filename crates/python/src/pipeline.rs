@@ -123,8 +123,10 @@ impl Pipeline {
         let inner = py
             .detach(move || gstpipe_core::Pipeline::launch(&owned))
             .map_err(|e| core_error_py(py, &e))?;
+        let inner = Arc::new(DropDetached::new(inner));
+        crate::gil::stop_at_exit(&inner);
         Ok(Pipeline {
-            inner: Arc::new(DropDetached::new(inner)),
+            inner,
             description: description.to_owned(),
             callback_error: Arc::new(Mutex::new(None)),
             reported: Arc::new(AtomicBool::new(false)),
@@ -290,9 +292,10 @@ impl Pipeline {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .push(Arc::clone(&callback));
-        let run = move |frame: gstpipe_frame::Frame| -> Result<(), PyErr> {
-            // The GIL is taken only around the user's function (and the Frame it gets).
-            let called = Python::try_attach(|py| {
+        let run = move |frame: gstpipe_frame::Frame| -> Result<(), Raised> {
+            // The GIL is taken only around the user's function (and the Frame it gets); once
+            // the interpreter is ending the frame is dropped without calling Python.
+            crate::gil::attach(|py| {
                 let Some(callback) = callback
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
@@ -304,16 +307,13 @@ impl Pipeline {
                 Py::new(py, Frame::new(frame))
                     .and_then(|frame| callback.call1(py, (frame,)))
                     .map(|_| ())
-                    .inspect_err(|e| {
+                    .map_err(|e| {
                         // Kept for Pipeline.wait(), whose error is the appsink's.
                         *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.clone_ref(py));
+                        Raised::new(py, e)
                     })
-            });
-            called.unwrap_or_else(|| {
-                Err(pyo3::exceptions::PyRuntimeError::new_err(
-                    "the Python interpreter is shutting down",
-                ))
             })
+            .unwrap_or(Ok(()))
         };
         let handle = py
             .detach(move || frame_sink.on_frame(run))
@@ -570,6 +570,43 @@ impl Batches {
     }
 }
 
+/// The exception an ``on_frame`` callback raised, with its text taken while the GIL was held:
+/// gstpipe-sinks formats it on the streaming thread, where a `PyErr` would need the
+/// interpreter (gone at exit).
+#[derive(Debug)]
+pub(crate) struct Raised {
+    error: PyErr,
+    text: String,
+}
+
+impl Raised {
+    fn new(py: Python<'_>, error: PyErr) -> Self {
+        let text = error
+            .value(py)
+            .str()
+            .map(|s| {
+                format!(
+                    "{}: {s}",
+                    error
+                        .get_type(py)
+                        .name()
+                        .map(|n| n.to_string())
+                        .unwrap_or_default()
+                )
+            })
+            .unwrap_or_else(|_| "the callback raised".to_owned());
+        Raised { error, text }
+    }
+}
+
+impl std::fmt::Display for Raised {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl std::error::Error for Raised {}
+
 /// The handle ``Pipeline.on_frame()`` returns: counts frames, waits for the end.
 #[pyclass(frozen, module = "gstpipe", name = "Callback")]
 pub(crate) struct Callback {
@@ -603,8 +640,8 @@ impl Callback {
                 // The callback's own exception, as gstpipe-sinks keeps it.
                 let raised = e
                     .callback_error()
-                    .and_then(|c| c.downcast_ref::<PyErr>())
-                    .map(|c| c.clone_ref(py));
+                    .and_then(|c| c.downcast_ref::<Raised>())
+                    .map(|c| c.error.clone_ref(py));
                 Err(raised.unwrap_or_else(|| sink_error(py, &e)))
             }
             None => Err(sink_error(
