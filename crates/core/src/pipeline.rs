@@ -57,6 +57,10 @@ struct Shared {
     subscribers: Mutex<Subscribers>,
     next_subscriber: AtomicU64,
     pipeline: glib::WeakRef<gst::Pipeline>,
+    /// The pipeline's streaming threads, as they announce themselves (stream-status
+    /// `Enter`/`Leave`, posted by the streaming thread itself): [`Pipeline::stop`] called on
+    /// one of them must not wait for it.
+    streaming: Mutex<Vec<std::thread::ThreadId>>,
 }
 
 impl Shared {
@@ -67,6 +71,15 @@ impl Shared {
 
     fn subscribers(&self) -> MutexGuard<'_, Subscribers> {
         self.subscribers.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn streaming(&self) -> MutexGuard<'_, Vec<std::thread::ThreadId>> {
+        self.streaming.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether the calling thread is one of the pipeline's streaming threads.
+    fn on_streaming_thread(&self) -> bool {
+        self.streaming().contains(&std::thread::current().id())
     }
 
     /// Records the terminal outcome (the first one wins) and tells the subscribers, which can
@@ -158,6 +171,16 @@ impl Shared {
             }
             MessageView::Info(i) => {
                 tracing::info!(pipeline = %self.name, %element, debug = ?i.debug(), "{}", i.error());
+            }
+            MessageView::StreamStatus(status) => {
+                // Posted synchronously by the streaming thread itself as it starts and ends.
+                let me = std::thread::current().id();
+                let mut streaming = self.streaming();
+                match status.get().0 {
+                    gst::StreamStatusType::Enter if !streaming.contains(&me) => streaming.push(me),
+                    gst::StreamStatusType::Leave => streaming.retain(|t| *t != me),
+                    _ => {}
+                }
             }
             MessageView::StateChanged(s) if src.is_some_and(|s| s.name() == self.name.as_str()) => {
                 tracing::debug!(pipeline = %self.name, old = ?s.old(), new = ?s.current(), "state changed");
@@ -464,6 +487,7 @@ impl Pipeline {
             subscribers: Mutex::new(Subscribers::default()),
             next_subscriber: AtomicU64::new(0),
             pipeline: pipeline.downgrade(),
+            streaming: Mutex::new(Vec::new()),
         });
         let handler = Arc::clone(&shared);
         // A pipeline taken out of another bin has none: give it its own, as a new one has.
@@ -765,80 +789,37 @@ impl Pipeline {
     /// finish its EOS in time, which is logged as a warning) and the element's error for one
     /// that failed, now or before.
     ///
-    /// Do not call it from a streaming thread (a pad probe or an appsink callback): use
-    /// [`Pipeline::request_eos`] there.
+    /// It may be called from one of the pipeline's own streaming threads (an appsink
+    /// callback, a pad probe): the state change would wait for that very thread, so there it
+    /// sends EOS and returns at once, and a thread of its own finishes the stop (the bounded
+    /// wait for EOS, then Null) once the callback has returned. [`Pipeline::wait`] and
+    /// friends see the end as usual.
     pub fn stop(&self) -> Result<()> {
-        self.watch.shared.notify(&Event::Stopping);
-        let (_, current, pending) = self.pipeline.state(gst::ClockTime::ZERO);
-        let running = current >= gst::State::Paused || pending >= gst::State::Paused;
-        if running && !self.is_done() {
-            let sent = self.send_eos();
-            if self.watch.wait_outcome(self.stop_timeout).is_none() {
-                tracing::warn!(
-                    pipeline = %self.name(),
-                    timeout = ?self.stop_timeout,
-                    "end of stream did not reach the sinks in time; stopping anyway"
-                );
+        let stopper = Stopper {
+            pipeline: self.pipeline.clone(),
+            watch: self.watch.clone(),
+            stop_timeout: self.stop_timeout,
+        };
+        if self.watch.shared.on_streaming_thread() {
+            if let Some(Outcome::Error(e)) = self.watch.outcome() {
+                return Err(Error::Element(e));
             }
-            if sent.try_recv().is_err() {
-                // The EOS event is stuck in a source whose streaming thread is blocked
-                // downstream (e.g. an appsink of the user's holding back EOS until its queued
-                // samples are pulled, `wait-on-eos`). The thread sending it holds the
-                // pipeline's state lock, so going to Null would wait for it forever: release
-                // the streaming thread by shutting the sinks down first.
-                self.shut_down_sinks();
-                if sent.recv_timeout(self.stop_timeout).is_err() {
-                    tracing::warn!(pipeline = %self.name(), "EOS still not delivered after shutting the sinks down");
-                }
+            let spawned = std::thread::Builder::new()
+                .name("gstpipe-stop".into())
+                .spawn(move || {
+                    let _ = stopper.run();
+                });
+            if let Err(e) = spawned {
+                tracing::warn!(pipeline = %self.name(), "cannot spawn a thread to stop: {e}");
+                self.request_eos();
             }
+            return Ok(());
         }
-        let outcome = self.watch.outcome();
-        self.to_null();
-        match outcome {
-            Some(Outcome::Error(e)) => Err(Error::Element(e)),
-            _ => Ok(()),
-        }
-    }
-
-    /// Sends EOS into the pipeline from a helper thread (`send_event` blocks until every
-    /// source has taken it, which a source whose streaming thread is blocked downstream does
-    /// not do); the receiver gets a message once it has been delivered.
-    fn send_eos(&self) -> std::sync::mpsc::Receiver<()> {
-        let (tx, rx) = std::sync::mpsc::sync_channel(1);
-        let pipeline = self.pipeline.clone();
-        let spawned = std::thread::Builder::new()
-            .name("gstpipe-eos".into())
-            .spawn(move || {
-                pipeline.send_event(gst::event::Eos::new());
-                let _ = tx.send(());
-            });
-        if let Err(e) = spawned {
-            tracing::warn!(pipeline = %self.name(), "cannot spawn a thread to send EOS: {e}");
-        }
-        rx
-    }
-
-    /// Sets every sink element (not bins) to Null on its own, which releases streaming threads
-    /// blocked in them.
-    fn shut_down_sinks(&self) {
-        let sinks = self
-            .pipeline
-            .iterate_recurse()
-            .into_iter()
-            .flatten()
-            .filter(|e| e.element_flags().contains(gst::ElementFlags::SINK) && !e.is::<gst::Bin>());
-        for sink in sinks {
-            if let Err(e) = sink.set_state(gst::State::Null) {
-                tracing::warn!(pipeline = %self.name(), sink = %sink.name(), "cannot shut down: {e}");
-            }
-        }
+        stopper.run()
     }
 
     fn to_null(&self) {
-        if let Err(e) = self.pipeline.set_state(gst::State::Null) {
-            tracing::warn!(pipeline = %self.name(), "setting the pipeline to Null failed: {e}");
-        }
-        self.watch.shared.finish(Outcome::Stopped);
+        Stopper::to_null(&self.pipeline, &self.watch);
     }
 
     /// The stream's duration, when the pipeline knows it (files; not live sources).
@@ -970,6 +951,94 @@ impl Drop for Pipeline {
         if let Some(bus) = self.pipeline.bus() {
             bus.unset_sync_handler();
         }
+    }
+}
+
+/// What [`Pipeline::stop`] needs, so that it can run on a thread of its own.
+struct Stopper {
+    pipeline: gst::Pipeline,
+    watch: Watch,
+    stop_timeout: Duration,
+}
+
+impl Stopper {
+    fn name(&self) -> &str {
+        &self.watch.shared.name
+    }
+
+    /// The stop itself (see [`Pipeline::stop`]), on a thread that is not streaming.
+    fn run(&self) -> Result<()> {
+        self.watch.shared.notify(&Event::Stopping);
+        let (_, current, pending) = self.pipeline.state(gst::ClockTime::ZERO);
+        let running = current >= gst::State::Paused || pending >= gst::State::Paused;
+        if running && !self.watch.is_done() {
+            let sent = self.send_eos();
+            if self.watch.wait_outcome(self.stop_timeout).is_none() {
+                tracing::warn!(
+                    pipeline = %self.name(),
+                    timeout = ?self.stop_timeout,
+                    "end of stream did not reach the sinks in time; stopping anyway"
+                );
+            }
+            if sent.try_recv().is_err() {
+                // The EOS event is stuck in a source whose streaming thread is blocked
+                // downstream (e.g. an appsink of the user's holding back EOS until its queued
+                // samples are pulled, `wait-on-eos`). The thread sending it holds the
+                // pipeline's state lock, so going to Null would wait for it forever: release
+                // the streaming thread by shutting the sinks down first.
+                self.shut_down_sinks();
+                if sent.recv_timeout(self.stop_timeout).is_err() {
+                    tracing::warn!(pipeline = %self.name(), "EOS still not delivered after shutting the sinks down");
+                }
+            }
+        }
+        let outcome = self.watch.outcome();
+        Self::to_null(&self.pipeline, &self.watch);
+        match outcome {
+            Some(Outcome::Error(e)) => Err(Error::Element(e)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Sends EOS into the pipeline from a helper thread (`send_event` blocks until every
+    /// source has taken it, which a source whose streaming thread is blocked downstream does
+    /// not do); the receiver gets a message once it has been delivered.
+    fn send_eos(&self) -> std::sync::mpsc::Receiver<()> {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let pipeline = self.pipeline.clone();
+        let spawned = std::thread::Builder::new()
+            .name("gstpipe-eos".into())
+            .spawn(move || {
+                pipeline.send_event(gst::event::Eos::new());
+                let _ = tx.send(());
+            });
+        if let Err(e) = spawned {
+            tracing::warn!(pipeline = %self.name(), "cannot spawn a thread to send EOS: {e}");
+        }
+        rx
+    }
+
+    /// Sets every sink element (not bins) to Null on its own, which releases streaming threads
+    /// blocked in them.
+    fn shut_down_sinks(&self) {
+        let sinks = self
+            .pipeline
+            .iterate_recurse()
+            .into_iter()
+            .flatten()
+            .filter(|e| e.element_flags().contains(gst::ElementFlags::SINK) && !e.is::<gst::Bin>());
+        for sink in sinks {
+            if let Err(e) = sink.set_state(gst::State::Null) {
+                tracing::warn!(pipeline = %self.name(), sink = %sink.name(), "cannot shut down: {e}");
+            }
+        }
+    }
+
+    fn to_null(pipeline: &gst::Pipeline, watch: &Watch) {
+        if let Err(e) = pipeline.set_state(gst::State::Null) {
+            tracing::warn!(pipeline = %watch.shared.name, "setting the pipeline to Null failed: {e}");
+        }
+        watch.shared.finish(Outcome::Stopped);
     }
 }
 

@@ -171,7 +171,9 @@ impl Pipeline {
 
     /// Stops gracefully: end of stream, a bounded wait for it (so muxers finalise files), then
     /// Null. Raises the pipeline's error if it failed, ``TimeoutError`` if end of stream did
-    /// not arrive in time (the pipeline is stopped anyway).
+    /// not arrive in time (the pipeline is stopped anyway). Called from an ``on_frame``
+    /// callback it sends end of stream and returns at once; the stop completes once the
+    /// callback has returned.
     fn stop(&self, py: Python<'_>) -> PyResult<()> {
         let inner = &self.inner;
         let result = py.detach(|| inner.stop());

@@ -46,3 +46,29 @@ def test_exit_without_stop_while_a_callback_runs_is_clean(body):
         assert "ready" in result.stdout
         assert "panicked" not in result.stderr, result.stderr[-2000:]
         assert "not initialized" not in result.stderr, result.stderr[-2000:]
+
+
+def test_stop_from_the_callback_returns_and_the_pipeline_stops():
+    p = gstpipe.Pipeline(RGB)
+    stopped = []
+
+    def callback(frame):
+        if not stopped:
+            p.stop()
+            stopped.append(True)
+
+    h = p.on_frame(callback)
+    p.play()
+    h.wait(timeout=10)
+    assert stopped == [True]
+    p.wait(timeout=10)  # the end of stream the callback's stop sent
+    assert p.done
+    p.stop()  # returns (it used to wait for the streaming thread forever)
+
+
+def test_request_eos_from_the_callback_ends_the_stream():
+    p = gstpipe.Pipeline(RGB)
+    h = p.on_frame(lambda frame: p.request_eos())
+    p.play()
+    assert h.wait(timeout=10) >= 1
+    p.stop()

@@ -192,7 +192,8 @@ class Pipeline:
     def play(self) -> None:
         """Starts the pipeline."""
     def stop(self) -> None:
-        """Stops gracefully (end of stream, bounded wait, Null)."""
+        """Stops gracefully (end of stream, bounded wait, Null); from an ``on_frame`` callback
+        it sends end of stream and returns at once."""
     def request_eos(self) -> None:
         """Sends end of stream and returns at once."""
     def wait(self, timeout: Optional[float] = None) -> None:
