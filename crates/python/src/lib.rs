@@ -34,7 +34,7 @@ use pyo3::prelude::*;
 /// The `gstpipe._gstpipe` extension module.
 #[pymodule]
 fn _gstpipe(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    gstpipe_core::init().map_err(errors::core_error)?;
+    gstpipe_core::init().map_err(|e| errors::core_error(&e))?;
     m.add_class::<pipeline::Pipeline>()?;
     m.add_class::<pipeline::Frames>()?;
     m.add_class::<pipeline::Batches>()?;
@@ -50,6 +50,7 @@ fn _gstpipe(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(formats::dtype, m)?)?;
     m.add_function(wrap_pyfunction!(formats::formats, m)?)?;
     m.add_function(wrap_pyfunction!(formats::gstreamer_version, m)?)?;
+    m.add_function(wrap_pyfunction!(errors::_panic_for_tests, m)?)?;
     gil::register_at_exit(m)?;
     Ok(())
 }

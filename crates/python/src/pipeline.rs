@@ -1,6 +1,6 @@
 //! `gstpipe.Pipeline` and the iterators and callback handle it hands out.
 
-use crate::errors::{core_error_py, sink_error};
+use crate::errors::{Result, core_error, guard, sink_error, type_error, value_error};
 use crate::frame::Frame;
 use crate::gil::{DropDetached, Step, wait_interruptibly};
 use crate::source::Source;
@@ -24,11 +24,16 @@ type Releasable = Arc<Mutex<Option<Py<PyAny>>>>;
 const NO_TIMEOUT: Duration = Duration::from_secs(365 * 24 * 3600);
 
 /// A timeout in seconds from Python: `None` waits without limit.
-pub(crate) fn timeout_arg(py: Python<'_>, seconds: Option<f64>) -> PyResult<Option<Duration>> {
+/// `float("inf")` means no limit too.
+pub(crate) fn timeout_arg(_py: Python<'_>, seconds: Option<f64>) -> PyResult<Option<Duration>> {
     match seconds {
         None => Ok(None),
+        Some(s) if s == f64::INFINITY => Ok(None),
         Some(s) => Duration::try_from_secs_f64(s).map(Some).map_err(|_| {
-            crate::errors::value_error(py, format!("timeout must be >= 0 seconds, got {s}"))
+            value_error(format!(
+                "timeout must be a number of seconds >= 0 (None or inf: no limit), got {s}"
+            ))
+            .into()
         }),
     }
 }
@@ -55,17 +60,12 @@ pub(crate) struct Pipeline {
 }
 
 impl Pipeline {
-    fn sink(
-        &self,
-        py: Python<'_>,
-        name: Option<&str>,
-        timeout: Option<Duration>,
-    ) -> PyResult<FrameSink> {
+    fn sink(&self, name: Option<&str>, timeout: Option<Duration>) -> Result<FrameSink> {
         let mut builder = FrameSink::builder(&self.inner).timeout(timeout.unwrap_or(NO_TIMEOUT));
         if let Some(name) = name {
             builder = builder.name(name);
         }
-        builder.build().map_err(|e| sink_error(py, &e))
+        Ok(builder.build()?)
     }
 
     /// The pipeline, shared (for a ``Batcher`` reading it).
@@ -74,12 +74,14 @@ impl Pipeline {
     }
 
     /// Plays the pipeline unless it is already running or has ended.
-    pub(crate) fn start(&self, py: Python<'_>) -> PyResult<()> {
+    pub(crate) fn start(&self, py: Python<'_>) -> Result<()> {
         let (_, current, pending) = self.inner.gst().state(gst::ClockTime::ZERO);
         if current >= gst::State::Paused || pending >= gst::State::Paused || self.inner.is_done() {
             return Ok(());
         }
-        self.play(py)
+        let inner = &self.inner;
+        py.detach(|| inner.play())
+            .map_err(|e| self.raise(py, &e).into())
     }
 
     /// The exception for an error of the pipeline raised to the user now: remembered as
@@ -89,7 +91,7 @@ impl Pipeline {
             self.reported.store(true, Ordering::Release);
         }
         self.take_callback_error(py)
-            .unwrap_or_else(|| core_error_py(py, e))
+            .unwrap_or_else(|| core_error(e))
     }
 
     /// Drops the ``on_frame`` callables (after the pipeline has stopped).
@@ -119,72 +121,90 @@ impl Pipeline {
     /// syntax or an unknown element.
     #[new]
     fn new(py: Python<'_>, description: &str) -> PyResult<Self> {
-        let owned = description.to_owned();
-        let inner = py
-            .detach(move || gstpipe_core::Pipeline::launch(&owned))
-            .map_err(|e| core_error_py(py, &e))?;
-        let inner = Arc::new(DropDetached::new(inner));
-        crate::gil::stop_at_exit(&inner);
-        Ok(Pipeline {
-            inner,
-            description: description.to_owned(),
-            callback_error: Arc::new(Mutex::new(None)),
-            reported: Arc::new(AtomicBool::new(false)),
-            callbacks: Mutex::new(Vec::new()),
+        guard(|| {
+            let owned = description.to_owned();
+            let inner = py.detach(move || gstpipe_core::Pipeline::launch(&owned))?;
+            let inner = Arc::new(DropDetached::new(inner));
+            crate::gil::stop_at_exit(&inner);
+            Ok(Pipeline {
+                inner,
+                description: description.to_owned(),
+                callback_error: Arc::new(Mutex::new(None)),
+                reported: Arc::new(AtomicBool::new(false)),
+                callbacks: Mutex::new(Vec::new()),
+            })
         })
     }
 
     /// The description the pipeline was built from.
     #[getter]
-    fn description(&self) -> &str {
-        &self.description
+    fn description(&self) -> PyResult<&str> {
+        guard(|| Ok(self.description.as_str()))
     }
 
     /// The pipeline's name (``pipeline0``, ...).
     #[getter]
-    fn name(&self) -> String {
-        self.inner.name().to_owned()
+    fn name(&self) -> PyResult<String> {
+        guard(|| Ok(self.inner.name().to_owned()))
     }
 
     /// The names of the pipeline's appsinks (what ``frames(sink=...)`` can read).
     #[getter]
-    fn appsinks(&self) -> Vec<String> {
-        self.inner
-            .elements::<gst_app::AppSink>()
-            .iter()
-            .map(|a| a.name().to_string())
-            .collect()
+    fn appsinks(&self) -> PyResult<Vec<String>> {
+        guard(|| {
+            Ok({
+                self.inner
+                    .elements::<gst_app::AppSink>()
+                    .iter()
+                    .map(|a| a.name().to_string())
+                    .collect()
+            })
+        })
     }
 
     /// Whether the pipeline has ended (end of stream, error or stopped).
     #[getter]
-    fn done(&self) -> bool {
-        self.inner.is_done()
+    fn done(&self) -> PyResult<bool> {
+        guard(|| Ok(self.inner.is_done()))
     }
 
     /// Starts the pipeline (Playing), waiting (bounded) for a non-live pipeline to preroll.
     /// Raises ``PipelineError`` naming the element when it fails to start.
     fn play(&self, py: Python<'_>) -> PyResult<()> {
-        let inner = &self.inner;
-        py.detach(|| inner.play()).map_err(|e| self.raise(py, &e))
+        guard(|| {
+            let inner = &self.inner;
+            Ok(py.detach(|| inner.play()).map_err(|e| self.raise(py, &e))?)
+        })
     }
 
     /// Stops gracefully: end of stream, a bounded wait for it (so muxers finalise files), then
     /// Null. Raises the pipeline's error if it failed, ``TimeoutError`` if end of stream did
-    /// not arrive in time (the pipeline is stopped anyway). Called from an ``on_frame``
+    /// not arrive in time (the pipeline is stopped anyway); an error ``frames()``, ``wait()``
+    /// or a callback handle already raised is not raised again. Called from an ``on_frame``
     /// callback it sends end of stream and returns at once; the stop completes once the
     /// callback has returned.
     fn stop(&self, py: Python<'_>) -> PyResult<()> {
-        let inner = &self.inner;
-        let result = py.detach(|| inner.stop());
-        self.release_callbacks();
-        result.map_err(|e| self.raise(py, &e))
+        guard(|| {
+            let inner = &self.inner;
+            let result = py.detach(|| inner.stop());
+            self.release_callbacks();
+            match result {
+                // Raised already (by frames(), wait() or a callback handle): once is enough.
+                Err(e) if e.element_error().is_some() && self.reported.load(Ordering::Acquire) => {
+                    Ok(())
+                }
+                other => Ok(other.map_err(|e| self.raise(py, &e))?),
+            }
+        })
     }
 
     /// Asks the pipeline to finish: sends end of stream and returns at once (safe from any
     /// thread). ``wait()`` then returns when it has reached the sinks.
-    fn request_eos(&self) {
-        self.inner.request_eos();
+    fn request_eos(&self) -> PyResult<()> {
+        guard(|| {
+            self.inner.request_eos();
+            Ok(())
+        })
     }
 
     /// Waits until the pipeline ends: returns at end of stream, raises its error
@@ -193,23 +213,23 @@ impl Pipeline {
     /// interrupts it).
     #[pyo3(signature = (timeout=None))]
     fn wait(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<()> {
-        let total = timeout_arg(py, timeout)?;
-        let inner = &self.inner;
-        let result = wait_interruptibly(py, total, |limit| match inner.wait_timeout(limit) {
-            Err(gstpipe_core::Error::Timeout { .. }) => Step::Again,
-            other => Step::Done(other),
-        })?;
-        match result {
-            Some(Ok(())) => Ok(()),
-            Some(Err(e)) => Err(self.raise(py, &e)),
-            None => Err(core_error_py(
-                py,
-                &gstpipe_core::Error::Timeout {
+        guard(|| {
+            let total = timeout_arg(py, timeout)?;
+            let inner = &self.inner;
+            let result = wait_interruptibly(py, total, |limit| match inner.wait_timeout(limit) {
+                Err(gstpipe_core::Error::Timeout { .. }) => Step::Again,
+                other => Step::Done(other),
+            })?;
+            match result {
+                Some(Ok(())) => Ok(()),
+                Some(Err(e)) => Err(self.raise(py, &e).into()),
+                None => Err(gstpipe_core::Error::Timeout {
                     operation: format!("{} to end", self.inner.name()),
                     after: total.unwrap_or_default(),
-                },
-            )),
-        }
+                }
+                .into()),
+            }
+        })
     }
 
     /// Frames from the pipeline's appsink (``sink``: by name, when there are several), as
@@ -225,22 +245,24 @@ impl Pipeline {
         latest: bool,
         timeout: Option<f64>,
     ) -> PyResult<Frames> {
-        let timeout = timeout_arg(py, timeout)?;
-        let frame_sink = self.sink(py, sink, timeout)?;
-        let reader = if latest {
-            let receiver = py.detach(|| frame_sink.channel(1, Policy::DropOldest));
-            Reader::Latest(receiver)
-        } else {
-            Reader::Pull(frame_sink)
-        };
-        self.start(py)?;
-        Ok(Frames {
-            reader: DropDetached::new(reader),
-            _pipeline: Arc::clone(&self.inner),
-            timeout,
-            done: AtomicBool::new(false),
-            delivered: AtomicU64::new(0),
-            reported: Arc::clone(&self.reported),
+        guard(|| {
+            let timeout = timeout_arg(py, timeout)?;
+            let frame_sink = self.sink(sink, timeout)?;
+            let reader = if latest {
+                let receiver = py.detach(|| frame_sink.channel(1, Policy::DropOldest));
+                Reader::Latest(receiver)
+            } else {
+                Reader::Pull(frame_sink)
+            };
+            self.start(py)?;
+            Ok(Frames {
+                reader: DropDetached::new(reader),
+                _pipeline: Arc::clone(&self.inner),
+                timeout,
+                done: AtomicBool::new(false),
+                delivered: AtomicU64::new(0),
+                reported: Arc::clone(&self.reported),
+            })
         })
     }
 
@@ -257,21 +279,20 @@ impl Pipeline {
         sink: Option<&str>,
         timeout: Option<f64>,
     ) -> PyResult<Batches> {
-        if n == 0 {
-            return Err(crate::errors::value_error(
-                py,
-                "a batch holds at least one frame (n >= 1)".into(),
-            ));
-        }
-        let timeout = timeout_arg(py, timeout)?;
-        let frame_sink = self.sink(py, sink, timeout)?;
-        self.start(py)?;
-        Ok(Batches {
-            sink: DropDetached::new(frame_sink),
-            pipeline: Arc::clone(&self.inner),
-            n,
-            done: AtomicBool::new(false),
-            reported: Arc::clone(&self.reported),
+        guard(|| {
+            if n == 0 {
+                return Err(value_error("a batch holds at least one frame (n >= 1)"));
+            }
+            let timeout = timeout_arg(py, timeout)?;
+            let frame_sink = self.sink(sink, timeout)?;
+            self.start(py)?;
+            Ok(Batches {
+                sink: DropDetached::new(frame_sink),
+                pipeline: Arc::clone(&self.inner),
+                n,
+                done: AtomicBool::new(false),
+                reported: Arc::clone(&self.reported),
+            })
         })
     }
 
@@ -287,42 +308,48 @@ impl Pipeline {
         callback: Py<PyAny>,
         sink: Option<&str>,
     ) -> PyResult<Callback> {
-        let frame_sink = self.sink(py, sink, None)?;
-        let slot = Arc::clone(&self.callback_error);
-        let callback: Releasable = Arc::new(Mutex::new(Some(callback)));
-        self.callbacks
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(Arc::clone(&callback));
-        let run = move |frame: gstpipe_frame::Frame| -> Result<(), Raised> {
-            // The GIL is taken only around the user's function (and the Frame it gets); once
-            // the interpreter is ending the frame is dropped without calling Python.
-            crate::gil::attach(|py| {
-                let Some(callback) = callback
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .as_ref()
-                    .map(|c| c.clone_ref(py))
-                else {
-                    return Ok(()); // released by stop(): the pipeline is ending
-                };
-                Py::new(py, Frame::new(frame))
-                    .and_then(|frame| callback.call1(py, (frame,)))
-                    .map(|_| ())
-                    .map_err(|e| {
-                        // Kept for Pipeline.wait(), whose error is the appsink's.
-                        *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.clone_ref(py));
-                        Raised::new(py, e)
-                    })
+        guard(|| {
+            if !callback.bind(py).is_callable() {
+                return Err(type_error(format!(
+                    "on_frame takes a callable (called with each Frame), got {}",
+                    callback.bind(py).get_type().name()?
+                )));
+            }
+            let frame_sink = self.sink(sink, None)?;
+            let slot = Arc::clone(&self.callback_error);
+            let callback: Releasable = Arc::new(Mutex::new(Some(callback)));
+            self.callbacks
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(Arc::clone(&callback));
+            let run = move |frame: gstpipe_frame::Frame| -> Result<(), Raised> {
+                // The GIL is taken only around the user's function (and the Frame it gets); once
+                // the interpreter is ending the frame is dropped without calling Python.
+                crate::gil::attach(|py| {
+                    let Some(callback) = callback
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .as_ref()
+                        .map(|c| c.clone_ref(py))
+                    else {
+                        return Ok(()); // released by stop(): the pipeline is ending
+                    };
+                    Py::new(py, Frame::new(frame))
+                        .and_then(|frame| callback.call1(py, (frame,)))
+                        .map(|_| ())
+                        .map_err(|e| {
+                            // Kept for Pipeline.wait(), whose error is the appsink's.
+                            *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.clone_ref(py));
+                            Raised::new(py, e)
+                        })
+                })
+                .unwrap_or(Ok(()))
+            };
+            let handle = py.detach(move || frame_sink.on_frame(run))?;
+            Ok(Callback {
+                handle: DropDetached::new(handle),
+                reported: Arc::clone(&self.reported),
             })
-            .unwrap_or(Ok(()))
-        };
-        let handle = py
-            .detach(move || frame_sink.on_frame(run))
-            .map_err(|e| sink_error(py, &e))?;
-        Ok(Callback {
-            handle: DropDetached::new(handle),
-            reported: Arc::clone(&self.reported),
         })
     }
 
@@ -339,11 +366,11 @@ impl Pipeline {
         height: Option<u32>,
         fps: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Source> {
-        Source::build(py, &self.inner, name, format, width, height, fps)
+        guard(|| Source::build(py, &self.inner, name, format, width, height, fps))
     }
 
-    fn __enter__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
-        slf
+    fn __enter__(slf: Bound<'_, Self>) -> PyResult<Bound<'_, Self>> {
+        guard(|| Ok(slf))
     }
 
     /// Stops the pipeline (see ``stop``). When the block raised, that exception wins;
@@ -356,27 +383,33 @@ impl Pipeline {
         _exc: Option<Bound<'_, PyAny>>,
         _tb: Option<Bound<'_, PyAny>>,
     ) -> PyResult<bool> {
-        let inner = &self.inner;
-        let result = py.detach(|| inner.stop());
-        self.release_callbacks();
-        match result {
-            Err(e)
-                if exc_type.is_none()
-                    && e.element_error().is_some()
-                    && !self.reported.load(Ordering::Acquire) =>
-            {
-                Err(self.raise(py, &e))
+        guard(|| {
+            let inner = &self.inner;
+            let result = py.detach(|| inner.stop());
+            self.release_callbacks();
+            match result {
+                Err(e)
+                    if exc_type.is_none()
+                        && e.element_error().is_some()
+                        && !self.reported.load(Ordering::Acquire) =>
+                {
+                    Err(self.raise(py, &e).into())
+                }
+                _ => Ok(false),
             }
-            _ => Ok(false),
-        }
+        })
     }
 
-    fn __repr__(&self) -> String {
-        format!(
-            "<gstpipe.Pipeline {} {:?}>",
-            self.inner.name(),
-            self.description
-        )
+    fn __repr__(&self) -> PyResult<String> {
+        guard(|| {
+            Ok({
+                format!(
+                    "<gstpipe.Pipeline {} {:?}>",
+                    self.inner.name(),
+                    self.description
+                )
+            })
+        })
     }
 }
 
@@ -399,69 +432,73 @@ pub(crate) struct Frames {
 
 #[pymethods]
 impl Frames {
-    fn __iter__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
-        slf
+    fn __iter__(slf: Bound<'_, Self>) -> PyResult<Bound<'_, Self>> {
+        guard(|| Ok(slf))
     }
 
     fn __next__(&self, py: Python<'_>) -> PyResult<Option<Frame>> {
-        if self.done.load(Ordering::Acquire) {
-            return Ok(None);
-        }
-        let reader = &*self.reader;
-        let item = wait_interruptibly(py, self.timeout, |limit| {
-            let item = match reader {
-                Reader::Pull(sink) => sink.pull_timeout(limit),
-                Reader::Latest(receiver) => receiver.recv_timeout(limit),
-            };
-            match item {
-                Some(Err(e)) if e.is_timeout() => Step::Again,
-                other => Step::Done(other),
+        guard(|| {
+            if self.done.load(Ordering::Acquire) {
+                return Ok(None);
             }
-        })?;
-        match item {
-            Some(Some(Ok(frame))) => {
-                self.delivered.fetch_add(1, Ordering::Relaxed);
-                Ok(Some(Frame::new(frame)))
-            }
-            Some(None) => {
-                self.done.store(true, Ordering::Release);
-                Ok(None)
-            }
-            Some(Some(Err(e))) => {
-                self.done.store(true, Ordering::Release);
-                self.reported.store(true, Ordering::Release);
-                Err(sink_error(py, &e))
-            }
-            None => {
-                let element = match reader {
-                    Reader::Pull(sink) => sink.name().to_owned(),
-                    Reader::Latest(receiver) => receiver.appsink().name().to_string(),
+            let reader = &*self.reader;
+            let item = wait_interruptibly(py, self.timeout, |limit| {
+                let item = match reader {
+                    Reader::Pull(sink) => sink.pull_timeout(limit),
+                    Reader::Latest(receiver) => receiver.recv_timeout(limit),
                 };
-                Err(sink_error(
-                    py,
-                    &SinkError::Timeout {
+                match item {
+                    Some(Err(e)) if e.is_timeout() => Step::Again,
+                    other => Step::Done(other),
+                }
+            })?;
+            match item {
+                Some(Some(Ok(frame))) => {
+                    self.delivered.fetch_add(1, Ordering::Relaxed);
+                    Ok(Some(Frame::new(frame)))
+                }
+                Some(None) => {
+                    self.done.store(true, Ordering::Release);
+                    Ok(None)
+                }
+                Some(Some(Err(e))) => {
+                    self.done.store(true, Ordering::Release);
+                    self.reported.store(true, Ordering::Release);
+                    Err(e.into())
+                }
+                None => {
+                    let element = match reader {
+                        Reader::Pull(sink) => sink.name().to_owned(),
+                        Reader::Latest(receiver) => receiver.appsink().name().to_string(),
+                    };
+                    Err(SinkError::Timeout {
                         element,
                         operation: "a frame",
                         waited: self.timeout.unwrap_or_default(),
-                    },
-                ))
+                    }
+                    .into())
+                }
             }
-        }
+        })
     }
 
     /// How many frames ``latest=True`` dropped because a newer one came (0 otherwise).
     #[getter]
-    fn dropped(&self) -> u64 {
-        match &*self.reader {
-            Reader::Pull(_) => 0,
-            Reader::Latest(receiver) => receiver.dropped(),
-        }
+    fn dropped(&self) -> PyResult<u64> {
+        guard(|| {
+            Ok({
+                match &*self.reader {
+                    Reader::Pull(_) => 0,
+                    Reader::Latest(receiver) => receiver.dropped(),
+                }
+            })
+        })
     }
 
     /// How many frames the iterator has returned.
     #[getter]
-    fn count(&self) -> u64 {
-        self.delivered.load(Ordering::Relaxed)
+    fn count(&self) -> PyResult<u64> {
+        guard(|| Ok(self.delivered.load(Ordering::Relaxed)))
     }
 }
 
@@ -528,47 +565,49 @@ fn negotiated_sample_type(
 
 #[pymethods]
 impl Batches {
-    fn __iter__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
-        slf
+    fn __iter__(slf: Bound<'_, Self>) -> PyResult<Bound<'_, Self>> {
+        guard(|| Ok(slf))
     }
 
     fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        if self.done.load(Ordering::Acquire) {
-            return Ok(None);
-        }
-        let sink = &*self.sink;
-        let n = self.n;
-        let finish = |done: bool| self.done.store(done, Ordering::Release);
-        let batch = match negotiated_sample_type(py, sink, &self.pipeline)? {
-            SampleType::U16 => py.detach(|| sink.batches::<u16>(n).next()).map(|b| {
-                b.map(|b| {
-                    let len = b.len();
-                    (PyArray::from_owned_array(py, b.array).into_any(), len)
-                })
-            }),
-            _ => py.detach(|| sink.batches::<u8>(n).next()).map(|b| {
-                b.map(|b| {
-                    let len = b.len();
-                    (PyArray::from_owned_array(py, b.array).into_any(), len)
-                })
-            }),
-        };
-        match batch {
-            None => {
-                finish(true);
-                Ok(None)
+        guard(|| {
+            if self.done.load(Ordering::Acquire) {
+                return Ok(None);
             }
-            Some(Ok((array, len))) => {
-                // A short batch is the last one: the stream has ended.
-                finish(len < n);
-                Ok(Some(array))
+            let sink = &*self.sink;
+            let n = self.n;
+            let finish = |done: bool| self.done.store(done, Ordering::Release);
+            let batch = match negotiated_sample_type(py, sink, &self.pipeline)? {
+                SampleType::U16 => py.detach(|| sink.batches::<u16>(n).next()).map(|b| {
+                    b.map(|b| {
+                        let len = b.len();
+                        (PyArray::from_owned_array(py, b.array).into_any(), len)
+                    })
+                }),
+                _ => py.detach(|| sink.batches::<u8>(n).next()).map(|b| {
+                    b.map(|b| {
+                        let len = b.len();
+                        (PyArray::from_owned_array(py, b.array).into_any(), len)
+                    })
+                }),
+            };
+            match batch {
+                None => {
+                    finish(true);
+                    Ok(None)
+                }
+                Some(Ok((array, len))) => {
+                    // A short batch is the last one: the stream has ended.
+                    finish(len < n);
+                    Ok(Some(array))
+                }
+                Some(Err(e)) => {
+                    finish(true);
+                    self.reported.store(true, Ordering::Release);
+                    Err(e.into())
+                }
             }
-            Some(Err(e)) => {
-                finish(true);
-                self.reported.store(true, Ordering::Release);
-                Err(sink_error(py, &e))
-            }
-        }
+        })
     }
 }
 
@@ -620,8 +659,8 @@ pub(crate) struct Callback {
 impl Callback {
     /// How many frames the callback has been given.
     #[getter]
-    fn frames(&self) -> u64 {
-        self.handle.frames()
+    fn frames(&self) -> PyResult<u64> {
+        guard(|| Ok(self.handle.frames()))
     }
 
     /// Waits until the stream ends and returns the number of frames; raises the exception
@@ -629,31 +668,31 @@ impl Callback {
     /// seconds (``None``: no limit).
     #[pyo3(signature = (timeout=None))]
     fn wait(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<u64> {
-        let total = timeout_arg(py, timeout)?;
-        let handle = &*self.handle;
-        let result = wait_interruptibly(py, total, |limit| match handle.wait_timeout(limit) {
-            Err(e) if e.is_timeout() => Step::Again,
-            other => Step::Done(other),
-        })?;
-        match result {
-            Some(Ok(frames)) => Ok(frames),
-            Some(Err(e)) => {
-                self.reported.store(true, Ordering::Release);
-                // The callback's own exception, as gstpipe-sinks keeps it.
-                let raised = e
-                    .callback_error()
-                    .and_then(|c| c.downcast_ref::<Raised>())
-                    .map(|c| c.error.clone_ref(py));
-                Err(raised.unwrap_or_else(|| sink_error(py, &e)))
-            }
-            None => Err(sink_error(
-                py,
-                &SinkError::Timeout {
+        guard(|| {
+            let total = timeout_arg(py, timeout)?;
+            let handle = &*self.handle;
+            let result = wait_interruptibly(py, total, |limit| match handle.wait_timeout(limit) {
+                Err(e) if e.is_timeout() => Step::Again,
+                other => Step::Done(other),
+            })?;
+            match result {
+                Some(Ok(frames)) => Ok(frames),
+                Some(Err(e)) => {
+                    self.reported.store(true, Ordering::Release);
+                    // The callback's own exception, as gstpipe-sinks keeps it.
+                    let raised = e
+                        .callback_error()
+                        .and_then(|c| c.downcast_ref::<Raised>())
+                        .map(|c| c.error.clone_ref(py));
+                    Err(raised.unwrap_or_else(|| sink_error(&e)).into())
+                }
+                None => Err(SinkError::Timeout {
                     element: handle.appsink().name().to_string(),
                     operation: "the end of the stream",
                     waited: total.unwrap_or_default(),
-                },
-            )),
-        }
+                }
+                .into()),
+            }
+        })
     }
 }

@@ -72,3 +72,106 @@ def test_request_eos_from_the_callback_ends_the_stream():
     p.play()
     assert h.wait(timeout=10) >= 1
     p.stop()
+
+
+@pytest.mark.parametrize("pts", [1.9e10, 1e300, float("inf"), float("nan"), -1.0])
+def test_pts_out_of_the_clock_range_is_a_value_error_naming_it(pts):
+    with gstpipe.Pipeline("appsrc ! fakesink") as p:
+        src = p.source(format="GRAY8", width=4, height=4)
+        with pytest.raises(ValueError, match="pts") as info:
+            src.push(np.zeros((4, 4), np.uint8), pts=pts)
+        assert not isinstance(info.value, gstpipe.FrameError)
+        assert "clock range" in str(info.value) and "got" in str(info.value)
+        assert src.pushed == 0
+
+
+def test_a_panic_in_the_bindings_is_a_gstpipe_error():
+    with pytest.raises(gstpipe.Error, match="internal error.*boom"):
+        gstpipe._gstpipe._panic_for_tests("boom")
+    try:
+        gstpipe._gstpipe._panic_for_tests("caught by except Exception")
+    except Exception as e:  # PanicException is a BaseException: it would not be caught
+        assert isinstance(e, gstpipe.Error)
+
+
+def test_exceptions_are_the_package_classes_with_their_attributes():
+    with pytest.raises(gstpipe.ParseError):
+        gstpipe.Pipeline("nosuchelement ! fakesink")
+    p = gstpipe.Pipeline("filesrc location=/nonexistent ! fakesink")
+    with pytest.raises(gstpipe.PipelineError) as info:
+        p.play()
+    assert info.value.element.startswith("filesrc")
+    assert info.value.domain == "gst-resource-error-quark"
+    assert isinstance(info.value.code, int)
+    assert "/nonexistent" in (info.value.debug or "") + str(info.value)
+    p.stop()
+    with pytest.raises(TimeoutError):  # the builtin too
+        with gstpipe.Pipeline("appsrc ! fakesink") as q:
+            q.wait(timeout=0.05)
+
+
+def test_wrong_arguments_are_value_or_type_errors_at_the_call():
+    p = gstpipe.Pipeline(RGB)
+    with pytest.raises(TypeError, match="callable"):
+        p.on_frame(42)
+    for call in (
+        lambda: p.wait(timeout=-1),
+        lambda: p.frames(timeout=-1),
+        lambda: p.batches(0),
+        lambda: gstpipe.Pipeline("appsrc ! fakesink").source(format="RGB"),
+    ):
+        with pytest.raises(ValueError) as info:
+            call()
+        assert not isinstance(info.value, gstpipe.FrameError), info.value
+    p.stop()
+
+
+def test_fps_too_large_names_the_real_reason():
+    with pytest.raises(ValueError, match="too large") as info:
+        gstpipe.Pipeline("appsrc ! fakesink").source(format="RGB", width=4, height=4, fps=1e12)
+    assert ">= 0" not in str(info.value)
+
+
+def test_infinite_timeout_means_no_limit():
+    with gstpipe.Pipeline(
+        "videotestsrc num-buffers=3 ! video/x-raw,format=GRAY8,width=8,height=8 ! appsink"
+    ) as p:
+        assert len(list(p.frames(timeout=float("inf")))) == 3
+        p.wait(timeout=float("inf"))
+
+
+@pytest.mark.parametrize("kwargs", [{"scale": float("nan")}, {"mean": [float("inf")]}])
+def test_batcher_refuses_non_finite_normalisation(kwargs):
+    with pytest.raises(ValueError, match="finite"):
+        gstpipe.Batcher(
+            ["videotestsrc num-buffers=1 ! video/x-raw,format=RGB,width=8,height=8 ! appsink"],
+            layout="nchw",
+            **kwargs,
+        )
+
+
+def test_planar_error_names_the_python_api():
+    (frame,) = [
+        f
+        for f in gstpipe.Pipeline(
+            "videotestsrc num-buffers=1 ! video/x-raw,format=I420,width=8,height=8 ! appsink"
+        ).frames()
+    ]
+    with pytest.raises(gstpipe.FrameError) as info:
+        frame.array
+    message = str(info.value)
+    assert "Frame.planes" in message
+    assert "planes_to_arrays" not in message and "planes()" not in message
+
+
+def test_an_error_raised_by_frames_is_not_raised_again_by_stop():
+    p = gstpipe.Pipeline("filesrc location=/nonexistent ! appsink")
+    with pytest.raises(gstpipe.PipelineError):
+        list(p.frames(timeout=5))
+    p.stop()  # raised once already
+    q = gstpipe.Pipeline("filesrc location=/nonexistent ! fakesink")
+    with pytest.raises(gstpipe.PipelineError):
+        q.play()
+    with pytest.raises(gstpipe.PipelineError):
+        q.wait(timeout=5)
+    q.stop()

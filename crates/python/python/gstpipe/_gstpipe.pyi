@@ -447,3 +447,5 @@ def formats() -> List[FormatRow]:
 
 def gstreamer_version() -> Tuple[int, int, int, int]:
     """The running GStreamer's version."""
+def _panic_for_tests(message: str) -> None:
+    """Panics in the bindings with ``message`` (the test suite checks it becomes ``Error``)."""
