@@ -38,6 +38,36 @@ pub(crate) fn timeout_arg(_py: Python<'_>, seconds: Option<f64>) -> PyResult<Opt
     }
 }
 
+/// Plays `pipeline` unless it is already running or has ended (what ``frames()`` and a
+/// source's first push do). `wait_for_preroll: false` only asks for Playing: a non-live appsrc
+/// prerolls on the frame about to be pushed, so waiting for it first would wait forever.
+pub(crate) fn start(
+    py: Python<'_>,
+    pipeline: &gstpipe_core::Pipeline,
+    wait_for_preroll: bool,
+) -> Result<(), gstpipe_core::Error> {
+    let (_, current, pending) = pipeline.gst().state(gst::ClockTime::ZERO);
+    if current >= gst::State::Paused || pending >= gst::State::Paused || pipeline.is_done() {
+        return Ok(());
+    }
+    if wait_for_preroll {
+        return py.detach(|| pipeline.play());
+    }
+    match pipeline.gst().set_state(gst::State::Playing) {
+        Ok(_) => Ok(()),
+        Err(_) => Err(pipeline
+            .outcome()
+            .and_then(|o| match o {
+                gstpipe_core::Outcome::Error(e) => Some(gstpipe_core::Error::Element(e)),
+                _ => None,
+            })
+            .unwrap_or_else(|| gstpipe_core::Error::StateChange {
+                element: pipeline.name().to_owned(),
+                state: gst::State::Playing,
+            })),
+    }
+}
+
 /// A GStreamer pipeline from a ``gst-launch-1.0`` description.
 ///
 /// Use it as a context manager: leaving the ``with`` block stops it gracefully (end of
@@ -75,13 +105,7 @@ impl Pipeline {
 
     /// Plays the pipeline unless it is already running or has ended.
     pub(crate) fn start(&self, py: Python<'_>) -> Result<()> {
-        let (_, current, pending) = self.inner.gst().state(gst::ClockTime::ZERO);
-        if current >= gst::State::Paused || pending >= gst::State::Paused || self.inner.is_done() {
-            return Ok(());
-        }
-        let inner = &self.inner;
-        py.detach(|| inner.play())
-            .map_err(|e| self.raise(py, &e).into())
+        start(py, &self.inner, true).map_err(|e| self.raise(py, &e).into())
     }
 
     /// The exception for an error of the pipeline raised to the user now: remembered as
@@ -355,7 +379,9 @@ impl Pipeline {
 
     /// An appsrc to push numpy arrays into (``name``: by name, when there are several).
     /// ``format``, ``width``, ``height`` and ``fps`` set its caps; without them the caps
-    /// written in the description are used.
+    /// written in the description are used as they are, and frames are stamped with their
+    /// framerate, or ``fps`` (default 30) when they have none. A second source on the same
+    /// appsrc with other caps, while the first is alive, raises ``Error``.
     #[pyo3(signature = (name=None, format=None, width=None, height=None, fps=None))]
     fn source(
         &self,

@@ -172,7 +172,21 @@ impl Source {
                     })?;
                 builder = builder.info(info);
             }
-            (None, None, None) if fps.is_none() => {}
+            (None, None, None) => {
+                // The description's caps; a framerate they lack is `fps` (default 30) for
+                // the timestamps.
+                let given = fps.is_some();
+                let fps = framerate(fps)?;
+                let source = builder.default_fps(fps).build()?;
+                if given && source.fps() != fps {
+                    return Err(value_error(format!(
+                        "fps {fps} disagrees with the framerate {} of the caps written on {}",
+                        source.fps(),
+                        source.appsrc().name()
+                    )));
+                }
+                return Ok(Source::new(source, pipeline));
+            }
             _ => {
                 return Err(value_error(
                     "give format, width and height together (and optionally fps), or none of \
@@ -180,15 +194,27 @@ impl Source {
                 ));
             }
         }
-        let source = builder.build()?;
+        Ok(Source::new(builder.build()?, pipeline))
+    }
+
+    fn new(source: FrameSource, pipeline: &Shared) -> Source {
         let sample = gstpipe_frame::format_info(source.info().format())
             .map(|i| i.sample_type())
             .unwrap_or(SampleType::None);
-        Ok(Source {
+        Source {
             source: DropDetached::new(source),
             _pipeline: Arc::clone(pipeline),
             sample,
-        })
+        }
+    }
+
+    /// Starts the pipeline if nobody played it yet: pushing (or finishing) into a pipeline
+    /// in Null would otherwise be refused or wait for nothing. A live appsrc (the default) is
+    /// played as ``Pipeline.play()`` does; a non-live one is only asked for Playing, since it
+    /// prerolls on the frame being pushed.
+    fn start(&self, py: Python<'_>) -> Result<()> {
+        let live = self.source.appsrc().is_live();
+        Ok(crate::pipeline::start(py, &self._pipeline, live)?)
     }
 
     fn describe(&self) -> String {
@@ -281,7 +307,7 @@ impl Source {
     /// ``ValueError``, naming both; nothing is pushed) and copied once into a buffer, without
     /// the GIL. ``pts`` in seconds (default: from the framerate, frame index / fps);
     /// ``detections``: dicts as ``Frame.detections`` gives them. Waits (bounded) while the
-    /// appsrc is full.
+    /// appsrc is full. Starts the pipeline if nobody played it yet.
     #[pyo3(signature = (array, pts=None, detections=None))]
     fn push(
         &self,
@@ -292,6 +318,7 @@ impl Source {
     ) -> PyResult<()> {
         guard(|| {
             let pts = pts.map(pts_arg).transpose()?;
+            self.start(py)?;
             let detections = match detections {
                 None => Vec::new(),
                 Some(list) => list
@@ -315,6 +342,7 @@ impl Source {
     /// another thread) for the pipeline to finish.
     fn finish(&self, py: Python<'_>) -> PyResult<()> {
         guard(|| {
+            self.start(py)?;
             let source = &*self.source;
             Ok(py.detach(|| source.finish())?)
         })

@@ -175,3 +175,58 @@ def test_an_error_raised_by_frames_is_not_raised_again_by_stop():
     with pytest.raises(gstpipe.PipelineError):
         q.wait(timeout=5)
     q.stop()
+
+
+def test_pushing_into_a_pipeline_nobody_played_starts_it():
+    p = gstpipe.Pipeline("appsrc ! fakesink")
+    src = p.source(format="GRAY8", width=4, height=4, fps=30)
+    for i in range(3):
+        src.push(np.full((4, 4), i, np.uint8))
+    src.finish()  # used to wait 10 s and raise TimeoutError
+    assert src.pushed == 3
+    p.stop()
+
+
+def test_pushed_frames_arrive_without_an_explicit_play():
+    p = gstpipe.Pipeline("appsrc ! appsink")
+    src = p.source(format="GRAY8", width=4, height=4, fps=10)
+    src.push(np.full((4, 4), 7, np.uint8))
+    frame = next(p.frames(timeout=5))
+    assert frame.array[0, 0, 0] == 7 and frame.pts == 0.0
+    p.stop()
+
+
+def test_a_second_source_with_other_caps_is_refused():
+    p = gstpipe.Pipeline("appsrc ! fakesink")
+    first = p.source(format="GRAY8", width=4, height=4)
+    with pytest.raises(gstpipe.Error, match="already has a frame source"):
+        p.source(format="RGB", width=8, height=8)
+    same = p.source(format="GRAY8", width=4, height=4)  # the same caps: harmless
+    assert same.shapes == first.shapes
+    first.push(np.zeros((4, 4), np.uint8))
+    first.finish()
+    p.stop()
+
+
+CAPS_NO_RATE = "appsrc caps=video/x-raw,format=GRAY8,width=8,height=6 ! appsink"
+
+
+@pytest.mark.parametrize("fps, step", [(None, 1 / 30), (25, 1 / 25)])
+def test_caps_without_a_framerate_are_stamped_with_fps(fps, step):
+    with gstpipe.Pipeline(CAPS_NO_RATE) as p:
+        src = p.source() if fps is None else p.source(fps=fps)
+        for i in range(2):
+            src.push(np.full((6, 8), i, np.uint8))
+        frames = p.frames(timeout=5)
+        got = [next(frames) for _ in range(2)]
+    assert [f.pts for f in got] == pytest.approx([0.0, step])
+    assert [f.duration for f in got] == pytest.approx([step, step])
+
+
+def test_fps_disagreeing_with_written_caps_is_refused():
+    p = gstpipe.Pipeline(
+        "appsrc caps=video/x-raw,format=GRAY8,width=8,height=6,framerate=10/1 ! appsink"
+    )
+    with pytest.raises(ValueError, match="framerate"):
+        p.source(fps=25)
+    assert p.source(fps=10).shapes == [(6, 8, 1)]

@@ -216,7 +216,8 @@ class Pipeline:
         height: Optional[int] = None,
         fps: Union[None, int, float, Fraction, Tuple[int, int]] = None,
     ) -> Source:
-        """An appsrc to push arrays into."""
+        """An appsrc to push arrays into (its caps from the arguments, else as written; a
+        framerate the caps lack is ``fps``, default 30). Pushing starts the pipeline."""
     def __enter__(self) -> Pipeline: ...
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool: ...
 
