@@ -202,10 +202,13 @@ fn sink(e: &SinkError) -> PyErr {
         SinkError::Pipeline(c) => core(c),
         SinkError::Frame(f) => frame(f),
         SinkError::Timeout { .. } => exc::TimeoutError::new_err(e.to_string()),
+        SinkError::NoVideoInfo { element } => exc::FrameError::new_err(format!(
+            "appsrc {element} has no fixed raw video caps: give source(format=..., width=..., \
+             height=...) or caps=video/x-raw,format=...,width=...,height=... in the description"
+        )),
         SinkError::Mismatch { .. }
         | SinkError::CapsChanged { .. }
-        | SinkError::BatchShape { .. }
-        | SinkError::NoVideoInfo { .. } => exc::FrameError::new_err(e.to_string()),
+        | SinkError::BatchShape { .. } => exc::FrameError::new_err(e.to_string()),
         SinkError::Flow { element, .. } => pipeline_error_of(e.to_string(), element),
         _ => exc::Error::new_err(e.to_string()),
     }

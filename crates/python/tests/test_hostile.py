@@ -230,3 +230,36 @@ def test_fps_disagreeing_with_written_caps_is_refused():
     with pytest.raises(ValueError, match="framerate"):
         p.source(fps=25)
     assert p.source(fps=10).shapes == [(6, 8, 1)]
+
+
+UNFIXED = f"""
+import gstpipe
+for description in [
+    "appsrc caps=video/x-raw,format={{GRAY8,RGB}},width=4,height=4 ! appsink",
+    "appsrc caps=video/x-raw,format=GRAY8,width=[1,4],height=4 ! appsink",
+]:
+    p = gstpipe.Pipeline(description)
+    try:
+        p.source()
+    except gstpipe.FrameError as e:
+        assert "fixed" in str(e), e
+    else:
+        raise AssertionError("accepted caps that are not fixed")
+    p.stop()
+for description in [
+    "videotestsrc num-buffers=2 ! videoconvert ! appsink caps=video/x-raw,format={{RGB,BGR}}",
+    "videotestsrc num-buffers=2 ! videoconvert ! appsink caps=video/x-raw,width=[16,64]",
+]:
+    with gstpipe.Pipeline(description) as p:
+        assert len(list(p.frames(timeout=5))) == 2
+    with gstpipe.Pipeline(description) as p:
+        assert sum(len(b) for b in p.batches(2, timeout=5)) == 2
+print("done")
+"""
+
+
+def test_caps_that_are_not_fixed_give_no_glib_critical():
+    result = run_child(UNFIXED)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "done" in result.stdout
+    assert "CRITICAL" not in result.stderr, result.stderr[-2000:]
