@@ -17,6 +17,25 @@ use std::time::Duration;
 /// The pipeline as shared by the Python objects that use it; dropped without the GIL.
 pub(crate) type Shared = Arc<DropDetached<gstpipe_core::Pipeline>>;
 
+/// Where the exception an ``on_frame`` callback raised is kept: one slot per Python object
+/// (the pipeline, each callback handle), which shows its own reference, and only that one, to
+/// the garbage collector.
+type ExceptionSlot = Arc<Mutex<Option<Py<pyo3::exceptions::PyBaseException>>>>;
+
+/// Shows the exception in `slot` to the garbage collector. The slot's lock is only taken with
+/// the GIL held, which the collector holds: `try_lock` never misses one in use.
+fn visit_slot(
+    slot: &ExceptionSlot,
+    visit: &pyo3::PyVisit<'_>,
+) -> Result<(), pyo3::PyTraverseError> {
+    if let Ok(slot) = slot.try_lock()
+        && let Some(error) = slot.as_ref()
+    {
+        visit.call(error)?;
+    }
+    Ok(())
+}
+
 /// A Python callable shared with a GStreamer callback, which stop() can release.
 type Releasable = Arc<Mutex<Option<Py<PyAny>>>>;
 
@@ -79,7 +98,7 @@ pub(crate) struct Pipeline {
     inner: Shared,
     description: String,
     /// The exception a Python ``on_frame`` callback raised, re-raised by ``wait``.
-    callback_error: Arc<Mutex<Option<PyErr>>>,
+    callback_error: ExceptionSlot,
     /// Set once the pipeline's error has been raised to the user (by ``wait``, an iterator
     /// or a callback handle): leaving the ``with`` block does not raise it again.
     reported: Arc<AtomicBool>,
@@ -135,7 +154,8 @@ impl Pipeline {
             .callback_error
             .lock()
             .unwrap_or_else(|p| p.into_inner());
-        slot.as_ref().map(|e| e.clone_ref(py))
+        slot.as_ref()
+            .map(|e| PyErr::from_value(e.bind(py).clone().into_any()))
     }
 }
 
@@ -340,7 +360,11 @@ impl Pipeline {
                 )));
             }
             let frame_sink = self.sink(sink, None)?;
+            // The pipeline's slot and the handle's own: each holds its own reference and shows
+            // only that one to the garbage collector.
             let slot = Arc::clone(&self.callback_error);
+            let handle_slot: ExceptionSlot = Arc::new(Mutex::new(None));
+            let handle_copy = Arc::clone(&handle_slot);
             let callback: Releasable = Arc::new(Mutex::new(Some(callback)));
             self.callbacks
                 .lock()
@@ -363,8 +387,12 @@ impl Pipeline {
                         .map(|_| ())
                         .map_err(|e| {
                             // Kept for Pipeline.wait(), whose error is the appsink's.
-                            *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.clone_ref(py));
-                            Raised::new(py, e)
+                            let raised = e.value(py);
+                            *slot.lock().unwrap_or_else(|p| p.into_inner()) =
+                                Some(raised.clone().unbind());
+                            *handle_copy.lock().unwrap_or_else(|p| p.into_inner()) =
+                                Some(raised.clone().unbind());
+                            Raised::new(py, &e)
                         })
                 })
                 .unwrap_or(Ok(()))
@@ -373,6 +401,7 @@ impl Pipeline {
             Ok(Callback {
                 handle: DropDetached::new(handle),
                 reported: Arc::clone(&self.reported),
+                callback_error: handle_slot,
             })
         })
     }
@@ -397,6 +426,33 @@ impl Pipeline {
 
     fn __enter__(slf: Bound<'_, Self>) -> PyResult<Bound<'_, Self>> {
         guard(|| Ok(slf))
+    }
+
+    /// Shows Python's garbage collector the objects the pipeline holds from Rust (the
+    /// ``on_frame`` callables and the exception one raised, whose traceback may lead back to
+    /// the pipeline), so that such cycles are collected. The locks are only ever taken with
+    /// the GIL held, which the collector holds: `try_lock` never misses one in use.
+    fn __traverse__(&self, visit: pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
+        visit_slot(&self.callback_error, &visit)?;
+        if let Ok(callbacks) = self.callbacks.try_lock() {
+            for callback in callbacks.iter() {
+                if let Ok(callback) = callback.try_lock()
+                    && let Some(callback) = callback.as_ref()
+                {
+                    visit.call(callback)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Breaks the cycles ``__traverse__`` reported: drops the callables and the exception.
+    fn __clear__(&self) {
+        self.release_callbacks();
+        self.callback_error
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
     }
 
     /// Stops the pipeline (see ``stop``). When the block raised, that exception wins;
@@ -637,17 +693,17 @@ impl Batches {
     }
 }
 
-/// The exception an ``on_frame`` callback raised, with its text taken while the GIL was held:
-/// gstpipe-sinks formats it on the streaming thread, where a `PyErr` would need the
-/// interpreter (gone at exit).
+/// That an ``on_frame`` callback raised, with the exception's text taken while the GIL was
+/// held: gstpipe-sinks formats it on the streaming thread, where a `PyErr` would need the
+/// interpreter (gone at exit). The exception itself is kept by the pipeline, where the
+/// garbage collector sees it (its traceback may lead back to the pipeline).
 #[derive(Debug)]
 pub(crate) struct Raised {
-    error: PyErr,
     text: String,
 }
 
 impl Raised {
-    fn new(py: Python<'_>, error: PyErr) -> Self {
+    fn new(py: Python<'_>, error: &PyErr) -> Self {
         let text = error
             .value(py)
             .str()
@@ -662,7 +718,7 @@ impl Raised {
                 )
             })
             .unwrap_or_else(|_| "the callback raised".to_owned());
-        Raised { error, text }
+        Raised { text }
     }
 }
 
@@ -679,10 +735,26 @@ impl std::error::Error for Raised {}
 pub(crate) struct Callback {
     handle: DropDetached<gstpipe_sinks::CallbackHandle>,
     reported: Arc<AtomicBool>,
+    /// The handle's own reference to the exception the callback raised.
+    callback_error: ExceptionSlot,
 }
 
 #[pymethods]
 impl Callback {
+    /// Shows the garbage collector the exception the callback raised (see
+    /// ``Pipeline.__traverse__``).
+    fn __traverse__(&self, visit: pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
+        visit_slot(&self.callback_error, &visit)
+    }
+
+    /// Drops the exception: breaks the cycle ``__traverse__`` reported.
+    fn __clear__(&self) {
+        self.callback_error
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+    }
+
     /// How many frames the callback has been given.
     #[getter]
     fn frames(&self) -> PyResult<u64> {
@@ -709,7 +781,14 @@ impl Callback {
                     let raised = e
                         .callback_error()
                         .and_then(|c| c.downcast_ref::<Raised>())
-                        .map(|c| c.error.clone_ref(py));
+                        .and_then(|_| {
+                            let slot = self
+                                .callback_error
+                                .lock()
+                                .unwrap_or_else(|p| p.into_inner());
+                            slot.as_ref()
+                                .map(|e| PyErr::from_value(e.bind(py).clone().into_any()))
+                        });
                     Err(raised.unwrap_or_else(|| sink_error(&e)).into())
                 }
                 None => Err(SinkError::Timeout {

@@ -4,6 +4,7 @@ numbers, odd orders. Each reproduces a failure of an earlier version (issue 20).
 from __future__ import annotations
 
 import subprocess
+import weakref
 import sys
 
 import numpy as np
@@ -263,3 +264,29 @@ def test_caps_that_are_not_fixed_give_no_glib_critical():
     assert result.returncode == 0, result.stderr[-2000:]
     assert "done" in result.stdout
     assert "CRITICAL" not in result.stderr, result.stderr[-2000:]
+
+
+def _raising_pipeline():
+    """A pipeline whose callback raised: the exception's traceback (the callback's frame)
+    refers to the pipeline, which keeps the exception for wait()."""
+    p = gstpipe.Pipeline(RGB)
+
+    def callback(frame):
+        raise RuntimeError(f"raised with {p!r} in reach")
+
+    h = p.on_frame(callback)
+    p.play()
+    with pytest.raises(RuntimeError):
+        h.wait(timeout=10)
+    with pytest.raises(RuntimeError):
+        p.wait(timeout=10)
+    p.stop()
+    return weakref.ref(p), weakref.ref(h) if hasattr(h, "__weakref__") else None
+
+
+def test_a_pipeline_whose_callback_raised_is_garbage_collected():
+    import gc
+
+    pipelines = [_raising_pipeline()[0] for _ in range(3)]
+    gc.collect()
+    assert [w() for w in pipelines] == [None, None, None]
