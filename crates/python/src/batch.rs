@@ -369,7 +369,9 @@ impl Batcher {
         guard(|| {
             let seconds = |name: &str, v: f64| {
                 Duration::try_from_secs_f64(v).map_err(|_| {
-                    value_error(format!("{name} must be a number of seconds >= 0, got {v}"))
+                    value_error(format!(
+                        "{name} must be a finite number of seconds >= 0, got {v}"
+                    ))
                 })
             };
             let timeout = seconds("timeout", timeout)?;

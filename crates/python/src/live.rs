@@ -247,7 +247,7 @@ impl Live {
     fn seconds(name: &str, value: f64) -> Result<Duration> {
         Duration::try_from_secs_f64(value).map_err(|_| {
             value_error(format!(
-                "{name} must be a number of seconds >= 0, got {value}"
+                "{name} must be a finite number of seconds >= 0, got {value}"
             ))
         })
     }
