@@ -795,27 +795,39 @@ impl Pipeline {
     /// wait for EOS, then Null) once the callback has returned. [`Pipeline::wait`] and
     /// friends see the end as usual.
     pub fn stop(&self) -> Result<()> {
-        let stopper = Stopper {
-            pipeline: self.pipeline.clone(),
-            watch: self.watch.clone(),
-            stop_timeout: self.stop_timeout,
-        };
         if self.watch.shared.on_streaming_thread() {
             if let Some(Outcome::Error(e)) = self.watch.outcome() {
                 return Err(Error::Element(e));
             }
-            let spawned = std::thread::Builder::new()
-                .name("gstpipe-stop".into())
-                .spawn(move || {
-                    let _ = stopper.run();
-                });
-            if let Err(e) = spawned {
-                tracing::warn!(pipeline = %self.name(), "cannot spawn a thread to stop: {e}");
-                self.request_eos();
-            }
+            self.stop_in_background();
             return Ok(());
         }
-        stopper.run()
+        self.stopper().run()
+    }
+
+    /// Starts what [`Pipeline::stop`] does on a thread of its own and returns at once: for a
+    /// caller that the stop would wait for, such as a frame callback that an adapter runs on
+    /// the caller's thread while it holds the frame flow back. [`Pipeline::wait`] and friends
+    /// see the end as usual.
+    pub fn stop_in_background(&self) {
+        let stopper = self.stopper();
+        let spawned = std::thread::Builder::new()
+            .name("gstpipe-stop".into())
+            .spawn(move || {
+                let _ = stopper.run();
+            });
+        if let Err(e) = spawned {
+            tracing::warn!(pipeline = %self.name(), "cannot spawn a thread to stop: {e}");
+            self.request_eos();
+        }
+    }
+
+    fn stopper(&self) -> Stopper {
+        Stopper {
+            pipeline: self.pipeline.clone(),
+            watch: self.watch.clone(),
+            stop_timeout: self.stop_timeout,
+        }
     }
 
     fn to_null(&self) {

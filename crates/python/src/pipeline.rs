@@ -17,6 +17,12 @@ use std::time::Duration;
 /// The pipeline as shared by the Python objects that use it; dropped without the GIL.
 pub(crate) type Shared = Arc<DropDetached<gstpipe_core::Pipeline>>;
 
+thread_local! {
+    /// How many ``on_frame`` callbacks are running on this thread (they may nest: a callback
+    /// that installs another pipeline's callback).
+    static IN_CALLBACK: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 /// Where the exception an ``on_frame`` callback raised is kept: one slot per Python object
 /// (the pipeline, each callback handle), which shows its own reference, and only that one, to
 /// the garbage collector.
@@ -230,7 +236,18 @@ impl Pipeline {
     fn stop(&self, py: Python<'_>) -> PyResult<()> {
         guard(|| {
             let inner = &self.inner;
-            let result = py.detach(|| inner.stop());
+            let result = if IN_CALLBACK.with(|depth| depth.get() > 0) {
+                // An on_frame callback run on this thread (as a handle's catch-up does on the
+                // thread that called on_frame) holds the frame flow: stopping here would wait
+                // for it.
+                inner.stop_in_background();
+                match inner.outcome() {
+                    Some(gstpipe_core::Outcome::Error(e)) => Err(gstpipe_core::Error::Element(e)),
+                    _ => Ok(()),
+                }
+            } else {
+                py.detach(|| inner.stop())
+            };
             self.release_callbacks();
             match result {
                 // Raised already (by frames(), wait() or a callback handle): once is enough.
@@ -382,18 +399,19 @@ impl Pipeline {
                     else {
                         return Ok(()); // released by stop(): the pipeline is ending
                     };
-                    Py::new(py, Frame::new(frame))
-                        .and_then(|frame| callback.call1(py, (frame,)))
-                        .map(|_| ())
-                        .map_err(|e| {
-                            // Kept for Pipeline.wait(), whose error is the appsink's.
-                            let raised = e.value(py);
-                            *slot.lock().unwrap_or_else(|p| p.into_inner()) =
-                                Some(raised.clone().unbind());
-                            *handle_copy.lock().unwrap_or_else(|p| p.into_inner()) =
-                                Some(raised.clone().unbind());
-                            Raised::new(py, &e)
-                        })
+                    IN_CALLBACK.with(|depth| depth.set(depth.get() + 1));
+                    let called = Py::new(py, Frame::new(frame))
+                        .and_then(|frame| callback.call1(py, (frame,)));
+                    IN_CALLBACK.with(|depth| depth.set(depth.get() - 1));
+                    called.map(|_| ()).map_err(|e| {
+                        // Kept for Pipeline.wait(), whose error is the appsink's.
+                        let raised = e.value(py);
+                        *slot.lock().unwrap_or_else(|p| p.into_inner()) =
+                            Some(raised.clone().unbind());
+                        *handle_copy.lock().unwrap_or_else(|p| p.into_inner()) =
+                            Some(raised.clone().unbind());
+                        Raised::new(py, &e)
+                    })
                 })
                 .unwrap_or(Ok(()))
             };

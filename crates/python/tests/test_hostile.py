@@ -290,3 +290,24 @@ def test_a_pipeline_whose_callback_raised_is_garbage_collected():
     pipelines = [_raising_pipeline()[0] for _ in range(3)]
     gc.collect()
     assert [w() for w in pipelines] == [None, None, None]
+
+
+STOP_IN_CATCH_UP = """
+import gstpipe
+p = gstpipe.Pipeline(
+    "videotestsrc num-buffers=50 ! video/x-raw,format=GRAY8,width=8,height=8 ! appsink"
+)
+p.play()  # prerolled: the appsink holds a frame before the callback exists
+h = p.on_frame(lambda f: p.stop())  # that frame is handed over on this very thread
+h.wait(timeout=10)
+p.wait(timeout=10)
+p.stop()
+print("done", flush=True)
+"""
+
+
+def test_stop_from_a_callback_run_by_on_frame_itself_returns():
+    # Found by test_fuzz_api (seed 1481). In a child: the old code deadlocked this thread.
+    result = run_child(STOP_IN_CATCH_UP, timeout=30)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "done" in result.stdout
