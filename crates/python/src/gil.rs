@@ -48,19 +48,22 @@ impl<T: StopAtExit + Send> StopAtExit for DropDetached<T> {
 /// pipeline and live source still running is stopped (without the GIL, so a streaming
 /// thread waiting for it lets go).
 #[pyfunction]
-pub(crate) fn at_exit(py: Python<'_>) {
-    ENDING.store(true, Ordering::SeqCst);
-    let running: Vec<Arc<dyn StopAtExit>> = RUNNING
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .drain(..)
-        .filter_map(|w| w.upgrade())
-        .collect();
-    py.detach(move || {
-        for object in running {
-            object.stop_at_exit();
-        }
-    });
+pub(crate) fn at_exit(py: Python<'_>) -> PyResult<()> {
+    crate::errors::guard(|| {
+        ENDING.store(true, Ordering::SeqCst);
+        let running: Vec<Arc<dyn StopAtExit>> = RUNNING
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain(..)
+            .filter_map(|w| w.upgrade())
+            .collect();
+        py.detach(move || {
+            for object in running {
+                object.stop_at_exit();
+            }
+        });
+        Ok(())
+    })
 }
 
 /// Registers [`at_exit`] with Python's `atexit`.
