@@ -61,6 +61,10 @@ struct Shared {
     /// `Enter`/`Leave`, posted by the streaming thread itself): [`Pipeline::stop`] called on
     /// one of them must not wait for it.
     streaming: Mutex<Vec<std::thread::ThreadId>>,
+    /// How many threads are sending EOS into the sources right now (see
+    /// [`Shared::send_eos`]), and its change.
+    eos_sends: Mutex<u32>,
+    eos_sent: Condvar,
 }
 
 impl Shared {
@@ -75,6 +79,30 @@ impl Shared {
 
     fn streaming(&self) -> MutexGuard<'_, Vec<std::thread::ThreadId>> {
         self.streaming.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Sends EOS to the pipeline's sources ([`send_eos_to_sources`]), counted: a source may
+    /// hold its state lock for as long as its streaming thread takes to pick the event up, so
+    /// state changes wait for the sends in flight first ([`Shared::wait_for_eos_sends`]).
+    fn send_eos(&self, pipeline: &gst::Pipeline) {
+        *self.eos_sends.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+        send_eos_to_sources(pipeline);
+        let mut sends = self.eos_sends.lock().unwrap_or_else(|p| p.into_inner());
+        *sends -= 1;
+        self.eos_sent.notify_all();
+    }
+
+    /// Waits (at most `limit`) until no EOS is being sent into the sources. A state change
+    /// made meanwhile would wait for a source's state lock that the send holds, while the
+    /// source's streaming thread may wait for that very state change (a live sink prerolling
+    /// on its way to Playing): a deadlock.
+    fn wait_for_eos_sends(&self, limit: Duration) -> bool {
+        let sends = self.eos_sends.lock().unwrap_or_else(|p| p.into_inner());
+        let (sends, _) = self
+            .eos_sent
+            .wait_timeout_while(sends, limit, |n| *n > 0)
+            .unwrap_or_else(|p| p.into_inner());
+        *sends == 0
     }
 
     /// Whether the calling thread is one of the pipeline's streaming threads.
@@ -331,11 +359,10 @@ impl Watch {
         let Some(pipeline) = self.shared.pipeline.upgrade() else {
             return;
         };
+        let shared = Arc::clone(&self.shared);
         let spawned = std::thread::Builder::new()
             .name("gstpipe-eos".into())
-            .spawn(move || {
-                pipeline.send_event(gst::event::Eos::new());
-            });
+            .spawn(move || shared.send_eos(&pipeline));
         if let Err(e) = spawned {
             tracing::warn!(pipeline = %self.shared.name, "cannot spawn a thread to send EOS: {e}");
         }
@@ -488,6 +515,8 @@ impl Pipeline {
             next_subscriber: AtomicU64::new(0),
             pipeline: pipeline.downgrade(),
             streaming: Mutex::new(Vec::new()),
+            eos_sends: Mutex::new(0),
+            eos_sent: Condvar::new(),
         });
         let handler = Arc::clone(&shared);
         // A pipeline taken out of another bin has none: give it its own, as a new one has.
@@ -640,6 +669,7 @@ impl Pipeline {
     /// could only fail with `not-linked`. For those it returns [`Error::NotReplayable`]
     /// naming the element; build a new pipeline with [`Pipeline::relaunch`].
     pub fn play(&self) -> Result<()> {
+        self.wait_for_eos_sends()?;
         let (_, current, pending) = self.pipeline.state(gst::ClockTime::ZERO);
         if current == gst::State::Playing && pending == gst::State::VoidPending {
             return Ok(());
@@ -706,7 +736,24 @@ impl Pipeline {
     /// Sets the pipeline to Paused and waits (bounded) for preroll; a live pipeline does
     /// not preroll and returns at once.
     pub fn pause(&self) -> Result<()> {
+        self.wait_for_eos_sends()?;
         self.set_state(gst::State::Paused).map(|_| ())
+    }
+
+    /// Waits (at most the state timeout) for EOS sends in flight ([`Pipeline::request_eos`])
+    /// before a state change: [`Error::Timeout`] when one is still stuck.
+    fn wait_for_eos_sends(&self) -> Result<()> {
+        if self.watch.shared.wait_for_eos_sends(self.state_timeout) {
+            Ok(())
+        } else {
+            Err(Error::Timeout {
+                operation: format!(
+                    "{} to deliver the end of stream sent to its sources before changing state",
+                    self.name()
+                ),
+                after: self.state_timeout,
+            })
+        }
     }
 
     fn set_state(&self, state: gst::State) -> Result<gst::StateChangeSuccess> {
@@ -1018,10 +1065,11 @@ impl Stopper {
     fn send_eos(&self) -> std::sync::mpsc::Receiver<()> {
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
         let pipeline = self.pipeline.clone();
+        let shared = Arc::clone(&self.watch.shared);
         let spawned = std::thread::Builder::new()
             .name("gstpipe-eos".into())
             .spawn(move || {
-                pipeline.send_event(gst::event::Eos::new());
+                shared.send_eos(&pipeline);
                 let _ = tx.send(());
             });
         if let Err(e) = spawned {
@@ -1051,6 +1099,20 @@ impl Stopper {
             tracing::warn!(pipeline = %watch.shared.name, "setting the pipeline to Null failed: {e}");
         }
         watch.shared.finish(Outcome::Stopped);
+    }
+}
+
+/// Sends EOS to each of the pipeline's source elements, as the pipeline's own `send_event`
+/// would, but without holding the pipeline's state lock meanwhile: a source waits (in
+/// `send_event`) for its streaming thread, which may itself wait for a state change of the
+/// pipeline (a live source's sink prerolling on its way to Playing). Holding the pipeline's
+/// lock there deadlocked `play()` after `request_eos()` (issue 20).
+fn send_eos_to_sources(pipeline: &gst::Pipeline) {
+    let sources: Vec<gst::Element> = pipeline.iterate_sources().into_iter().flatten().collect();
+    for source in sources {
+        if !source.send_event(gst::event::Eos::new()) {
+            tracing::debug!(source = %source.name(), "EOS not taken");
+        }
     }
 }
 

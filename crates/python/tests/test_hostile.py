@@ -311,3 +311,32 @@ def test_stop_from_a_callback_run_by_on_frame_itself_returns():
     result = run_child(STOP_IN_CATCH_UP, timeout=30)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "done" in result.stdout
+
+
+EOS_THEN_PLAY = """
+import threading, gstpipe
+LIVE = ("videotestsrc is-live=true ! video/x-raw,format=GRAY8,width=16,height=16,"
+        "framerate=200/1 ! appsink wait-on-eos=false")
+def on_thread(f):
+    t = threading.Thread(target=f)
+    t.start()
+    t.join(10)
+for i in range(40):
+    p = gstpipe.Pipeline(LIVE)
+    on_thread(lambda: p.frames(timeout=0.2))  # starts it (Playing completes in the background)
+    on_thread(p.request_eos)
+    try:
+        p.play()
+    except gstpipe.Error:
+        pass
+    p.stop()
+print("done", flush=True)
+"""
+
+
+def test_play_right_after_request_eos_on_a_live_pipeline_returns():
+    # Found by test_fuzz_api (seed 1311): EOS sent while a live pipeline was still on its way
+    # to Playing held a state lock that play() then waited for forever. In a child.
+    result = run_child(EOS_THEN_PLAY, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "done" in result.stdout
