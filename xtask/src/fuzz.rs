@@ -1,4 +1,6 @@
-//! `cargo xtask fuzz`: the property tests, long: `PROPTEST_CASES` cases each, in release.
+//! `cargo xtask fuzz`: the property tests, long: `PROPTEST_CASES` cases each, in release; and
+//! the Python API driven by random call sequences (`crates/python/tests/test_fuzz_api.py`),
+//! `GSTPIPE_FUZZ_SEQUENCES` of them.
 
 use crate::util::{Result, cargo, root};
 use std::io::{BufRead, BufReader};
@@ -7,6 +9,10 @@ use std::time::{Duration, Instant};
 
 /// Cases per property unless `--cases N` (or `PROPTEST_CASES`) says otherwise.
 const DEFAULT_CASES: u64 = 2000;
+
+/// Random Python API sequences unless `--sequences N` (or `GSTPIPE_FUZZ_SEQUENCES`) says
+/// otherwise.
+const DEFAULT_SEQUENCES: u64 = 10_000;
 
 /// The property suites: (package, crate directory, test module in its `tests` binary).
 const SUITES: &[(&str, &str, &str)] = &[
@@ -17,32 +23,52 @@ const SUITES: &[(&str, &str, &str)] = &[
 /// How long one suite may run.
 const LIMIT: Duration = Duration::from_secs(60 * 60);
 
-/// Runs each property module with `PROPTEST_CASES` cases (`--cases N`, else the environment's
-/// `PROPTEST_CASES`, else 2000). Fails when a suite fails, or when its module is missing or
-/// ran no test.
-pub fn run(args: &[String]) -> Result {
-    let mut cases = match std::env::var("PROPTEST_CASES") {
-        Ok(v) => v
+/// A count from the environment variable `name`, else `default`.
+fn count_from_env(name: &str, default: u64) -> Result<u64> {
+    match std::env::var(name) {
+        Ok(v) => Ok(v
             .parse::<u64>()
-            .map_err(|_| format!("PROPTEST_CASES={v:?} is not a number"))?,
-        Err(_) => DEFAULT_CASES,
-    };
+            .map_err(|_| format!("{name}={v:?} is not a number"))?),
+        Err(_) => Ok(default),
+    }
+}
+
+/// Runs each property module with `PROPTEST_CASES` cases (`--cases N`, else the environment's
+/// `PROPTEST_CASES`, else 2000), then the Python API sequences (`--sequences N`, else
+/// `GSTPIPE_FUZZ_SEQUENCES`, else 10,000); `--suite rust` or `--suite python` runs one part.
+/// Fails when a suite fails, or when its module is missing or ran no test.
+pub fn run(args: &[String]) -> Result {
+    let mut cases = count_from_env("PROPTEST_CASES", DEFAULT_CASES)?;
+    let mut sequences = count_from_env("GSTPIPE_FUZZ_SEQUENCES", DEFAULT_SEQUENCES)?;
+    let (mut rust, mut python) = (true, true);
     let mut args = args.iter();
     while let Some(arg) = args.next() {
+        let mut number = |flag: &str| -> Result<u64> {
+            let n = args.next().ok_or(format!("{flag} needs a number"))?;
+            Ok(n.parse()
+                .map_err(|_| format!("{flag} {n:?} is not a number"))?)
+        };
         match arg.as_str() {
-            "--cases" => {
-                let n = args.next().ok_or("--cases needs a number")?;
-                cases = n
-                    .parse()
-                    .map_err(|_| format!("--cases {n:?} is not a number"))?;
-            }
+            "--cases" => cases = number("--cases")?,
+            "--sequences" => sequences = number("--sequences")?,
+            "--suite" => match args.next().map(String::as_str) {
+                Some("rust") => python = false,
+                Some("python") => rust = false,
+                other => return Err(format!("--suite takes rust or python, got {other:?}").into()),
+            },
             other => return Err(format!("fuzz: unknown argument `{other}`").into()),
         }
     }
     crate::setup::run()?;
     let mut problems = Vec::new();
     let mut figures = Vec::new();
-    for &(package, dir, module) in SUITES {
+    if python {
+        match run_python(sequences) {
+            Ok(line) => figures.push(format!("python API sequences: {line}")),
+            Err(e) => problems.push(format!("python API sequences: {e}")),
+        }
+    }
+    for &(package, dir, module) in SUITES.iter().filter(|_| rust) {
         let file = root()
             .join("crates")
             .join(dir)
@@ -68,6 +94,32 @@ pub fn run(args: &[String]) -> Result {
     }
 }
 
+/// Builds the package into the xtask venv and runs `test_fuzz_api.py` with `sequences`
+/// sequences, echoing its output; returns the figures line the test prints.
+fn run_python(sequences: u64) -> Result<String> {
+    let python = crate::python::venv()?;
+    let test = root()
+        .join("crates")
+        .join("python")
+        .join("tests")
+        .join("test_fuzz_api.py");
+    let mut cmd = std::process::Command::new(python);
+    cmd.args(["-m", "pytest", "-q", "-s", "-p", "no:cacheprovider"])
+        .arg(&test)
+        .current_dir(root())
+        .env("GSTPIPE_FUZZ_SEQUENCES", sequences.to_string());
+    eprintln!(
+        "xtask: fuzz: GSTPIPE_FUZZ_SEQUENCES={sequences} pytest {}",
+        test.display()
+    );
+    let (summary, elapsed) = run_echoing(cmd, |line| line.starts_with("{\"sequences\""))?;
+    let figures = summary
+        .last()
+        .cloned()
+        .ok_or("the test printed no figures")?;
+    Ok(format!("{figures} (wall {:.1} s)", elapsed.as_secs_f64()))
+}
+
 /// Runs one module's tests, echoing their output; returns the `test result` line and time.
 fn run_suite(package: &str, module: &str, cases: u64) -> Result<String> {
     let mut cmd = cargo();
@@ -88,17 +140,42 @@ fn run_suite(package: &str, module: &str, cases: u64) -> Result<String> {
     eprintln!(
         "xtask: fuzz: PROPTEST_CASES={cases} cargo test --release -p {package} --test tests {module}::"
     );
+    let (summary, elapsed) = run_echoing(cmd, |line| {
+        line.starts_with("running ") || line.starts_with("test result:")
+    })?;
+    if summary.iter().any(|l| l == "running 0 tests") {
+        return Err("the filter matched no test".into());
+    }
+    let result = summary
+        .iter()
+        .rev()
+        .find(|l| l.starts_with("test result:"))
+        .cloned()
+        .unwrap_or_default();
+    Ok(format!(
+        "{result} (wall {:.1} s with the build)",
+        elapsed.as_secs_f64()
+    ))
+}
+
+/// Runs `cmd` (at most [`LIMIT`]), echoing its standard output; returns the lines `keep`
+/// selects and the wall time. Fails when it fails or runs too long.
+fn run_echoing(
+    mut cmd: std::process::Command,
+    keep: impl Fn(&str) -> bool + Send + 'static,
+) -> Result<(Vec<String>, Duration)> {
+    cmd.stdout(Stdio::piped());
     let started = Instant::now();
     let mut child = cmd
         .spawn()
-        .map_err(|e| format!("cannot start cargo: {e}"))?;
+        .map_err(|e| format!("cannot start {:?}: {e}", cmd.get_program()))?;
     let stdout = child.stdout.take().ok_or("no stdout")?;
-    // Echo the output as it comes, keeping the libtest summary lines.
+    // Echo the output as it comes, keeping the lines asked for.
     let reader = std::thread::spawn(move || {
         let mut summary = Vec::new();
         for line in BufReader::new(stdout).lines().map_while(|l| l.ok()) {
             println!("{line}");
-            if line.starts_with("running ") || line.starts_with("test result:") {
+            if keep(&line) {
                 summary.push(line);
             }
         }
@@ -119,17 +196,5 @@ fn run_suite(package: &str, module: &str, cases: u64) -> Result<String> {
     if !status.success() {
         return Err(format!("failed ({status})").into());
     }
-    if summary.iter().any(|l| l == "running 0 tests") {
-        return Err("the filter matched no test".into());
-    }
-    let result = summary
-        .iter()
-        .rev()
-        .find(|l| l.starts_with("test result:"))
-        .cloned()
-        .unwrap_or_default();
-    Ok(format!(
-        "{result} (wall {:.1} s with the build)",
-        started.elapsed().as_secs_f64()
-    ))
+    Ok((summary, started.elapsed()))
 }

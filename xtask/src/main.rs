@@ -37,8 +37,9 @@ commands:
   soak [--cycles N] [--frames N]
                   long soak in release (default 1000 lifecycles, 100000 frames per adapter):
                   threads, fds and resident memory, printed as a table
-  fuzz [--cases N]
-                  property tests (frame props, core fuzz) in release, PROPTEST_CASES=N (2000)
+  fuzz [--cases N] [--sequences N] [--suite rust|python]
+                  property tests (frame props, core fuzz) in release, PROPTEST_CASES=N (2000),
+                  and random Python API sequences, GSTPIPE_FUZZ_SEQUENCES=N (10000)
   memcheck [--suite PACKAGE]
                   frame and sinks integration suites under valgrind memcheck: fails on memory
                   errors and definite leaks through gstpipe code; reports in target/memcheck/

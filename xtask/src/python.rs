@@ -22,9 +22,9 @@ fn system_python() -> PathBuf {
     }
 }
 
-/// Creates (once) the venv, installs the package and the test requirements into it, and runs
-/// pytest with a time limit. Any non-zero pytest status fails, including 5 (no tests ran).
-pub fn test() -> Result {
+/// Creates (once) the venv under `target/python-venv`, installs the test requirements and the
+/// package (built by pip, i.e. maturin) into it; returns its interpreter.
+pub fn venv() -> Result<PathBuf> {
     let root = root();
     // Wherever cargo puts its builds (CARGO_TARGET_DIR, a config's build.target-dir).
     let target = target_dir()?;
@@ -60,6 +60,15 @@ pub fn test() -> Result {
         "pip install ./crates/python",
         Duration::from_secs(30 * 60),
     )?;
+    Ok(python)
+}
+
+/// Creates the venv ([`venv`]) and runs pytest on the package's tests with a time limit. Any
+/// non-zero pytest status fails, including 5 (no tests ran).
+pub fn test() -> Result {
+    let root = root();
+    let target = target_dir()?;
+    let python = venv()?;
 
     // The launcher test compares `python -m gstpipe` with the CLI.
     let mut cli = cargo();

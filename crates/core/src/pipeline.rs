@@ -57,6 +57,14 @@ struct Shared {
     subscribers: Mutex<Subscribers>,
     next_subscriber: AtomicU64,
     pipeline: glib::WeakRef<gst::Pipeline>,
+    /// The pipeline's streaming threads, as they announce themselves (stream-status
+    /// `Enter`/`Leave`, posted by the streaming thread itself): [`Pipeline::stop`] called on
+    /// one of them must not wait for it.
+    streaming: Mutex<Vec<std::thread::ThreadId>>,
+    /// How many threads are sending EOS into the sources right now (see
+    /// [`Shared::send_eos`]), and its change.
+    eos_sends: Mutex<u32>,
+    eos_sent: Condvar,
 }
 
 impl Shared {
@@ -67,6 +75,39 @@ impl Shared {
 
     fn subscribers(&self) -> MutexGuard<'_, Subscribers> {
         self.subscribers.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn streaming(&self) -> MutexGuard<'_, Vec<std::thread::ThreadId>> {
+        self.streaming.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Sends EOS to the pipeline's sources ([`send_eos_to_sources`]), counted: a source may
+    /// hold its state lock for as long as its streaming thread takes to pick the event up, so
+    /// state changes wait for the sends in flight first ([`Shared::wait_for_eos_sends`]).
+    fn send_eos(&self, pipeline: &gst::Pipeline) {
+        *self.eos_sends.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+        send_eos_to_sources(pipeline);
+        let mut sends = self.eos_sends.lock().unwrap_or_else(|p| p.into_inner());
+        *sends -= 1;
+        self.eos_sent.notify_all();
+    }
+
+    /// Waits (at most `limit`) until no EOS is being sent into the sources. A state change
+    /// made meanwhile would wait for a source's state lock that the send holds, while the
+    /// source's streaming thread may wait for that very state change (a live sink prerolling
+    /// on its way to Playing): a deadlock.
+    fn wait_for_eos_sends(&self, limit: Duration) -> bool {
+        let sends = self.eos_sends.lock().unwrap_or_else(|p| p.into_inner());
+        let (sends, _) = self
+            .eos_sent
+            .wait_timeout_while(sends, limit, |n| *n > 0)
+            .unwrap_or_else(|p| p.into_inner());
+        *sends == 0
+    }
+
+    /// Whether the calling thread is one of the pipeline's streaming threads.
+    fn on_streaming_thread(&self) -> bool {
+        self.streaming().contains(&std::thread::current().id())
     }
 
     /// Records the terminal outcome (the first one wins) and tells the subscribers, which can
@@ -158,6 +199,16 @@ impl Shared {
             }
             MessageView::Info(i) => {
                 tracing::info!(pipeline = %self.name, %element, debug = ?i.debug(), "{}", i.error());
+            }
+            MessageView::StreamStatus(status) => {
+                // Posted synchronously by the streaming thread itself as it starts and ends.
+                let me = std::thread::current().id();
+                let mut streaming = self.streaming();
+                match status.get().0 {
+                    gst::StreamStatusType::Enter if !streaming.contains(&me) => streaming.push(me),
+                    gst::StreamStatusType::Leave => streaming.retain(|t| *t != me),
+                    _ => {}
+                }
             }
             MessageView::StateChanged(s) if src.is_some_and(|s| s.name() == self.name.as_str()) => {
                 tracing::debug!(pipeline = %self.name, old = ?s.old(), new = ?s.current(), "state changed");
@@ -308,11 +359,10 @@ impl Watch {
         let Some(pipeline) = self.shared.pipeline.upgrade() else {
             return;
         };
+        let shared = Arc::clone(&self.shared);
         let spawned = std::thread::Builder::new()
             .name("gstpipe-eos".into())
-            .spawn(move || {
-                pipeline.send_event(gst::event::Eos::new());
-            });
+            .spawn(move || shared.send_eos(&pipeline));
         if let Err(e) = spawned {
             tracing::warn!(pipeline = %self.shared.name, "cannot spawn a thread to send EOS: {e}");
         }
@@ -464,6 +514,9 @@ impl Pipeline {
             subscribers: Mutex::new(Subscribers::default()),
             next_subscriber: AtomicU64::new(0),
             pipeline: pipeline.downgrade(),
+            streaming: Mutex::new(Vec::new()),
+            eos_sends: Mutex::new(0),
+            eos_sent: Condvar::new(),
         });
         let handler = Arc::clone(&shared);
         // A pipeline taken out of another bin has none: give it its own, as a new one has.
@@ -616,6 +669,7 @@ impl Pipeline {
     /// could only fail with `not-linked`. For those it returns [`Error::NotReplayable`]
     /// naming the element; build a new pipeline with [`Pipeline::relaunch`].
     pub fn play(&self) -> Result<()> {
+        self.wait_for_eos_sends()?;
         let (_, current, pending) = self.pipeline.state(gst::ClockTime::ZERO);
         if current == gst::State::Playing && pending == gst::State::VoidPending {
             return Ok(());
@@ -682,7 +736,24 @@ impl Pipeline {
     /// Sets the pipeline to Paused and waits (bounded) for preroll; a live pipeline does
     /// not preroll and returns at once.
     pub fn pause(&self) -> Result<()> {
+        self.wait_for_eos_sends()?;
         self.set_state(gst::State::Paused).map(|_| ())
+    }
+
+    /// Waits (at most the state timeout) for EOS sends in flight ([`Pipeline::request_eos`])
+    /// before a state change: [`Error::Timeout`] when one is still stuck.
+    fn wait_for_eos_sends(&self) -> Result<()> {
+        if self.watch.shared.wait_for_eos_sends(self.state_timeout) {
+            Ok(())
+        } else {
+            Err(Error::Timeout {
+                operation: format!(
+                    "{} to deliver the end of stream sent to its sources before changing state",
+                    self.name()
+                ),
+                after: self.state_timeout,
+            })
+        }
     }
 
     fn set_state(&self, state: gst::State) -> Result<gst::StateChangeSuccess> {
@@ -765,101 +836,61 @@ impl Pipeline {
     /// finish its EOS in time, which is logged as a warning) and the element's error for one
     /// that failed, now or before.
     ///
-    /// Do not call it from a streaming thread (a pad probe or an appsink callback): use
-    /// [`Pipeline::request_eos`] there.
+    /// It may be called from one of the pipeline's own streaming threads (an appsink
+    /// callback, a pad probe): the state change would wait for that very thread, so there it
+    /// sends EOS and returns at once, and a thread of its own finishes the stop (the bounded
+    /// wait for EOS, then Null) once the callback has returned. [`Pipeline::wait`] and
+    /// friends see the end as usual.
     pub fn stop(&self) -> Result<()> {
-        self.watch.shared.notify(&Event::Stopping);
-        self.release_appsinks();
-        let (_, current, pending) = self.pipeline.state(gst::ClockTime::ZERO);
-        let running = current >= gst::State::Paused || pending >= gst::State::Paused;
-        if running && !self.is_done() {
-            let sent = self.send_eos();
-            if self.watch.wait_outcome(self.stop_timeout).is_none() {
-                tracing::warn!(
-                    pipeline = %self.name(),
-                    timeout = ?self.stop_timeout,
-                    "end of stream did not reach the sinks in time; stopping anyway"
-                );
+        if self.watch.shared.on_streaming_thread() {
+            if let Some(Outcome::Error(e)) = self.watch.outcome() {
+                return Err(Error::Element(e));
             }
-            if sent.try_recv().is_err() {
-                // The EOS event is stuck in a source whose streaming thread is blocked
-                // downstream (e.g. an appsink of the user's holding back EOS until its queued
-                // samples are pulled, `wait-on-eos`). The thread sending it holds the
-                // pipeline's state lock, so going to Null would wait for it forever: release
-                // the streaming thread by shutting the sinks down first.
-                self.shut_down_sinks();
-                if sent.recv_timeout(self.stop_timeout).is_err() {
-                    tracing::warn!(pipeline = %self.name(), "EOS still not delivered after shutting the sinks down");
-                }
-            }
+            self.stop_in_background();
+            return Ok(());
         }
-        let outcome = self.watch.outcome();
-        self.to_null();
-        match outcome {
-            Some(Outcome::Error(e)) => Err(Error::Element(e)),
-            _ => Ok(()),
-        }
+        self.stopper().run()
     }
 
-    /// Sends EOS into the pipeline from a helper thread (`send_event` blocks until every
-    /// source has taken it, which a source whose streaming thread is blocked downstream does
-    /// not do); the receiver gets a message once it has been delivered.
-    fn send_eos(&self) -> std::sync::mpsc::Receiver<()> {
-        let (tx, rx) = std::sync::mpsc::sync_channel(1);
-        let pipeline = self.pipeline.clone();
+    /// Starts what [`Pipeline::stop`] does on a thread of its own and returns at once: for a
+    /// caller that the stop would wait for, such as a frame callback that an adapter runs on
+    /// the caller's thread while it holds the frame flow back. [`Pipeline::wait`] and friends
+    /// see the end as usual.
+    pub fn stop_in_background(&self) {
+        let stopper = self.stopper();
         let spawned = std::thread::Builder::new()
-            .name("gstpipe-eos".into())
+            .name("gstpipe-stop".into())
             .spawn(move || {
-                pipeline.send_event(gst::event::Eos::new());
-                let _ = tx.send(());
+                let _ = stopper.run();
             });
         if let Err(e) = spawned {
-            tracing::warn!(pipeline = %self.name(), "cannot spawn a thread to send EOS: {e}");
+            tracing::warn!(pipeline = %self.name(), "cannot spawn a thread to stop: {e}");
+            self.request_eos();
         }
-        rx
     }
 
-    /// Lets every appsink drop what it queues and pass EOS without being read (see
-    /// [`release_appsink`]), so an appsink nobody attached to (never read, or one branch of a
-    /// `tee` among many) cannot hold the stop's EOS back.
-    fn release_appsinks(&self) {
+    fn stopper(&self) -> Stopper {
         let appsinks = self
             .pipeline
             .iterate_recurse()
             .into_iter()
             .flatten()
-            .filter(|e| e.factory().is_some_and(|f| f.name() == "appsink"));
-        for appsink in appsinks {
-            release_appsink(&appsink);
-            // Stopping: a frame that will be dropped need not wait for its time on the clock,
-            // unless the description asked for the pacing (then it is the user's).
-            if !self.is_user_set(&appsink, "sync") {
-                appsink.set_property("sync", false);
-            }
-        }
-    }
-
-    /// Sets every sink element (not bins) to Null on its own, which releases streaming threads
-    /// blocked in them.
-    fn shut_down_sinks(&self) {
-        let sinks = self
-            .pipeline
-            .iterate_recurse()
-            .into_iter()
-            .flatten()
-            .filter(|e| e.element_flags().contains(gst::ElementFlags::SINK) && !e.is::<gst::Bin>());
-        for sink in sinks {
-            if let Err(e) = sink.set_state(gst::State::Null) {
-                tracing::warn!(pipeline = %self.name(), sink = %sink.name(), "cannot shut down: {e}");
-            }
+            .filter(|e| e.factory().is_some_and(|f| f.name() == "appsink"))
+            .map(|e| {
+                let written = self.is_user_set(&e, "sync");
+                (e, written)
+            })
+            .collect();
+        Stopper {
+            pipeline: self.pipeline.clone(),
+            watch: self.watch.clone(),
+            stop_timeout: self.stop_timeout,
+            appsinks,
         }
     }
 
     fn to_null(&self) {
-        if let Err(e) = self.pipeline.set_state(gst::State::Null) {
-            tracing::warn!(pipeline = %self.name(), "setting the pipeline to Null failed: {e}");
-        }
-        self.watch.shared.finish(Outcome::Stopped);
+        Stopper::to_null(&self.pipeline, &self.watch);
     }
 
     /// The stream's duration, when the pipeline knows it (files; not live sources).
@@ -994,13 +1025,133 @@ impl Drop for Pipeline {
     }
 }
 
+/// What [`Pipeline::stop`] needs, so that it can run on a thread of its own.
+struct Stopper {
+    pipeline: gst::Pipeline,
+    watch: Watch,
+    stop_timeout: Duration,
+    /// The pipeline's appsinks, and whether the description wrote their `sync`.
+    appsinks: Vec<(gst::Element, bool)>,
+}
+
+impl Stopper {
+    fn name(&self) -> &str {
+        &self.watch.shared.name
+    }
+
+    /// The stop itself (see [`Pipeline::stop`]), on a thread that is not streaming.
+    fn run(&self) -> Result<()> {
+        self.watch.shared.notify(&Event::Stopping);
+        self.release_appsinks();
+        let (_, current, pending) = self.pipeline.state(gst::ClockTime::ZERO);
+        let running = current >= gst::State::Paused || pending >= gst::State::Paused;
+        if running && !self.watch.is_done() {
+            let sent = self.send_eos();
+            if self.watch.wait_outcome(self.stop_timeout).is_none() {
+                tracing::warn!(
+                    pipeline = %self.name(),
+                    timeout = ?self.stop_timeout,
+                    "end of stream did not reach the sinks in time; stopping anyway"
+                );
+            }
+            if sent.try_recv().is_err() {
+                // The EOS event is stuck in a source whose streaming thread is blocked
+                // downstream (e.g. an appsink of the user's holding back EOS until its queued
+                // samples are pulled, `wait-on-eos`). The thread sending it holds the
+                // pipeline's state lock, so going to Null would wait for it forever: release
+                // the streaming thread by shutting the sinks down first.
+                self.shut_down_sinks();
+                if sent.recv_timeout(self.stop_timeout).is_err() {
+                    tracing::warn!(pipeline = %self.name(), "EOS still not delivered after shutting the sinks down");
+                }
+            }
+        }
+        let outcome = self.watch.outcome();
+        Self::to_null(&self.pipeline, &self.watch);
+        match outcome {
+            Some(Outcome::Error(e)) => Err(Error::Element(e)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Sends EOS into the pipeline from a helper thread (`send_event` blocks until every
+    /// source has taken it, which a source whose streaming thread is blocked downstream does
+    /// not do); the receiver gets a message once it has been delivered.
+    fn send_eos(&self) -> std::sync::mpsc::Receiver<()> {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let pipeline = self.pipeline.clone();
+        let shared = Arc::clone(&self.watch.shared);
+        let spawned = std::thread::Builder::new()
+            .name("gstpipe-eos".into())
+            .spawn(move || {
+                shared.send_eos(&pipeline);
+                let _ = tx.send(());
+            });
+        if let Err(e) = spawned {
+            tracing::warn!(pipeline = %self.name(), "cannot spawn a thread to send EOS: {e}");
+        }
+        rx
+    }
+
+    /// Lets every appsink drop what it queues and pass EOS without being read (see
+    /// [`release_appsink`]), so an appsink nobody attached to (never read, or one branch of a
+    /// `tee` among many) cannot hold the stop's EOS back.
+    fn release_appsinks(&self) {
+        for (appsink, sync_written) in &self.appsinks {
+            release_appsink(appsink);
+            // Stopping: a frame that will be dropped need not wait for its time on the clock,
+            // unless the description asked for the pacing (then it is the user's).
+            if !sync_written {
+                appsink.set_property("sync", false);
+            }
+        }
+    }
+
+    /// Sets every sink element (not bins) to Null on its own, which releases streaming threads
+    /// blocked in them.
+    fn shut_down_sinks(&self) {
+        let sinks = self
+            .pipeline
+            .iterate_recurse()
+            .into_iter()
+            .flatten()
+            .filter(|e| e.element_flags().contains(gst::ElementFlags::SINK) && !e.is::<gst::Bin>());
+        for sink in sinks {
+            if let Err(e) = sink.set_state(gst::State::Null) {
+                tracing::warn!(pipeline = %self.name(), sink = %sink.name(), "cannot shut down: {e}");
+            }
+        }
+    }
+
+    fn to_null(pipeline: &gst::Pipeline, watch: &Watch) {
+        if let Err(e) = pipeline.set_state(gst::State::Null) {
+            tracing::warn!(pipeline = %watch.shared.name, "setting the pipeline to Null failed: {e}");
+        }
+        watch.shared.finish(Outcome::Stopped);
+    }
+}
+
+/// Sends EOS to each of the pipeline's source elements, as the pipeline's own `send_event`
+/// would, but without holding the pipeline's state lock meanwhile: a source waits (in
+/// `send_event`) for its streaming thread, which may itself wait for a state change of the
+/// pipeline (a live source's sink prerolling on its way to Playing). Holding the pipeline's
+/// lock there deadlocked `play()` after `request_eos()` (issue 20).
+fn send_eos_to_sources(pipeline: &gst::Pipeline) {
+    let sources: Vec<gst::Element> = pipeline.iterate_sources().into_iter().flatten().collect();
+    for source in sources {
+        if !source.send_event(gst::event::Eos::new()) {
+            tracing::debug!(source = %source.name(), "EOS not taken");
+        }
+    }
+}
+
 /// Makes an appsink let go of a pipeline that is being stopped, or whose frames nobody will
 /// read: it drops what it queues (`max-buffers=1 drop=true`) and passes EOS without being
 /// drained (`wait-on-eos=false`). Its `sync` stays as it was (the description's, if it wrote
 /// one). [`Pipeline::stop`] does this to every appsink of the pipeline, and also stops their
-/// pacing to the clock (`sync=false`: a frame that will be dropped need not wait for its
-/// time); gstpipe-sinks does it when its reader goes away. Does nothing to an element that is
-/// not an appsink.
+/// pacing to the clock (`sync=false`) where the description did not write `sync`;
+/// gstpipe-sinks does it when its reader goes away. Does nothing to an element that is not an
+/// appsink.
 pub fn release_appsink(appsink: &gst::Element) {
     if !appsink.factory().is_some_and(|f| f.name() == "appsink") {
         return;

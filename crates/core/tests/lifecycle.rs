@@ -302,3 +302,73 @@ fn stop_is_prompt_with_unread_appsinks() {
         }
     });
 }
+
+/// `stop()` called on the pipeline's own streaming thread (here an appsink callback) must
+/// return, and the pipeline must stop: a state change there would wait for that very thread.
+#[test]
+fn stop_from_a_streaming_callback_returns_and_stops() {
+    bounded(30, || {
+        let pipeline = std::sync::Arc::new(
+            Pipeline::launch("videotestsrc ! video/x-raw,width=32,height=24 ! appsink name=out")
+                .unwrap(),
+        );
+        let appsink: gst_app::AppSink = pipeline.element("out").unwrap();
+        let (returned, stopped) = std::sync::mpsc::channel();
+        let weak = std::sync::Arc::downgrade(&pipeline);
+        let calls = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let counter = std::sync::Arc::clone(&calls);
+        appsink.set_callbacks(
+            gst_app::AppSinkCallbacks::builder()
+                .new_sample(move |sink| {
+                    let _ = sink.pull_sample();
+                    if counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 2
+                        && let Some(pipeline) = weak.upgrade()
+                    {
+                        let result = pipeline.stop();
+                        let _ = returned.send(result.is_ok());
+                    }
+                    Ok(gst::FlowSuccess::Ok)
+                })
+                .build(),
+        );
+        pipeline.play().unwrap();
+        assert_eq!(stopped.recv_timeout(Duration::from_secs(10)), Ok(true));
+        // The pipeline ends (EOS from the callback's stop), and a second stop from this
+        // thread returns too.
+        let outcome = pipeline.watch().wait_outcome(Duration::from_secs(10));
+        assert!(
+            matches!(outcome, Some(Outcome::Eos | Outcome::Stopped)),
+            "{outcome:?}"
+        );
+        pipeline.stop().unwrap();
+        let (_, state, _) = pipeline.gst().state(gst::ClockTime::from_seconds(5));
+        assert_eq!(state, gst::State::Null);
+    });
+}
+
+/// `request_eos()` on a streaming thread returns at once and the pipeline ends at EOS.
+#[test]
+fn request_eos_from_a_streaming_callback_ends_the_pipeline() {
+    bounded(30, || {
+        let pipeline = std::sync::Arc::new(
+            Pipeline::launch("videotestsrc ! video/x-raw,width=32,height=24 ! appsink name=out")
+                .unwrap(),
+        );
+        let appsink: gst_app::AppSink = pipeline.element("out").unwrap();
+        let weak = std::sync::Arc::downgrade(&pipeline);
+        appsink.set_callbacks(
+            gst_app::AppSinkCallbacks::builder()
+                .new_sample(move |sink| {
+                    let _ = sink.pull_sample();
+                    if let Some(pipeline) = weak.upgrade() {
+                        pipeline.request_eos();
+                    }
+                    Ok(gst::FlowSuccess::Ok)
+                })
+                .build(),
+        );
+        pipeline.play().unwrap();
+        pipeline.wait_timeout(Duration::from_secs(10)).unwrap();
+        pipeline.stop().unwrap();
+    });
+}

@@ -1,6 +1,6 @@
 //! `gstpipe.Batcher`: one batch across many streams (gstpipe-batch), as numpy arrays.
 
-use crate::errors::{batch_error, core_error_py, sink_error, stream_failed, value_error};
+use crate::errors::{Result, frame_mismatch, guard, stream_failed, type_error, value_error};
 use crate::gil::{DropDetached, Step, wait_interruptibly};
 use crate::live::Live;
 use crate::pipeline::{Pipeline, Shared};
@@ -43,9 +43,11 @@ struct State {
 /// frames of one size: end each pipeline with ``videoscale ! videoconvert !
 /// video/x-raw,format=RGB,width=W,height=H ! appsink``; another shape raises ``FrameError``.
 ///
-/// A stream that ends or fails keeps an empty slot and never holds the others back; once
-/// every stream has ended the iteration stops, raising the first failed stream's error
-/// (``PipelineError`` with ``.stream``) if one failed. Every wait releases the GIL.
+/// A stream that ends or fails (at start or later) keeps an empty slot and never holds the
+/// others back; the batch after its end lists it in ``ended`` (with its exception). Once
+/// every stream has ended the iteration stops; only when every stream failed does it raise
+/// (the first stream's error, ``PipelineError`` with ``.stream``). Streams can be added and
+/// removed while batches are formed (``add``, ``remove``). Every wait releases the GIL.
 #[pyclass(frozen, module = "gstpipe", name = "Batcher")]
 pub(crate) struct Batcher {
     state: DropDetached<Mutex<State>>,
@@ -59,26 +61,32 @@ pub(crate) struct Batcher {
     done: AtomicBool,
 }
 
-/// The `QueuePolicy` policy from its Python name.
-fn ahead_policy(ahead: &str, depth: usize) -> PyResult<QueuePolicy> {
+/// The stream queues' `QueuePolicy` from its Python name.
+fn ahead_policy(ahead: &str, depth: usize) -> Result<QueuePolicy> {
     match ahead {
         "newest" => Ok(QueuePolicy::keep_newest()),
         "queue" => Ok(QueuePolicy::drop_oldest(depth)),
         "block" => Ok(QueuePolicy::block(depth)),
-        other => Err(pyo3::exceptions::PyValueError::new_err(format!(
+        other => Err(value_error(format!(
             "ahead must be \"newest\", \"queue\" or \"block\", got {other:?}"
         ))),
     }
 }
 
 /// A per-channel statistic: `None` (the neutral value), one number, or a sequence.
-fn per_channel(value: Option<&Bound<'_, PyAny>>, neutral: f32) -> PyResult<Vec<f32>> {
-    match value {
-        None => Ok(vec![neutral]),
+fn per_channel(name: &str, value: Option<&Bound<'_, PyAny>>, neutral: f32) -> Result<Vec<f32>> {
+    let values = match value {
+        None => vec![neutral],
         Some(v) => match v.extract::<f32>() {
-            Ok(x) => Ok(vec![x]),
-            Err(_) => v.extract::<Vec<f32>>(),
+            Ok(x) => vec![x],
+            Err(_) => v.extract::<Vec<f32>>()?,
         },
+    };
+    match values.iter().find(|v| !v.is_finite()) {
+        Some(bad) => Err(value_error(format!(
+            "{name} must be finite numbers, got {bad}"
+        ))),
+        None => Ok(values),
     }
 }
 
@@ -103,52 +111,6 @@ fn end_error(py: Python<'_>, stream: usize, name: &str, end: &StreamEnd) -> Opti
 }
 
 impl Batcher {
-    /// How many slots were ever added (the number a new source would get).
-    fn len_hint(&self, py: Python<'_>) -> usize {
-        let handle = &self.handle;
-        py.detach(|| handle.streams().len())
-    }
-
-    /// Adds one source (the `i`-th, for errors): a description is launched (a syntax error
-    /// raises; a pipeline that cannot start fails its own slot), a `Pipeline` read and played
-    /// (a start failure reaches the slot through the pipeline's watch), a `Live` taken over.
-    fn add_source(&self, py: Python<'_>, item: &Bound<'_, PyAny>, i: usize) -> PyResult<usize> {
-        let handle = &self.handle;
-        if let Ok(description) = item.extract::<String>() {
-            let pipeline = py
-                .detach(|| gstpipe_core::Pipeline::launch(&description))
-                .map_err(|e| core_error_py(py, &e))?;
-            return Ok(py.detach(|| handle.add_pipeline(pipeline, None)));
-        }
-        if let Ok(pipeline) = item.cast::<Pipeline>() {
-            let shared = pipeline.get().shared();
-            let sink = FrameSink::new(&shared).map_err(|e| sink_error(py, &e))?;
-            let slot = py
-                .detach(|| handle.add(sink))
-                .map_err(|e| batch_error(py, &e))?;
-            self._borrowed
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push(shared);
-            // A start failure reaches the slot through the pipeline's watch (its error ends
-            // the stream), so it is not raised here.
-            let _ = pipeline.get().start(py);
-            return Ok(slot);
-        }
-        if let Ok(live) = item.cast::<Live>() {
-            let source = live.get().source();
-            let name = format!("live{}", handle.streams().len());
-            return py
-                .detach(|| handle.add(gstpipe_batch::Named(name, source)))
-                .map_err(|e| batch_error(py, &e));
-        }
-        Err(pyo3::exceptions::PyTypeError::new_err(format!(
-            "source {i}: expected a launch description (str), a gstpipe.Pipeline or a \
-             gstpipe.Live, got {}",
-            item.get_type().name()?
-        )))
-    }
-
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -195,9 +157,49 @@ impl Batcher {
         Ok(result.unwrap_or(Ok(None)))
     }
 
+    /// How many slots were ever added (the number a new source gets).
+    fn next_slot(&self, py: Python<'_>) -> usize {
+        let handle = &self.handle;
+        py.detach(|| handle.streams().len())
+    }
+
+    /// Adds one source (the `i`-th, for errors): a description is launched (a syntax error
+    /// raises; a pipeline that cannot start fails its own slot), a `Pipeline` read and played
+    /// (a start failure reaches the slot through the pipeline's watch), a `Live` taken over.
+    fn add_source(&self, py: Python<'_>, item: &Bound<'_, PyAny>, i: usize) -> Result<usize> {
+        let handle = &self.handle;
+        if let Ok(description) = item.extract::<String>() {
+            let pipeline = py.detach(|| gstpipe_core::Pipeline::launch(&description))?;
+            return Ok(py.detach(|| handle.add_pipeline(pipeline, None)));
+        }
+        if let Ok(pipeline) = item.cast::<Pipeline>() {
+            let shared = pipeline.get().shared();
+            let sink = FrameSink::new(&shared)?;
+            let slot = py.detach(|| handle.add(sink))?;
+            self._borrowed
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(shared);
+            // A start failure reaches the slot through the pipeline's watch (its error ends
+            // the stream), so it is not raised here.
+            let _ = pipeline.get().start(py);
+            return Ok(slot);
+        }
+        if let Ok(live) = item.cast::<Live>() {
+            let source = live.get().source();
+            let name = format!("live{}", self.next_slot(py));
+            return Ok(py.detach(|| handle.add(gstpipe_batch::Named(name, source)))?);
+        }
+        Err(type_error(format!(
+            "source {i}: expected a launch description (str), a gstpipe.Pipeline or a \
+             gstpipe.Live, got {}",
+            item.get_type().name()?
+        )))
+    }
+
     /// Refuses an `out` array of the wrong dtype, dimensions or a read-only one before a
     /// batch is taken.
-    fn check_out(&self, py: Python<'_>, out: &Bound<'_, PyAny>) -> PyResult<()> {
+    fn check_out(&self, out: &Bound<'_, PyAny>) -> Result<()> {
         let fits = match &self.layout {
             Layout::Nhwc => out.cast::<PyArray4<u8>>().is_ok(),
             Layout::Nchw(_) => out.cast::<PyArray4<f32>>().is_ok(),
@@ -207,13 +209,12 @@ impl Batcher {
                 Layout::Nhwc => ("uint8", "(N, H, W, C)"),
                 Layout::Nchw(_) => ("float32", "(N, C, H, W)"),
             };
-            return Err(value_error(py, out_message(out, dtype, shape)));
+            return Err(frame_mismatch(out_message(out, dtype, shape)));
         }
         let writeable: bool = out.getattr("flags")?.getattr("writeable")?.extract()?;
         if !writeable {
-            return Err(value_error(
-                py,
-                "out cannot be written: it is a read-only array".into(),
+            return Err(frame_mismatch(
+                "out cannot be written: it is a read-only array",
             ));
         }
         Ok(())
@@ -225,38 +226,36 @@ impl Batcher {
         py: Python<'py>,
         batch: &gstpipe_batch::Batch,
         out: Option<&Bound<'py, PyAny>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let fail = |e: BatchError| batch_error(py, &e);
+    ) -> Result<Bound<'py, PyAny>> {
         match (&self.layout, out) {
             (Layout::Nhwc, None) => {
-                let array = py.detach(|| batch.to_nhwc()).map_err(fail)?;
+                let array = py.detach(|| batch.to_nhwc())?;
                 Ok(PyArray::from_owned_array(py, array).into_any())
             }
             (Layout::Nchw(normalize), None) => {
-                let array = py.detach(|| batch.to_nchw(normalize)).map_err(fail)?;
+                let array = py.detach(|| batch.to_nchw(normalize))?;
                 Ok(PyArray::from_owned_array(py, array).into_any())
             }
             (Layout::Nhwc, Some(out)) => {
                 let array = out
                     .cast::<PyArray4<u8>>()
-                    .map_err(|_| value_error(py, out_message(out, "uint8", "(N, H, W, C)")))?;
+                    .map_err(|_| frame_mismatch(out_message(out, "uint8", "(N, H, W, C)")))?;
                 let mut rw = array
                     .try_readwrite()
-                    .map_err(|e| value_error(py, format!("out cannot be written: {e}")))?;
+                    .map_err(|e| frame_mismatch(format!("out cannot be written: {e}")))?;
                 let view = rw.as_array_mut();
-                py.detach(|| batch.write_nhwc(view)).map_err(fail)?;
+                py.detach(|| batch.write_nhwc(view))?;
                 Ok(out.clone())
             }
             (Layout::Nchw(normalize), Some(out)) => {
                 let array = out
                     .cast::<PyArray4<f32>>()
-                    .map_err(|_| value_error(py, out_message(out, "float32", "(N, C, H, W)")))?;
+                    .map_err(|_| frame_mismatch(out_message(out, "float32", "(N, C, H, W)")))?;
                 let mut rw = array
                     .try_readwrite()
-                    .map_err(|e| value_error(py, format!("out cannot be written: {e}")))?;
+                    .map_err(|e| frame_mismatch(format!("out cannot be written: {e}")))?;
                 let view = rw.as_array_mut();
-                py.detach(|| batch.write_nchw(view, normalize))
-                    .map_err(fail)?;
+                py.detach(|| batch.write_nchw(view, normalize))?;
                 Ok(out.clone())
             }
         }
@@ -266,12 +265,12 @@ impl Batcher {
         &self,
         py: Python<'py>,
         out: Option<&Bound<'py, PyAny>>,
-    ) -> PyResult<Option<Batch>> {
+    ) -> Result<Option<Batch>> {
         if self.done.load(Ordering::Acquire) {
             return Ok(None);
         }
         if let Some(out) = out {
-            self.check_out(py, out)?;
+            self.check_out(out)?;
         }
         let batch = match self.next_rust(py)? {
             Ok(Some(batch)) => batch,
@@ -293,11 +292,16 @@ impl Batcher {
                     Some((stream, name, end)) => Err(end
                         .error()
                         .map(|e| stream_failed(py, stream, &name, e))
-                        .unwrap_or_else(|| value_error(py, "failed".into()))),
+                        .unwrap_or_else(|| {
+                            crate::errors::exc::Error::new_err(format!(
+                                "stream {stream} ({name}) failed"
+                            ))
+                        })
+                        .into()),
                     None => Ok(None),
                 };
             }
-            Err(e) => return Err(batch_error(py, &e)),
+            Err(e) => return Err(e.into()),
         };
         let array = match self.write(py, &batch, out) {
             Ok(array) => array.unbind(),
@@ -393,66 +397,69 @@ impl Batcher {
         std: Option<&Bound<'_, PyAny>>,
         out: Option<Py<PyAny>>,
     ) -> PyResult<Self> {
-        let seconds = |name: &str, v: f64| {
-            Duration::try_from_secs_f64(v).map_err(|_| {
-                pyo3::exceptions::PyValueError::new_err(format!(
-                    "{name} must be a number of seconds >= 0, got {v}"
-                ))
-            })
-        };
-        let timeout = seconds("timeout", timeout)?;
-        let stall = seconds("stall", stall)?;
-        if stall.is_zero() {
-            return Err(pyo3::exceptions::PyValueError::new_err(
-                "stall must be more than 0 seconds",
-            ));
-        }
-        let layout = match layout {
-            "nhwc" if mean.is_none() && std.is_none() => Layout::Nhwc,
-            "nhwc" => {
-                return Err(pyo3::exceptions::PyValueError::new_err(
-                    "mean and std apply to layout=\"nchw\" (float32); \"nhwc\" is uint8 as decoded",
-                ));
+        guard(|| {
+            let seconds = |name: &str, v: f64| {
+                Duration::try_from_secs_f64(v).map_err(|_| {
+                    value_error(format!(
+                        "{name} must be a finite number of seconds >= 0, got {v}"
+                    ))
+                })
+            };
+            let timeout = seconds("timeout", timeout)?;
+            let stall = seconds("stall", stall)?;
+            if stall.is_zero() {
+                return Err(value_error("stall must be more than 0 seconds"));
             }
-            "nchw" => Layout::Nchw(Normalize::new(
-                scale,
-                per_channel(mean, 0.0)?,
-                per_channel(std, 1.0)?,
-            )),
-            other => {
-                return Err(pyo3::exceptions::PyValueError::new_err(format!(
-                    "layout must be \"nhwc\" or \"nchw\", got {other:?}"
-                )));
+            let layout = match layout {
+                "nhwc" if mean.is_none() && std.is_none() => Layout::Nhwc,
+                "nhwc" => {
+                    return Err(value_error(
+                        "mean and std apply to layout=\"nchw\" (float32); \"nhwc\" is uint8 as decoded",
+                    ));
+                }
+                "nchw" if !scale.is_finite() => {
+                    return Err(value_error(format!(
+                        "scale must be a finite number, got {scale}"
+                    )));
+                }
+                "nchw" => Layout::Nchw(Normalize::new(
+                    scale,
+                    per_channel("mean", mean, 0.0)?,
+                    per_channel("std", std, 1.0)?,
+                )),
+                other => {
+                    return Err(value_error(format!(
+                        "layout must be \"nhwc\" or \"nchw\", got {other:?}"
+                    )));
+                }
+            };
+            let batcher = gstpipe_batch::Batcher::builder()
+                .timeout(timeout)
+                .stall(stall)
+                .ahead(ahead_policy(ahead, depth)?)
+                .build();
+            let handle = batcher.handle();
+            let items = sources.try_iter()?.collect::<PyResult<Vec<_>>>()?;
+            if items.is_empty() {
+                return Err(value_error("a Batcher needs at least one source"));
             }
-        };
-        let batcher = gstpipe_batch::Batcher::builder()
-            .timeout(timeout)
-            .stall(stall)
-            .ahead(ahead_policy(ahead, depth)?)
-            .build();
-        let handle = batcher.handle();
-        let items = sources.try_iter()?.collect::<PyResult<Vec<_>>>()?;
-        if items.is_empty() {
-            return Err(pyo3::exceptions::PyValueError::new_err(
-                "a Batcher needs at least one source",
-            ));
-        }
-        let this = Batcher {
-            state: DropDetached::new(Mutex::new(State {
-                batcher: Some(batcher),
-                last_streams: None,
-                pending: None,
-            })),
-            _borrowed: Mutex::new(Vec::new()),
-            handle,
-            layout,
-            out,
-            done: AtomicBool::new(false),
-        };
-        for (i, item) in items.iter().enumerate() {
-            this.add_source(py, item, i)?;
-        }
-        Ok(this)
+            let this = Batcher {
+                state: DropDetached::new(Mutex::new(State {
+                    batcher: Some(batcher),
+                    last_streams: None,
+                    pending: None,
+                })),
+                _borrowed: Mutex::new(Vec::new()),
+                handle,
+                layout,
+                out,
+                done: AtomicBool::new(false),
+            };
+            for (i, item) in items.iter().enumerate() {
+                this.add_source(py, item, i)?;
+            }
+            Ok(this)
+        })
     }
 
     /// The next batch, written into ``out`` when given (else the constructor's ``out``, else
@@ -463,21 +470,23 @@ impl Batcher {
         py: Python<'py>,
         out: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Option<Batch>> {
-        let out = out.or_else(|| self.out.as_ref().map(|o| o.bind(py).clone()));
-        self.next_py(py, out.as_ref())
+        guard(|| {
+            let out = out.or_else(|| self.out.as_ref().map(|o| o.bind(py).clone()));
+            self.next_py(py, out.as_ref())
+        })
     }
 
     /// The number of streams (slots per batch) now.
-    fn __len__(&self, py: Python<'_>) -> usize {
+    fn __len__(&self, py: Python<'_>) -> PyResult<usize> {
         let handle = &self.handle;
-        py.detach(|| handle.streams().iter().filter(|s| !s.removed).count())
+        guard(|| Ok(py.detach(|| handle.streams().iter().filter(|s| !s.removed).count())))
     }
 
     /// Adds a stream while batches are formed (from any thread) and returns its slot number:
     /// a launch description, a ``Pipeline`` or a ``Live`` source, as in the constructor. The
     /// next batches have one slot more; other slots keep their numbers.
     fn add(&self, py: Python<'_>, source: &Bound<'_, PyAny>) -> PyResult<usize> {
-        self.add_source(py, source, self.len_hint(py))
+        guard(|| self.add_source(py, source, self.next_slot(py)))
     }
 
     /// Takes stream ``slot`` out (from any thread): its pipeline is stopped if the batcher
@@ -485,8 +494,10 @@ impl Batcher {
     /// other slots keep their numbers. ``IndexError`` for a slot that is not in the batcher.
     fn remove(&self, py: Python<'_>, slot: usize) -> PyResult<()> {
         let handle = &self.handle;
-        py.detach(|| handle.remove(slot))
-            .map_err(|e| pyo3::exceptions::PyIndexError::new_err(e.to_string()))
+        guard(|| {
+            py.detach(|| handle.remove(slot))
+                .map_err(|e| pyo3::exceptions::PyIndexError::new_err(e.to_string()).into())
+        })
     }
 
     /// Each stream's counters and state, in slot order: dicts with ``stream``, ``name``,
@@ -495,63 +506,70 @@ impl Batcher {
     /// exception of a failed stream, else ``None``).
     #[getter]
     fn streams<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        // Taken without the GIL: a `next_batch` in another thread holds the lock while it waits.
-        let statuses = py.detach(|| self.statuses());
-        let dicts = statuses
-            .iter()
-            .map(|s| {
-                let dict = PyDict::new(py);
-                dict.set_item("stream", s.stream)?;
-                dict.set_item("name", &s.name)?;
-                dict.set_item("received", s.received)?;
-                dict.set_item("batched", s.batched)?;
-                dict.set_item("dropped", s.dropped)?;
-                dict.set_item("end", s.end.as_ref().map(end_name))?;
-                dict.set_item(
-                    "error",
-                    s.end
-                        .as_ref()
-                        .and_then(|end| end_error(py, s.stream, &s.name, end)),
-                )?;
-                Ok(dict)
-            })
-            .collect::<PyResult<Vec<_>>>()?;
-        PyList::new(py, dicts)
+        guard(|| {
+            // Taken without the GIL: a `next_batch` in another thread holds the lock while it waits.
+            let statuses = py.detach(|| self.statuses());
+            let dicts = statuses
+                .iter()
+                .map(|s| {
+                    let dict = PyDict::new(py);
+                    dict.set_item("stream", s.stream)?;
+                    dict.set_item("name", &s.name)?;
+                    dict.set_item("received", s.received)?;
+                    dict.set_item("batched", s.batched)?;
+                    dict.set_item("dropped", s.dropped)?;
+                    dict.set_item("end", s.end.as_ref().map(end_name))?;
+                    dict.set_item(
+                        "error",
+                        s.end
+                            .as_ref()
+                            .and_then(|end| end_error(py, s.stream, &s.name, end)),
+                    )?;
+                    Ok(dict)
+                })
+                .collect::<PyResult<Vec<_>>>()?;
+            Ok(PyList::new(py, dicts)?)
+        })
     }
 
     /// How many batches were formed so far.
     #[getter]
-    fn batches(&self, py: Python<'_>) -> u64 {
-        py.detach(|| self.batches_formed())
+    fn batches(&self, py: Python<'_>) -> PyResult<u64> {
+        guard(|| Ok(py.detach(|| self.batches_formed())))
     }
 
     /// Stops: releases the appsinks, then stops the pipelines the batcher built from
     /// descriptions (end of stream, bounded wait, Null; without the GIL). ``Pipeline`` objects
     /// passed in are left to you. The iteration ends.
-    fn stop(&self, py: Python<'_>) {
-        let state = &self.state;
-        py.detach(|| {
-            let mut state = state.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some(batcher) = state.batcher.take() {
-                state.last_streams = Some((batcher.streams(), batcher.batches()));
-                state.pending = None;
-                drop(batcher);
-            }
-        });
-        self.done.store(true, Ordering::Release);
+    fn stop(&self, py: Python<'_>) -> PyResult<()> {
+        guard(|| {
+            let state = &self.state;
+            py.detach(|| {
+                let mut state = state.lock().unwrap_or_else(|p| p.into_inner());
+                if let Some(batcher) = state.batcher.take() {
+                    state.last_streams = Some((batcher.streams(), batcher.batches()));
+                    state.pending = None;
+                    drop(batcher);
+                }
+            });
+            self.done.store(true, Ordering::Release);
+            Ok(())
+        })
     }
 
-    fn __iter__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
-        slf
+    fn __iter__(slf: Bound<'_, Self>) -> PyResult<Bound<'_, Self>> {
+        guard(|| Ok(slf))
     }
 
     fn __next__(&self, py: Python<'_>) -> PyResult<Option<Batch>> {
-        let out = self.out.as_ref().map(|o| o.bind(py).clone());
-        self.next_py(py, out.as_ref())
+        guard(|| {
+            let out = self.out.as_ref().map(|o| o.bind(py).clone());
+            self.next_py(py, out.as_ref())
+        })
     }
 
-    fn __enter__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
-        slf
+    fn __enter__(slf: Bound<'_, Self>) -> PyResult<Bound<'_, Self>> {
+        guard(|| Ok(slf))
     }
 
     /// Stops (see ``stop``); never raises.
@@ -561,13 +579,17 @@ impl Batcher {
         _exc_type: Option<Bound<'_, PyType>>,
         _exc: Option<Bound<'_, PyAny>>,
         _tb: Option<Bound<'_, PyAny>>,
-    ) -> bool {
-        self.stop(py);
-        false
+    ) -> PyResult<bool> {
+        guard(|| {
+            Ok({
+                self.stop(py)?;
+                false
+            })
+        })
     }
 
-    fn __repr__(&self, py: Python<'_>) -> String {
-        format!("<gstpipe.Batcher {} streams>", self.__len__(py))
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!("<gstpipe.Batcher {} streams>", self.__len__(py)?))
     }
 }
 
@@ -591,76 +613,84 @@ impl Batch {
     /// The batch: ``(N, H, W, C)`` ``uint8`` or ``(N, C, H, W)`` ``float32``, one slot per
     /// stream; empty slots are zeros.
     #[getter]
-    fn array(&self, py: Python<'_>) -> Py<PyAny> {
-        self.array.clone_ref(py)
+    fn array(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        guard(|| Ok(self.array.clone_ref(py)))
     }
 
     /// The batch's number, from 0.
     #[getter]
-    fn index(&self) -> u64 {
-        self.index
+    fn index(&self) -> PyResult<u64> {
+        guard(|| Ok(self.index))
     }
 
     /// Which slots hold a frame.
     #[getter]
-    fn filled(&self) -> Vec<bool> {
-        self.filled.clone()
+    fn filled(&self) -> PyResult<Vec<bool>> {
+        guard(|| Ok(self.filled.clone()))
     }
 
     /// Each slot's presentation timestamp in seconds (``None`` for empty slots and frames
     /// without one).
     #[getter]
-    fn pts(&self) -> Vec<Option<f64>> {
-        self.pts_ns
-            .iter()
-            .map(|t| t.map(|t| t as f64 / 1e9))
-            .collect()
+    fn pts(&self) -> PyResult<Vec<Option<f64>>> {
+        guard(|| {
+            Ok({
+                self.pts_ns
+                    .iter()
+                    .map(|t| t.map(|t| t as f64 / 1e9))
+                    .collect()
+            })
+        })
     }
 
     /// Each slot's presentation timestamp in nanoseconds.
     #[getter]
-    fn pts_ns(&self) -> Vec<Option<u64>> {
-        self.pts_ns.clone()
+    fn pts_ns(&self) -> PyResult<Vec<Option<u64>>> {
+        guard(|| Ok(self.pts_ns.clone()))
     }
 
     /// Each slot's frame number in its stream, from 0 (counting frames dropped for newer ones,
     /// so a jump means drops); ``None`` for empty slots.
     #[getter]
-    fn indices(&self) -> Vec<Option<u64>> {
-        self.indices.clone()
+    fn indices(&self) -> PyResult<Vec<Option<u64>>> {
+        guard(|| Ok(self.indices.clone()))
     }
 
     /// The streams' names (their appsinks'), one per slot.
     #[getter]
-    fn streams(&self) -> Vec<String> {
-        self.streams.clone()
+    fn streams(&self) -> PyResult<Vec<String>> {
+        guard(|| Ok(self.streams.clone()))
     }
 
     /// Each entry's slot number, as ``Batcher.add`` returned it: slot numbers never change,
     /// so after ``Batcher.remove`` they are no longer ``0..N``.
     #[getter]
-    fn slots(&self) -> Vec<usize> {
-        self.slots.clone()
+    fn slots(&self) -> PyResult<Vec<usize>> {
+        guard(|| Ok(self.slots.clone()))
     }
 
     /// ``"complete"`` (every running stream had a frame) or ``"timeout"`` (some slots empty).
     #[getter]
-    fn formed(&self) -> &'static str {
-        self.formed
+    fn formed(&self) -> PyResult<&'static str> {
+        guard(|| Ok(self.formed))
     }
 
     /// Streams that ended since the previous batch: ``(stream, error)`` pairs, ``error`` being
     /// ``None`` for an end of stream or the exception of a failure.
     #[getter]
-    fn ended(&self, py: Python<'_>) -> Vec<(usize, Option<Py<PyAny>>)> {
-        self.ended
-            .iter()
-            .map(|(s, e)| (*s, e.as_ref().map(|e| e.clone_ref(py))))
-            .collect()
+    fn ended(&self, py: Python<'_>) -> PyResult<Vec<(usize, Option<Py<PyAny>>)>> {
+        guard(|| {
+            Ok({
+                self.ended
+                    .iter()
+                    .map(|(s, e)| (*s, e.as_ref().map(|e| e.clone_ref(py))))
+                    .collect()
+            })
+        })
     }
 
-    fn __len__(&self) -> usize {
-        self.filled.len()
+    fn __len__(&self) -> PyResult<usize> {
+        guard(|| Ok(self.filled.len()))
     }
 
     #[pyo3(signature = (dtype=None, copy=None))]
@@ -670,30 +700,36 @@ impl Batch {
         dtype: Option<Bound<'py, PyAny>>,
         copy: Option<bool>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let array = self.array.bind(py).clone();
-        let array = match copy {
-            Some(true) => array.call_method0("copy")?,
-            _ => array,
-        };
-        match dtype {
-            None => Ok(array),
-            Some(dtype) => array.call_method1("astype", (dtype,)),
-        }
+        guard(|| {
+            let array = self.array.bind(py).clone();
+            let array = match copy {
+                Some(true) => array.call_method0("copy")?,
+                _ => array,
+            };
+            match dtype {
+                None => Ok(array),
+                Some(dtype) => Ok(array.call_method1("astype", (dtype,))?),
+            }
+        })
     }
 
-    fn __repr__(&self, py: Python<'_>) -> String {
-        let shape = self
-            .array
-            .bind(py)
-            .getattr("shape")
-            .map(|s| s.to_string())
-            .unwrap_or_default();
-        let filled = self.filled.iter().filter(|f| **f).count();
-        format!(
-            "<gstpipe.Batch {} shape {shape} filled {filled}/{} ({})>",
-            self.index,
-            self.filled.len(),
-            self.formed
-        )
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        guard(|| {
+            Ok({
+                let shape = self
+                    .array
+                    .bind(py)
+                    .getattr("shape")
+                    .map(|s| s.to_string())
+                    .unwrap_or_default();
+                let filled = self.filled.iter().filter(|f| **f).count();
+                format!(
+                    "<gstpipe.Batch {} shape {shape} filled {filled}/{} ({})>",
+                    self.index,
+                    self.filled.len(),
+                    self.formed
+                )
+            })
+        })
     }
 }

@@ -1,27 +1,28 @@
 //! The format table: `gstpipe.channels`, `gstpipe.dtype`, `gstpipe.formats`.
 
 use crate::arrays::dtype_of;
-use crate::errors::{frame_error, value_error};
+use crate::errors::{Result, frame_mismatch, guard};
 use gst_video::VideoFormat;
 use gstpipe_frame::{FormatInfo, format_info};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
-/// The `VideoFormat` called `name` (`"RGB"`, `"GRAY16_BE"`, ...), or a `FrameError` naming it.
-pub(crate) fn parse(py: Python<'_>, name: &str) -> PyResult<VideoFormat> {
+/// The `VideoFormat` called `name` (`"RGB"`, `"GRAY16_BE"`, ...), or a `FrameError` (a
+/// `ValueError`) naming it.
+pub(crate) fn parse(_py: Python<'_>, name: &str) -> PyResult<VideoFormat> {
     let format = VideoFormat::from_string(name);
     match format {
-        VideoFormat::Unknown | VideoFormat::Encoded => Err(value_error(
-            py,
-            format!("unknown video format {name:?} (gstpipe.formats() lists them)"),
-        )),
+        VideoFormat::Unknown | VideoFormat::Encoded => Err(frame_mismatch(format!(
+            "unknown video format {name:?} (gstpipe.formats() lists them)"
+        ))
+        .into()),
         _ => Ok(format),
     }
 }
 
-fn info(py: Python<'_>, name: &str) -> PyResult<FormatInfo> {
+fn info(py: Python<'_>, name: &str) -> Result<FormatInfo> {
     let format = parse(py, name)?;
-    format_info(format).map_err(|e| frame_error(py, &e))
+    Ok(format_info(format)?)
 }
 
 /// Memory channels of a packed format, the last axis of ``Frame.array``: ``RGB`` 3, ``BGRx``
@@ -30,7 +31,7 @@ fn info(py: Python<'_>, name: &str) -> PyResult<FormatInfo> {
 /// an unknown format name.
 #[pyfunction]
 pub(crate) fn channels(py: Python<'_>, format: &str) -> PyResult<Option<usize>> {
-    Ok(info(py, format)?.channels())
+    guard(|| Ok(info(py, format)?.channels()))
 }
 
 /// The numpy dtype of a format's arrays: ``uint8`` for 8-bit formats, ``uint16`` for 9- to
@@ -39,17 +40,16 @@ pub(crate) fn channels(py: Python<'_>, format: &str) -> PyResult<Option<usize>> 
 /// ``v210``, ...).
 #[pyfunction]
 pub(crate) fn dtype<'py>(py: Python<'py>, format: &str) -> PyResult<Bound<'py, PyAny>> {
-    let info = info(py, format)?;
-    match dtype_of(py, info.sample_type(), info.byte_order())? {
-        Some(dtype) => Ok(dtype.into_any()),
-        None => Err(value_error(
-            py,
-            format!(
+    guard(|| {
+        let info = info(py, format)?;
+        match dtype_of(py, info.sample_type(), info.byte_order())? {
+            Some(dtype) => Ok(dtype.into_any()),
+            None => Err(frame_mismatch(format!(
                 "{format} is a {} format, not made of whole samples: it has no numpy dtype",
                 info.layout()
-            ),
-        )),
-    }
+            ))),
+        }
+    })
 }
 
 /// Every raw video format of the running GStreamer, as dicts: ``name``, ``layout``
@@ -59,35 +59,37 @@ pub(crate) fn dtype<'py>(py: Python<'py>, format: &str) -> PyResult<Bound<'py, P
 /// 4x2 frame).
 #[pyfunction]
 pub(crate) fn formats(py: Python<'_>) -> PyResult<Bound<'_, PyList>> {
-    let rows = gstpipe_frame::formats()
-        .into_iter()
-        .map(|info| {
-            let d = PyDict::new(py);
-            d.set_item("name", info.name())?;
-            d.set_item("layout", info.layout().name())?;
-            d.set_item(
-                "dtype",
-                dtype_of(py, info.sample_type(), info.byte_order())?,
-            )?;
-            d.set_item("channels", info.channels())?;
-            d.set_item("planes", info.n_planes())?;
-            d.set_item("components", info.n_components())?;
-            d.set_item("depth", info.depth())?;
-            d.set_item("byte_order", info.byte_order().name())?;
-            let shapes: Vec<(usize, usize, usize)> = info
-                .plane_shapes(4, 2)
-                .into_iter()
-                .map(|[h, w, c]| (h, w, c))
-                .collect();
-            d.set_item("shapes_4x2", shapes)?;
-            Ok(d)
-        })
-        .collect::<PyResult<Vec<_>>>()?;
-    PyList::new(py, rows)
+    guard(|| {
+        let rows = gstpipe_frame::formats()
+            .into_iter()
+            .map(|info| {
+                let d = PyDict::new(py);
+                d.set_item("name", info.name())?;
+                d.set_item("layout", info.layout().name())?;
+                d.set_item(
+                    "dtype",
+                    dtype_of(py, info.sample_type(), info.byte_order())?,
+                )?;
+                d.set_item("channels", info.channels())?;
+                d.set_item("planes", info.n_planes())?;
+                d.set_item("components", info.n_components())?;
+                d.set_item("depth", info.depth())?;
+                d.set_item("byte_order", info.byte_order().name())?;
+                let shapes: Vec<(usize, usize, usize)> = info
+                    .plane_shapes(4, 2)
+                    .into_iter()
+                    .map(|[h, w, c]| (h, w, c))
+                    .collect();
+                d.set_item("shapes_4x2", shapes)?;
+                Ok(d)
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        Ok(PyList::new(py, rows)?)
+    })
 }
 
 /// The GStreamer version the module runs against, as ``(major, minor, micro, nano)``.
 #[pyfunction]
-pub(crate) fn gstreamer_version() -> (u32, u32, u32, u32) {
-    gst::version()
+pub(crate) fn gstreamer_version() -> PyResult<(u32, u32, u32, u32)> {
+    guard(|| Ok(gst::version()))
 }

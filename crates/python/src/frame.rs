@@ -1,7 +1,7 @@
 //! `gstpipe.Frame`: one mapped video frame, as zero-copy numpy views and copies.
 
 use crate::arrays::{borrowed_array, layouts};
-use crate::errors::{frame_error, value_error};
+use crate::errors::{Result, guard, value_error};
 use gstpipe_frame::{Detection, SampleType};
 use numpy::PyArray;
 use pyo3::prelude::*;
@@ -76,8 +76,8 @@ pub(crate) fn detection_dict<'py>(py: Python<'py>, d: &Detection) -> PyResult<Bo
 fn owned<'py, T: numpy::Element + Send>(
     py: Python<'py>,
     copy: impl FnOnce() -> Result<ndarray::Array3<T>, gstpipe_frame::FrameError> + Send,
-) -> PyResult<Bound<'py, PyAny>> {
-    let array = py.detach(copy).map_err(|e| frame_error(py, &e))?;
+) -> Result<Bound<'py, PyAny>> {
+    let array = py.detach(copy)?;
     Ok(PyArray::from_owned_array(py, array).into_any())
 }
 
@@ -90,9 +90,10 @@ impl Frame {
     /// the same memory.
     #[getter]
     fn array<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        let py = slf.py();
-        let layout = layouts(&slf.get().frame, true).map_err(|e| frame_error(py, &e))?;
-        borrowed_array(slf.as_any(), &layout[0])
+        guard(|| {
+            let layout = layouts(&slf.get().frame, true)?;
+            Ok(borrowed_array(slf.as_any(), &layout[0])?)
+        })
     }
 
     /// Read-only numpy views of every plane in memory order (``I420``: Y ``(h, w, 1)``, U
@@ -100,97 +101,107 @@ impl Frame {
     /// ceil(w/2), 2)``); one view for packed formats.
     #[getter]
     fn planes<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyList>> {
-        let py = slf.py();
-        let layouts = layouts(&slf.get().frame, false).map_err(|e| frame_error(py, &e))?;
-        let views = layouts
-            .iter()
-            .map(|l| borrowed_array(slf.as_any(), l))
-            .collect::<PyResult<Vec<_>>>()?;
-        PyList::new(py, views)
+        guard(|| {
+            let py = slf.py();
+            let layouts = layouts(&slf.get().frame, false)?;
+            let views = layouts
+                .iter()
+                .map(|l| borrowed_array(slf.as_any(), l))
+                .collect::<PyResult<Vec<_>>>()?;
+            Ok(PyList::new(py, views)?)
+        })
     }
 
     /// An owned, contiguous copy ``(height, width, channels)`` in native byte order (one copy,
     /// made without the GIL). Packed formats only; copy planes with ``[p.copy() for p in
     /// frame.planes]``.
     fn copy<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let frame = &self.frame;
-        match frame.format_info().sample_type() {
-            SampleType::U16 => owned(py, || frame.to_array::<u16>()),
-            _ => owned(py, || frame.to_array::<u8>()),
-        }
+        guard(|| {
+            let frame = &self.frame;
+            match frame.format_info().sample_type() {
+                SampleType::U16 => owned(py, || frame.to_array::<u16>()),
+                _ => owned(py, || frame.to_array::<u8>()),
+            }
+        })
     }
 
     /// Presentation timestamp in seconds, or ``None``.
     #[getter]
-    fn pts(&self) -> Option<f64> {
-        seconds(self.frame.pts())
+    fn pts(&self) -> PyResult<Option<f64>> {
+        guard(|| Ok(seconds(self.frame.pts())))
     }
 
     /// Presentation timestamp in nanoseconds, or ``None``.
     #[getter]
-    fn pts_ns(&self) -> Option<u64> {
-        self.frame.pts().map(|t| t.nseconds())
+    fn pts_ns(&self) -> PyResult<Option<u64>> {
+        guard(|| Ok(self.frame.pts().map(|t| t.nseconds())))
     }
 
     /// Duration in seconds, or ``None``.
     #[getter]
-    fn duration(&self) -> Option<f64> {
-        seconds(self.frame.duration())
+    fn duration(&self) -> PyResult<Option<f64>> {
+        guard(|| Ok(seconds(self.frame.duration())))
     }
 
     /// Duration in nanoseconds, or ``None``.
     #[getter]
-    fn duration_ns(&self) -> Option<u64> {
-        self.frame.duration().map(|t| t.nseconds())
+    fn duration_ns(&self) -> PyResult<Option<u64>> {
+        guard(|| Ok(self.frame.duration().map(|t| t.nseconds())))
     }
 
     /// The GStreamer format name (``"RGB"``, ``"I420"``, ``"GRAY16_BE"``, ...).
     #[getter]
-    fn format(&self) -> &'static str {
-        self.frame.format_info().name()
+    fn format(&self) -> PyResult<&'static str> {
+        guard(|| Ok(self.frame.format_info().name()))
     }
 
     /// Width in pixels.
     #[getter]
-    fn width(&self) -> u32 {
-        self.frame.width()
+    fn width(&self) -> PyResult<u32> {
+        guard(|| Ok(self.frame.width()))
     }
 
     /// Height in pixels.
     #[getter]
-    fn height(&self) -> u32 {
-        self.frame.height()
+    fn height(&self) -> PyResult<u32> {
+        guard(|| Ok(self.frame.height()))
     }
 
     /// The array shapes ``(rows, columns, channels)`` of every plane.
     #[getter]
-    fn shapes(&self) -> Vec<(usize, usize, usize)> {
-        self.frame
-            .plane_shapes()
-            .into_iter()
-            .map(|[h, w, c]| (h, w, c))
-            .collect()
+    fn shapes(&self) -> PyResult<Vec<(usize, usize, usize)>> {
+        guard(|| {
+            Ok({
+                self.frame
+                    .plane_shapes()
+                    .into_iter()
+                    .map(|[h, w, c]| (h, w, c))
+                    .collect()
+            })
+        })
     }
 
     /// Size of the frame in bytes as its caps describe it (all planes, row padding
     /// included).
     #[getter]
-    fn nbytes(&self) -> usize {
-        self.frame.info().size()
+    fn nbytes(&self) -> PyResult<usize> {
+        guard(|| Ok(self.frame.info().size()))
     }
 
     /// Bytes of each plane (``stride * rows``), for every format, including the bit-packed
     /// ones that have no array view.
     #[getter]
-    fn plane_nbytes(&self, py: Python<'_>) -> PyResult<Vec<usize>> {
-        (0..self.frame.n_planes())
-            .map(|p| {
-                self.frame
-                    .plane_bytes(p)
-                    .map(|b| b.len())
-                    .map_err(|e| frame_error(py, &e))
-            })
-            .collect()
+    fn plane_nbytes(&self) -> PyResult<Vec<usize>> {
+        guard(|| {
+            (0..self.frame.n_planes())
+                .map(|p| {
+                    self.frame
+                        .plane_bytes(p)
+                        .map(|b| b.len())
+                        .map_err(Into::into)
+                })
+                .collect()
+        })
     }
 
     /// Object detections carried by the frame (region-of-interest metas): a list of dicts
@@ -198,13 +209,15 @@ impl Frame {
     /// ``class_name`` and ``track_id`` (int or ``None``).
     #[getter]
     fn detections<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        let dicts = self
-            .frame
-            .detections()
-            .iter()
-            .map(|d| detection_dict(py, d))
-            .collect::<PyResult<Vec<_>>>()?;
-        PyList::new(py, dicts)
+        guard(|| {
+            let dicts = self
+                .frame
+                .detections()
+                .iter()
+                .map(|d| detection_dict(py, d))
+                .collect::<PyResult<Vec<_>>>()?;
+            Ok(PyList::new(py, dicts)?)
+        })
     }
 
     /// numpy's conversion protocol: the read-only view (``copy=True``: an owned copy; a
@@ -215,30 +228,29 @@ impl Frame {
         dtype: Option<Bound<'py, PyAny>>,
         copy: Option<bool>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let array = if copy == Some(true) {
-            slf.get().copy(slf.py())?
-        } else {
-            Frame::array(slf)?
-        };
-        match dtype {
-            None => Ok(array),
-            Some(dtype) => {
-                let same = array.getattr("dtype")?.eq(&dtype)?;
-                if same {
-                    Ok(array)
-                } else if copy == Some(false) {
-                    Err(value_error(
-                        slf.py(),
-                        format!(
+        guard(|| {
+            let array = if copy == Some(true) {
+                slf.get().copy(slf.py())?
+            } else {
+                Frame::array(slf)?
+            };
+            match dtype {
+                None => Ok(array),
+                Some(dtype) => {
+                    let same = array.getattr("dtype")?.eq(&dtype)?;
+                    if same {
+                        Ok(array)
+                    } else if copy == Some(false) {
+                        Err(value_error(format!(
                             "a {} frame cannot be viewed as {dtype} without a copy",
-                            slf.get().format()
-                        ),
-                    ))
-                } else {
-                    array.call_method1("astype", (dtype,))
+                            slf.get().frame.format_info().name()
+                        )))
+                    } else {
+                        Ok(array.call_method1("astype", (dtype,))?)
+                    }
                 }
             }
-        }
+        })
     }
 
     /// DLPack export of the read-only view (numpy, PyTorch, JAX take it without a copy).
@@ -249,68 +261,72 @@ impl Frame {
         slf: &Bound<'py, Self>,
         kwargs: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        Frame::array(slf)?.call_method("__dlpack__", (), kwargs)
+        guard(|| Ok(Frame::array(slf)?.call_method("__dlpack__", (), kwargs)?))
     }
 
     /// The DLPack device: ``(1, 0)``, CPU memory.
-    fn __dlpack_device__(&self) -> (i32, i32) {
-        (1, 0)
+    fn __dlpack_device__(&self) -> PyResult<(i32, i32)> {
+        guard(|| Ok((1, 0)))
     }
 
     /// Live frames: the frame's number across every reconnection, from 0 (frames dropped
     /// for newer ones use numbers too, so a jump means drops). ``None`` on other frames.
     #[getter]
-    fn index(&self) -> Option<u64> {
-        self.live.as_ref().map(|l| l.index)
+    fn index(&self) -> PyResult<Option<u64>> {
+        guard(|| Ok(self.live.as_ref().map(|l| l.index)))
     }
 
     /// Live frames: the pipeline generation (connection number) it came from, from 1.
     #[getter]
-    fn generation(&self) -> Option<u64> {
-        self.live.as_ref().map(|l| l.generation)
+    fn generation(&self) -> PyResult<Option<u64>> {
+        guard(|| Ok(self.live.as_ref().map(|l| l.generation)))
     }
 
     /// Live frames: whether it is the first frame after a reconnection (frames were missed).
     #[getter]
-    fn after_gap(&self) -> Option<bool> {
-        self.live.as_ref().map(|l| l.after_gap)
+    fn after_gap(&self) -> PyResult<Option<bool>> {
+        guard(|| Ok(self.live.as_ref().map(|l| l.after_gap)))
     }
 
     /// Live frames: capture time as nanoseconds since the UNIX epoch (see ``time_source``).
     #[getter]
-    fn wall_ns(&self) -> Option<u64> {
-        self.live.as_ref().map(|l| l.wall_ns)
+    fn wall_ns(&self) -> PyResult<Option<u64>> {
+        guard(|| Ok(self.live.as_ref().map(|l| l.wall_ns)))
     }
 
     /// Live frames: capture time as UNIX seconds (a float, like ``time.time()``).
     #[getter]
-    fn wall_time(&self) -> Option<f64> {
-        self.live.as_ref().map(|l| l.wall_ns as f64 / 1e9)
+    fn wall_time(&self) -> PyResult<Option<f64>> {
+        guard(|| Ok(self.live.as_ref().map(|l| l.wall_ns as f64 / 1e9)))
     }
 
     /// Live frames: where the capture time comes from: ``"sender_ntp"`` (the sender's NTP
     /// time from RTCP), ``"pipeline_clock"`` (the pipeline clock at the frame's running time,
     /// mapped to the system clock) or ``"arrival"`` (when it reached the appsink).
     #[getter]
-    fn time_source(&self) -> Option<&'static str> {
-        self.live.as_ref().map(|l| l.time_source)
+    fn time_source(&self) -> PyResult<Option<&'static str>> {
+        guard(|| Ok(self.live.as_ref().map(|l| l.time_source)))
     }
 
-    fn __repr__(&self) -> String {
-        let pts = match self.frame.pts() {
-            Some(t) => t.to_string(),
-            None => "none".into(),
-        };
-        let live = match &self.live {
-            Some(l) => format!(" index {} generation {}", l.index, l.generation),
-            None => String::new(),
-        };
-        format!(
-            "<gstpipe.Frame {} {}x{} pts {}{live}>",
-            self.format(),
-            self.frame.width(),
-            self.frame.height(),
-            pts
-        )
+    fn __repr__(&self) -> PyResult<String> {
+        guard(|| {
+            Ok({
+                let pts = match self.frame.pts() {
+                    Some(t) => t.to_string(),
+                    None => "none".into(),
+                };
+                let live = match &self.live {
+                    Some(l) => format!(" index {} generation {}", l.index, l.generation),
+                    None => String::new(),
+                };
+                format!(
+                    "<gstpipe.Frame {} {}x{} pts {}{live}>",
+                    self.frame.format_info().name(),
+                    self.frame.width(),
+                    self.frame.height(),
+                    pts
+                )
+            })
+        })
     }
 }

@@ -1,7 +1,119 @@
-//! Waiting and dropping without holding the GIL.
+//! Waiting and dropping without holding the GIL, and the interpreter's end.
+//!
+//! Python code runs on GStreamer's threads only through [`attach`], which refuses once the
+//! interpreter is ending: an `atexit` hook ([`at_exit`], registered when the module is
+//! imported) marks the end, stops every pipeline and live source still running (so no
+//! streaming thread is left to call Python), and from then on callbacks are skipped. A
+//! thread that took the GIL while the interpreter finalises would be ended by CPython in the
+//! middle of Rust frames, which aborts the process.
 
 use pyo3::prelude::*;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
+
+/// Set by [`at_exit`]: the interpreter is ending, nothing may call Python from other threads.
+static ENDING: AtomicBool = AtomicBool::new(false);
+
+/// What runs GStreamer threads that may call Python: stopped by [`at_exit`].
+pub(crate) trait StopAtExit: Send + Sync {
+    /// Stops the streaming threads (bounded); errors are not reported at exit.
+    fn stop_at_exit(&self);
+}
+
+/// Every [`StopAtExit`] object created, weakly (the dead ones are pruned as new ones come).
+static RUNNING: Mutex<Vec<Weak<dyn StopAtExit>>> = Mutex::new(Vec::new());
+
+/// Registers `object` to be stopped when the interpreter exits.
+pub(crate) fn stop_at_exit<T: StopAtExit + 'static>(object: &Arc<T>) {
+    let weak: Weak<dyn StopAtExit> = Arc::downgrade(object) as Weak<dyn StopAtExit>;
+    let mut running = RUNNING.lock().unwrap_or_else(|p| p.into_inner());
+    running.retain(|w| w.strong_count() > 0);
+    running.push(weak);
+}
+
+impl StopAtExit for gstpipe_core::Pipeline {
+    fn stop_at_exit(&self) {
+        let _ = self.stop();
+    }
+}
+
+impl<T: StopAtExit + Send> StopAtExit for DropDetached<T> {
+    fn stop_at_exit(&self) {
+        (**self).stop_at_exit();
+    }
+}
+
+/// The package's `atexit` hook: from now on no other thread calls Python, and every
+/// pipeline and live source still running is stopped (without the GIL, so a streaming
+/// thread waiting for it lets go).
+#[pyfunction]
+pub(crate) fn at_exit(py: Python<'_>) -> PyResult<()> {
+    crate::errors::guard(|| {
+        ENDING.store(true, Ordering::SeqCst);
+        let running: Vec<Arc<dyn StopAtExit>> = RUNNING
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain(..)
+            .filter_map(|w| w.upgrade())
+            .collect();
+        py.detach(move || {
+            for object in running {
+                object.stop_at_exit();
+            }
+        });
+        Ok(())
+    })
+}
+
+/// Registers [`at_exit`] with Python's `atexit`.
+pub(crate) fn register_at_exit(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    let hook = wrap_pyfunction!(at_exit, module)?;
+    module
+        .py()
+        .import("atexit")?
+        .call_method1("register", (hook,))?;
+    Ok(())
+}
+
+/// Whether CPython has begun finalising: `Py_IsFinalizing` (3.13) or `_Py_IsFinalizing`
+/// (before), looked up at run time because neither is in the limited API of the versions
+/// this module supports.
+fn interpreter_finalizing() -> bool {
+    type IsFinalizing = unsafe extern "C" fn() -> std::ffi::c_int;
+    static FUNCTION: std::sync::OnceLock<Option<IsFinalizing>> = std::sync::OnceLock::new();
+    let function = FUNCTION.get_or_init(|| {
+        [c"Py_IsFinalizing", c"_Py_IsFinalizing"]
+            .into_iter()
+            .find_map(|name| {
+                // SAFETY: dlsym with RTLD_DEFAULT and a NUL-terminated name only looks the
+                // symbol up in the process's loaded objects.
+                let symbol = unsafe { libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr()) };
+                // SAFETY: both symbols are CPython functions `int f(void)`, as the type says.
+                (!symbol.is_null()).then(|| unsafe {
+                    std::mem::transmute::<*mut libc::c_void, IsFinalizing>(symbol)
+                })
+            })
+    });
+    // SAFETY: the function takes no argument, reads a runtime flag and may be called without
+    // the GIL from any thread.
+    function.is_some_and(|f| unsafe { f() } != 0)
+}
+
+/// Whether Python may no longer be called from other threads: the `atexit` hook has run or
+/// the interpreter is finalising.
+pub(crate) fn interpreter_ending() -> bool {
+    ENDING.load(Ordering::SeqCst) || interpreter_finalizing()
+}
+
+/// Runs `f` with the GIL on any thread, or returns `None` without touching Python when the
+/// interpreter is ending (or not initialised). The only way gstpipe's threads call Python.
+pub(crate) fn attach<R>(f: impl for<'py> FnOnce(Python<'py>) -> R) -> Option<R> {
+    if interpreter_ending() {
+        return None;
+    }
+    Python::try_attach(f)
+}
 
 /// A value whose drop can block on GStreamer's streaming threads (a pipeline going to Null
 /// joins them, and one of them may be waiting for the GIL to run a Python callback): it is
@@ -25,9 +137,9 @@ impl<T: Send> std::ops::Deref for DropDetached<T> {
 impl<T: Send> Drop for DropDetached<T> {
     fn drop(&mut self) {
         if let Some(value) = self.0.take() {
-            // Without an interpreter to attach to (shutdown), the closure and the value are
-            // simply dropped here.
-            Python::try_attach(|py| py.detach(move || drop(value)));
+            // Without an interpreter to attach to (shutdown), the value is simply dropped
+            // here (the closure is not called, so it drops its capture).
+            attach(|py| py.detach(move || drop(value)));
         }
     }
 }

@@ -35,7 +35,7 @@ use pyo3::prelude::*;
 /// The `gstpipe._gstpipe` extension module.
 #[pymodule]
 fn _gstpipe(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    gstpipe_core::init().map_err(errors::core_error)?;
+    gstpipe_core::init().map_err(|e| errors::core_error(&e))?;
     m.add_class::<pipeline::Pipeline>()?;
     m.add_class::<pipeline::Frames>()?;
     m.add_class::<pipeline::Batches>()?;
@@ -52,5 +52,8 @@ fn _gstpipe(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(formats::formats, m)?)?;
     m.add_function(wrap_pyfunction!(formats::gstreamer_version, m)?)?;
     m.add_function(wrap_pyfunction!(launcher::launch, m)?)?;
+
+    m.add_function(wrap_pyfunction!(errors::_panic_for_tests, m)?)?;
+    gil::register_at_exit(m)?;
     Ok(())
 }

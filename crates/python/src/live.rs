@@ -1,7 +1,7 @@
 //! `gstpipe.Live`: a live pipeline that survives (gstpipe-live's `LiveSource`), and its
 //! `HealthEvent`s.
 
-use crate::errors::{core_error_py, gave_up_error, live_error};
+use crate::errors::{Result, gave_up_error, guard, live_error, value_error};
 use crate::frame::Frame;
 use crate::gil::{DropDetached, Step, wait_interruptibly};
 use crate::pipeline::timeout_arg;
@@ -58,7 +58,7 @@ impl HealthEvent {
             reason: None,
             text: event.to_string(),
         };
-        let error = |e: &LiveError| Some(live_error(py, e).value(py).clone().into_any().unbind());
+        let error = |e: &LiveError| Some(live_error(e).value(py).clone().into_any().unbind());
         match event {
             RustEvent::Connected { generation } => out.generation = Some(*generation),
             RustEvent::Disconnected {
@@ -96,56 +96,62 @@ impl HealthEvent {
     /// ``"connected"``, ``"disconnected"``, ``"reconnecting"``, ``"reconnected"`` or
     /// ``"gave_up"``.
     #[getter]
-    fn kind(&self) -> &'static str {
-        self.kind
+    fn kind(&self) -> PyResult<&'static str> {
+        guard(|| Ok(self.kind))
     }
 
     /// The pipeline generation (connection number, from 1) the event is about.
     #[getter]
-    fn generation(&self) -> Option<u64> {
-        self.generation
+    fn generation(&self) -> PyResult<Option<u64>> {
+        guard(|| Ok(self.generation))
     }
 
     /// Reconnecting: the attempt number since the last frame, from 1. Gave up: the number of
     /// attempts made.
     #[getter]
-    fn attempt(&self) -> Option<u32> {
-        self.attempt
+    fn attempt(&self) -> PyResult<Option<u32>> {
+        guard(|| Ok(self.attempt))
     }
 
     /// Reconnecting: seconds the supervisor waits before rebuilding the pipeline.
     #[getter]
-    fn delay(&self) -> Option<f64> {
-        self.delay
+    fn delay(&self) -> PyResult<Option<f64>> {
+        guard(|| Ok(self.delay))
     }
 
     /// Reconnected: seconds without frames, from the last frame before the outage (or the
     /// first failure) to the new generation's first frame.
     #[getter]
-    fn gap(&self) -> Option<f64> {
-        self.gap
+    fn gap(&self) -> PyResult<Option<f64>> {
+        guard(|| Ok(self.gap))
     }
 
     /// Disconnected and gave up: why the pipeline ended, as the exception gstpipe would raise
     /// for it (``PipelineError``, ``TimeoutError`` for a stall, ``Error`` for end of stream).
     #[getter]
-    fn error(&self, py: Python<'_>) -> Option<Py<PyAny>> {
-        self.error.as_ref().map(|e| e.clone_ref(py))
+    fn error(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        guard(|| Ok(self.error.as_ref().map(|e| e.clone_ref(py))))
     }
 
     /// Disconnected and gave up: ``"error"``, ``"eos"`` (the source ended) or ``"stalled"``
     /// (the watchdog saw no frame in time).
     #[getter]
-    fn reason(&self) -> Option<&'static str> {
-        self.reason
+    fn reason(&self) -> PyResult<Option<&'static str>> {
+        guard(|| Ok(self.reason))
     }
 
-    fn __str__(&self) -> String {
-        self.text.clone()
+    fn __str__(&self) -> PyResult<String> {
+        guard(|| Ok(self.text.clone()))
     }
 
-    fn __repr__(&self) -> String {
-        format!("<gstpipe.HealthEvent {}>", self.text)
+    fn __repr__(&self) -> PyResult<String> {
+        guard(|| Ok(format!("<gstpipe.HealthEvent {}>", self.text)))
+    }
+}
+
+impl crate::gil::StopAtExit for LiveSource {
+    fn stop_at_exit(&self) {
+        self.stop();
     }
 }
 
@@ -153,7 +159,7 @@ impl HealthEvent {
 /// exceptions go to ``sys.unraisablehook``: the source goes on.
 fn event_callback(slot: Releasable) -> impl Fn(&RustEvent) + Send + Sync + 'static {
     move |event| {
-        Python::try_attach(|py| {
+        crate::gil::attach(|py| {
             let Some(callback) = slot
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
@@ -218,10 +224,10 @@ impl Live {
     }
 
     /// A setting in seconds, refused (``ValueError`` naming it) when negative or not finite.
-    fn seconds(name: &str, value: f64) -> PyResult<Duration> {
+    fn seconds(name: &str, value: f64) -> Result<Duration> {
         Duration::try_from_secs_f64(value).map_err(|_| {
-            pyo3::exceptions::PyValueError::new_err(format!(
-                "{name} must be a number of seconds >= 0, got {value}"
+            value_error(format!(
+                "{name} must be a finite number of seconds >= 0, got {value}"
             ))
         })
     }
@@ -270,50 +276,52 @@ impl Live {
         events: bool,
         on_event: Option<Py<PyAny>>,
     ) -> PyResult<Self> {
-        let backoff = Backoff::new(Self::seconds("reconnect_delay", reconnect_delay)?)
-            .max(Self::seconds("max_delay", max_delay)?)
-            .factor(factor)
-            .jitter(jitter)
-            .max_attempts(max_reconnects);
-        let mut builder = LiveSource::builder(description)
-            .backoff(backoff)
-            .stall_timeout(Self::seconds("stall", stall)?)
-            .capacity(capacity)
-            .policy(if latest {
-                Policy::DropOldest
-            } else {
-                Policy::Block
-            });
-        if let Some(sink) = sink {
-            builder = builder.appsink(sink);
-        }
-        let live_timeout = timeout_arg(py, timeout)?;
-        let callbacks = Mutex::new(Vec::new());
-        if let Some(callback) = on_event {
-            let slot: Releasable = Arc::new(Mutex::new(Some(callback)));
-            callbacks
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push(Arc::clone(&slot));
-            builder = builder.on_event(event_callback(slot));
-        }
-        let source = py
-            .detach(move || builder.build())
-            .map_err(|e| live_error(py, &e))?;
-        Ok(Live {
-            source: DropDetached::new(Arc::new(source)),
-            events,
-            timeout: live_timeout,
-            gave_up: Mutex::new(None),
-            done: AtomicBool::new(false),
-            callbacks,
+        guard(|| {
+            let backoff = Backoff::new(Self::seconds("reconnect_delay", reconnect_delay)?)
+                .max(Self::seconds("max_delay", max_delay)?)
+                .factor(factor)
+                .jitter(jitter)
+                .max_attempts(max_reconnects);
+            let mut builder = LiveSource::builder(description)
+                .backoff(backoff)
+                .stall_timeout(Self::seconds("stall", stall)?)
+                .capacity(capacity)
+                .policy(if latest {
+                    Policy::DropOldest
+                } else {
+                    Policy::Block
+                });
+            if let Some(sink) = sink {
+                builder = builder.appsink(sink);
+            }
+            let live_timeout = timeout_arg(py, timeout)?;
+            let callbacks = Mutex::new(Vec::new());
+            if let Some(callback) = on_event {
+                let slot: Releasable = Arc::new(Mutex::new(Some(callback)));
+                callbacks
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(Arc::clone(&slot));
+                builder = builder.on_event(event_callback(slot));
+            }
+            let source = py.detach(move || builder.build())?;
+            let source = Arc::new(source);
+            crate::gil::stop_at_exit(&source);
+            Ok(Live {
+                source: DropDetached::new(source),
+                events,
+                timeout: live_timeout,
+                gave_up: Mutex::new(None),
+                done: AtomicBool::new(false),
+                callbacks,
+            })
         })
     }
 
     /// The launch description every generation is built from.
     #[getter]
-    fn description(&self) -> String {
-        self.source.description().to_owned()
+    fn description(&self) -> PyResult<String> {
+        guard(|| Ok(self.source.description().to_owned()))
     }
 
     /// The counters, as a dict: ``frames`` (received over all generations), ``dropped`` (for
@@ -323,117 +331,130 @@ impl Live {
     /// delivers frames).
     #[getter]
     fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let stats = self.source.stats();
-        let dict = PyDict::new(py);
-        dict.set_item("frames", stats.frames)?;
-        dict.set_item("dropped", stats.dropped)?;
-        dict.set_item("reconnects", stats.reconnects)?;
-        dict.set_item("attempts", stats.attempts)?;
-        dict.set_item("generation", stats.generation)?;
-        dict.set_item(
-            "last_frame_age",
-            stats.last_frame_age.map(|d| d.as_secs_f64()),
-        )?;
-        dict.set_item("connected", stats.connected)?;
-        Ok(dict)
+        guard(|| {
+            let stats = self.source.stats();
+            let dict = PyDict::new(py);
+            dict.set_item("frames", stats.frames)?;
+            dict.set_item("dropped", stats.dropped)?;
+            dict.set_item("reconnects", stats.reconnects)?;
+            dict.set_item("attempts", stats.attempts)?;
+            dict.set_item("generation", stats.generation)?;
+            dict.set_item(
+                "last_frame_age",
+                stats.last_frame_age.map(|d| d.as_secs_f64()),
+            )?;
+            dict.set_item("connected", stats.connected)?;
+            Ok(dict)
+        })
     }
 
     /// Whether the supervisor has ended (stopped or gave up); frames may still be queued.
     #[getter]
-    fn finished(&self) -> bool {
-        self.source.is_finished()
+    fn finished(&self) -> PyResult<bool> {
+        guard(|| Ok(self.source.is_finished()))
     }
 
     /// Calls ``callback(event)`` for every later ``HealthEvent``, on the thread that saw it
     /// (the supervisor's, or a streaming thread for connected/reconnected), before the event
     /// reaches the iterator. Keep it short; its exceptions go to ``sys.unraisablehook``. Use
     /// the constructor's ``on_event`` to see the first events too.
-    fn on_event(&self, callback: Py<PyAny>) {
-        let slot = self.register(callback);
-        self.source.subscribe(event_callback(slot));
+    fn on_event(&self, callback: Py<PyAny>) -> PyResult<()> {
+        guard(|| {
+            let slot = self.register(callback);
+            self.source.subscribe(event_callback(slot));
+            Ok(())
+        })
     }
 
     /// Asks the supervisor to stop and returns at once (safe from any thread and from an
     /// ``on_event`` callback); the iteration ends once the queued frames are taken.
-    fn request_stop(&self) {
-        self.source.request_stop();
+    fn request_stop(&self) -> PyResult<()> {
+        guard(|| {
+            self.source.request_stop();
+            Ok(())
+        })
     }
 
     /// Stops the supervisor and tears the pipeline down (bounded wait, without the GIL). The
     /// iteration ends once the queued frames are taken.
-    fn stop(&self, py: Python<'_>) {
-        let source = &*self.source;
-        py.detach(|| source.stop());
-        self.release_callbacks();
+    fn stop(&self, py: Python<'_>) -> PyResult<()> {
+        guard(|| {
+            let source = &*self.source;
+            py.detach(|| source.stop());
+            self.release_callbacks();
+            Ok(())
+        })
     }
 
-    fn __iter__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
-        slf
+    fn __iter__(slf: Bound<'_, Self>) -> PyResult<Bound<'_, Self>> {
+        guard(|| Ok(slf))
     }
 
     fn __next__(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
-        let start = Instant::now();
-        let source = &*self.source;
-        loop {
-            if self.done.load(Ordering::Acquire) {
-                return Ok(None);
-            }
-            let remaining = self.timeout.map(|t| t.saturating_sub(start.elapsed()));
-            let item =
-                wait_interruptibly(py, remaining, |limit| match source.next_timeout(limit) {
-                    Ok(item) => Step::Done(item),
-                    Err(_) => Step::Again,
-                })?;
-            match item {
-                None => {
-                    let what = if self.events {
-                        "a frame or event"
-                    } else {
-                        "a frame"
-                    };
-                    return Err(core_error_py(
-                        py,
-                        &gstpipe_core::Error::Timeout {
+        guard(|| {
+            let start = Instant::now();
+            let source = &*self.source;
+            loop {
+                if self.done.load(Ordering::Acquire) {
+                    return Ok(None);
+                }
+                let remaining = self.timeout.map(|t| t.saturating_sub(start.elapsed()));
+                let item =
+                    wait_interruptibly(py, remaining, |limit| match source.next_timeout(limit) {
+                        Ok(item) => Step::Done(item),
+                        Err(_) => Step::Again,
+                    })?;
+                match item {
+                    None => {
+                        let what = if self.events {
+                            "a frame or event"
+                        } else {
+                            "a frame"
+                        };
+                        return Err(gstpipe_core::Error::Timeout {
                             operation: format!("{what} from the live source"),
                             after: self.timeout.unwrap_or_default(),
-                        },
-                    ));
-                }
-                Some(None) => {
-                    self.done.store(true, Ordering::Release);
-                    let gave_up = self
-                        .gave_up
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .take();
-                    return match gave_up {
-                        Some((attempts, last)) => Err(gave_up_error(py, attempts, &last)),
-                        None => Ok(None),
-                    };
-                }
-                Some(Some(LiveItem::Frame(frame))) => {
-                    return Ok(Some(Py::new(py, Frame::from_live(frame))?.into_any()));
-                }
-                Some(Some(LiveItem::Event(event))) => {
-                    if let RustEvent::GaveUp {
-                        attempts,
-                        last_error,
-                    } = &event
-                    {
-                        *self.gave_up.lock().unwrap_or_else(|p| p.into_inner()) =
-                            Some((*attempts, last_error.clone()));
+                        }
+                        .into());
                     }
-                    if self.events {
-                        return Ok(Some(Py::new(py, HealthEvent::new(py, &event))?.into_any()));
+                    Some(None) => {
+                        self.done.store(true, Ordering::Release);
+                        let gave_up = self
+                            .gave_up
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .take();
+                        return match gave_up {
+                            Some((attempts, last)) => {
+                                Err(gave_up_error(py, attempts, &last).into())
+                            }
+                            None => Ok(None),
+                        };
                     }
+                    Some(Some(LiveItem::Frame(frame))) => {
+                        return Ok(Some(Py::new(py, Frame::from_live(frame))?.into_any()));
+                    }
+                    Some(Some(LiveItem::Event(event))) => {
+                        if let RustEvent::GaveUp {
+                            attempts,
+                            last_error,
+                        } = &event
+                        {
+                            *self.gave_up.lock().unwrap_or_else(|p| p.into_inner()) =
+                                Some((*attempts, last_error.clone()));
+                        }
+                        if self.events {
+                            return Ok(Some(Py::new(py, HealthEvent::new(py, &event))?.into_any()));
+                        }
+                    }
+                    Some(Some(_)) => {}
                 }
-                Some(Some(_)) => {}
             }
-        }
+        })
     }
 
-    fn __enter__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
-        slf
+    fn __enter__(slf: Bound<'_, Self>) -> PyResult<Bound<'_, Self>> {
+        guard(|| Ok(slf))
     }
 
     /// Stops the source (see ``stop``); never raises.
@@ -443,18 +464,26 @@ impl Live {
         _exc_type: Option<Bound<'_, PyType>>,
         _exc: Option<Bound<'_, PyAny>>,
         _tb: Option<Bound<'_, PyAny>>,
-    ) -> bool {
-        self.stop(py);
-        false
+    ) -> PyResult<bool> {
+        guard(|| {
+            Ok({
+                self.stop(py)?;
+                false
+            })
+        })
     }
 
-    fn __repr__(&self) -> String {
-        let stats = self.source.stats();
-        format!(
-            "<gstpipe.Live generation {} frames {} {:?}>",
-            stats.generation,
-            stats.frames,
-            self.source.description()
-        )
+    fn __repr__(&self) -> PyResult<String> {
+        guard(|| {
+            Ok({
+                let stats = self.source.stats();
+                format!(
+                    "<gstpipe.Live generation {} frames {} {:?}>",
+                    stats.generation,
+                    stats.frames,
+                    self.source.description()
+                )
+            })
+        })
     }
 }

@@ -1,6 +1,6 @@
 //! `gstpipe.Source`: numpy arrays into a pipeline's appsrc.
 
-use crate::errors::{sink_error, value_error};
+use crate::errors::{Result, frame_mismatch, guard, value_error};
 use crate::gil::DropDetached;
 use crate::pipeline::Shared;
 use gst::prelude::*;
@@ -66,7 +66,7 @@ fn py_shape(shape: &[usize]) -> String {
     }
 }
 
-fn framerate(py: Python<'_>, fps: Option<Bound<'_, PyAny>>) -> PyResult<gst::Fraction> {
+fn framerate(fps: Option<Bound<'_, PyAny>>) -> Result<gst::Fraction> {
     let Some(fps) = fps else {
         return Ok(gst::Fraction::new(DEFAULT_FPS, 1));
     };
@@ -82,31 +82,51 @@ fn framerate(py: Python<'_>, fps: Option<Bound<'_, PyAny>>) -> PyResult<gst::Fra
         {
             return Ok(gst::Fraction::new(num, den));
         }
-    } else if let Ok(f) = fps.extract::<f64>()
-        && f >= 0.0
-        && let Some(fraction) = gst::Fraction::approximate_f64(f)
-    {
-        return Ok(fraction);
+    } else if let Ok(f) = fps.extract::<f64>() {
+        if f >= 0.0
+            && let Some(fraction) = gst::Fraction::approximate_f64(f)
+        {
+            return Ok(fraction);
+        }
+        if f > i32::MAX as f64 {
+            return Err(value_error(format!(
+                "fps {f} is too large: GStreamer's framerate is a fraction of 32-bit integers \
+                 (at most {} frames per second)",
+                i32::MAX
+            )));
+        }
     }
-    Err(value_error(
-        py,
-        format!("fps must be a number >= 0 or a (numerator, denominator) pair, got {fps}"),
-    ))
+    Err(value_error(format!(
+        "fps must be a finite number >= 0 or a (numerator, denominator) pair of 32-bit \
+         integers, got {fps}"
+    )))
 }
 
-fn detection(item: &Bound<'_, PyAny>) -> PyResult<Detection> {
+/// A pts in seconds as a clock time: finite, >= 0 and within GStreamer's clock range.
+fn pts_arg(seconds: f64) -> Result<gst::ClockTime> {
+    let max = gst::ClockTime::MAX;
+    match std::time::Duration::try_from_secs_f64(seconds) {
+        Ok(pts) if pts.as_nanos() <= u128::from(max.nseconds()) => {
+            Ok(gst::ClockTime::from_nseconds(pts.as_nanos() as u64))
+        }
+        _ => Err(value_error(format!(
+            "pts must be a number of seconds from 0 to {:.0} (GStreamer's clock range), got \
+             {seconds}",
+            max.seconds_f64().floor()
+        ))),
+    }
+}
+
+fn detection(item: &Bound<'_, PyAny>) -> Result<Detection> {
     let d = item.cast::<PyDict>().map_err(|_| {
-        value_error(
-            item.py(),
-            format!(
-                "a detection is a dict with x, y, w, h, class_name (confidence, track_id \
-                 optional), got {item}"
-            ),
-        )
+        crate::errors::type_error(format!(
+            "a detection is a dict with x, y, w, h, class_name (confidence, track_id \
+             optional), got {item}"
+        ))
     })?;
-    let get = |key: &str| -> PyResult<Bound<'_, PyAny>> {
+    let get = |key: &str| -> Result<Bound<'_, PyAny>> {
         d.get_item(key)?
-            .ok_or_else(|| value_error(item.py(), format!("detection {d} has no {key:?}")))
+            .ok_or_else(|| value_error(format!("detection {d} has no {key:?}")))
     };
     let confidence: Option<f64> = match d.get_item("confidence")? {
         Some(c) => c.extract()?,
@@ -136,7 +156,7 @@ impl Source {
         width: Option<u32>,
         height: Option<u32>,
         fps: Option<Bound<'_, PyAny>>,
-    ) -> PyResult<Source> {
+    ) -> Result<Source> {
         let mut builder = FrameSource::builder(pipeline);
         if let Some(name) = name {
             builder = builder.name(name);
@@ -145,35 +165,56 @@ impl Source {
             (Some(format), Some(width), Some(height)) => {
                 let video_format = crate::formats::parse(py, format)?;
                 let info = VideoInfo::builder(video_format, width, height)
-                    .fps(framerate(py, fps)?)
+                    .fps(framerate(fps)?)
                     .build()
                     .map_err(|e| {
-                        value_error(
-                            py,
-                            format!("no video info for {format} {width}x{height}: {e}"),
-                        )
+                        value_error(format!("no video info for {format} {width}x{height}: {e}"))
                     })?;
                 builder = builder.info(info);
             }
-            (None, None, None) if fps.is_none() => {}
+            (None, None, None) => {
+                // The description's caps; a framerate they lack is `fps` (default 30) for
+                // the timestamps.
+                let given = fps.is_some();
+                let fps = framerate(fps)?;
+                let source = builder.default_fps(fps).build()?;
+                if given && source.fps() != fps {
+                    return Err(value_error(format!(
+                        "fps {fps} disagrees with the framerate {} of the caps written on {}",
+                        source.fps(),
+                        source.appsrc().name()
+                    )));
+                }
+                return Ok(Source::new(source, pipeline));
+            }
             _ => {
                 return Err(value_error(
-                    py,
                     "give format, width and height together (and optionally fps), or none of \
-                     them to use the appsrc's caps from the description"
-                        .into(),
+                     them to use the appsrc's caps from the description",
                 ));
             }
         }
-        let source = builder.build().map_err(|e| sink_error(py, &e))?;
+        Ok(Source::new(builder.build()?, pipeline))
+    }
+
+    fn new(source: FrameSource, pipeline: &Shared) -> Source {
         let sample = gstpipe_frame::format_info(source.info().format())
             .map(|i| i.sample_type())
             .unwrap_or(SampleType::None);
-        Ok(Source {
+        Source {
             source: DropDetached::new(source),
             _pipeline: Arc::clone(pipeline),
             sample,
-        })
+        }
+    }
+
+    /// Starts the pipeline if nobody played it yet: pushing (or finishing) into a pipeline
+    /// in Null would otherwise be refused or wait for nothing. A live appsrc (the default) is
+    /// played as ``Pipeline.play()`` does; a non-live one is only asked for Playing, since it
+    /// prerolls on the frame being pushed.
+    fn start(&self, py: Python<'_>) -> Result<()> {
+        let live = self.source.appsrc().is_live();
+        Ok(crate::pipeline::start(py, &self._pipeline, live)?)
     }
 
     fn describe(&self) -> String {
@@ -191,7 +232,7 @@ impl Source {
     fn samples<'py, T: Element>(
         &self,
         obj: &Bound<'py, PyAny>,
-    ) -> PyResult<PyReadonlyArrayDyn<'py, T>> {
+    ) -> Result<PyReadonlyArrayDyn<'py, T>> {
         let py = obj.py();
         let asarray = py.import("numpy")?.getattr("asarray")?;
         let any = if obj.cast::<PyUntypedArray>().is_ok() {
@@ -203,16 +244,13 @@ impl Source {
         let expected = numpy::dtype::<T>(py);
         let found = untyped.dtype();
         any.extract::<PyReadonlyArrayDyn<'py, T>>().map_err(|_| {
-            value_error(
-                py,
-                format!(
-                    "{} takes {} arrays (native byte order), got {} (shape {})",
-                    self.describe(),
-                    expected,
-                    found,
-                    py_shape(untyped.shape())
-                ),
-            )
+            frame_mismatch(format!(
+                "{} takes {} arrays (native byte order), got {} (shape {})",
+                self.describe(),
+                expected,
+                found,
+                py_shape(untyped.shape())
+            ))
         })
     }
 
@@ -222,7 +260,7 @@ impl Source {
         array: &Bound<'_, PyAny>,
         pts: Option<gst::ClockTime>,
         detections: Vec<Detection>,
-    ) -> PyResult<()> {
+    ) -> Result<()> {
         let objects: Vec<Bound<'_, PyAny>> =
             if array.cast::<PyList>().is_ok() || array.cast::<PyTuple>().is_ok() {
                 array.try_iter()?.collect::<PyResult<_>>()?
@@ -232,7 +270,7 @@ impl Source {
         let arrays = objects
             .iter()
             .map(|o| self.samples::<T>(o))
-            .collect::<PyResult<Vec<_>>>()?;
+            .collect::<Result<Vec<_>>>()?;
         let mut planes = Vec::with_capacity(arrays.len());
         for a in &arrays {
             let view = a.as_array();
@@ -243,14 +281,11 @@ impl Source {
             };
             let shape = py_shape(view.shape());
             let view = view.into_dimensionality::<Ix3>().map_err(|_| {
-                value_error(
-                    py,
-                    format!(
-                        "{} takes (height, width, channels) or (height, width) arrays, got \
+                frame_mismatch(format!(
+                    "{} takes (height, width, channels) or (height, width) arrays, got \
                          shape {shape}",
-                        self.describe()
-                    ),
-                )
+                    self.describe()
+                ))
             })?;
             planes.push(view);
         }
@@ -260,8 +295,7 @@ impl Source {
             pts,
             detections,
         };
-        py.detach(move || push_into(source, push))
-            .map_err(|e| sink_error(py, &e))
+        Ok(py.detach(move || push_into(source, push))?)
     }
 }
 
@@ -273,7 +307,7 @@ impl Source {
     /// ``ValueError``, naming both; nothing is pushed) and copied once into a buffer, without
     /// the GIL. ``pts`` in seconds (default: from the framerate, frame index / fps);
     /// ``detections``: dicts as ``Frame.detections`` gives them. Waits (bounded) while the
-    /// appsrc is full.
+    /// appsrc is full. Starts the pipeline if nobody played it yet.
     #[pyo3(signature = (array, pts=None, detections=None))]
     fn push(
         &self,
@@ -282,82 +316,77 @@ impl Source {
         pts: Option<f64>,
         detections: Option<Bound<'_, PyAny>>,
     ) -> PyResult<()> {
-        let pts = match pts {
-            None => None,
-            Some(s) if s.is_finite() && s >= 0.0 => {
-                Some(gst::ClockTime::from_nseconds((s * 1e9).round() as u64))
-            }
-            Some(s) => {
-                return Err(value_error(
-                    py,
-                    format!("pts must be >= 0 seconds, got {s}"),
-                ));
-            }
-        };
-        let detections = match detections {
-            None => Vec::new(),
-            Some(list) => list
-                .try_iter()?
-                .map(|item| detection(&item?))
-                .collect::<PyResult<Vec<_>>>()?,
-        };
-        match self.sample {
-            SampleType::U8 => self.push_typed::<u8>(py, &array, pts, detections),
-            SampleType::U16 => self.push_typed::<u16>(py, &array, pts, detections),
-            _ => Err(value_error(
-                py,
-                format!(
+        guard(|| {
+            let pts = pts.map(pts_arg).transpose()?;
+            self.start(py)?;
+            let detections = match detections {
+                None => Vec::new(),
+                Some(list) => list
+                    .try_iter()?
+                    .map(|item| detection(&item?))
+                    .collect::<Result<Vec<_>>>()?,
+            };
+            match self.sample {
+                SampleType::U8 => self.push_typed::<u8>(py, &array, pts, detections),
+                SampleType::U16 => self.push_typed::<u16>(py, &array, pts, detections),
+                _ => Err(frame_mismatch(format!(
                     "{} is not a format of whole samples: nothing can be pushed as arrays",
                     self.describe()
-                ),
-            )),
-        }
+                ))),
+            }
+        })
     }
 
     /// Ends the stream: end of stream, then waits (bounded) for the pipeline to finish, so
     /// encoders and muxers finalise their files. Every appsink downstream must be read (by
     /// another thread) for the pipeline to finish.
     fn finish(&self, py: Python<'_>) -> PyResult<()> {
-        let source = &*self.source;
-        py.detach(|| source.finish())
-            .map_err(|e| sink_error(py, &e))
+        guard(|| {
+            self.start(py)?;
+            let source = &*self.source;
+            Ok(py.detach(|| source.finish())?)
+        })
     }
 
     /// How many frames have been pushed.
     #[getter]
-    fn pushed(&self) -> u64 {
-        self.source.pushed()
+    fn pushed(&self) -> PyResult<u64> {
+        guard(|| Ok(self.source.pushed()))
     }
 
     /// The array shapes ``(height, width, channels)`` a push takes, one per plane.
     #[getter]
-    fn shapes(&self) -> Vec<(usize, usize, usize)> {
-        self.source
-            .shapes()
-            .into_iter()
-            .map(|[h, w, c]| (h, w, c))
-            .collect()
+    fn shapes(&self) -> PyResult<Vec<(usize, usize, usize)>> {
+        guard(|| {
+            Ok({
+                self.source
+                    .shapes()
+                    .into_iter()
+                    .map(|[h, w, c]| (h, w, c))
+                    .collect()
+            })
+        })
     }
 
     /// The format name of the frames (``"RGB"``, ``"I420"``, ...).
     #[getter]
-    fn format(&self) -> &'static str {
-        self.source.info().format().to_str().as_str()
+    fn format(&self) -> PyResult<&'static str> {
+        guard(|| Ok(self.source.info().format().to_str().as_str()))
     }
 
     /// Width in pixels.
     #[getter]
-    fn width(&self) -> u32 {
-        self.source.info().width()
+    fn width(&self) -> PyResult<u32> {
+        guard(|| Ok(self.source.info().width()))
     }
 
     /// Height in pixels.
     #[getter]
-    fn height(&self) -> u32 {
-        self.source.info().height()
+    fn height(&self) -> PyResult<u32> {
+        guard(|| Ok(self.source.info().height()))
     }
 
-    fn __repr__(&self) -> String {
-        format!("<gstpipe.Source {}>", self.describe())
+    fn __repr__(&self) -> PyResult<String> {
+        guard(|| Ok(format!("<gstpipe.Source {}>", self.describe())))
     }
 }

@@ -86,7 +86,7 @@ def test_bad_pushes_name_expected_and_found():
             source.push(np.zeros((1, 4, 8, 3), np.uint8))
         with pytest.raises(ValueError, match="pts"):
             source.push(np.zeros((4, 8, 3), np.uint8), pts=-1.0)
-        with pytest.raises(ValueError, match="detection"):
+        with pytest.raises(TypeError, match="detection"):  # a tuple, not a dict
             source.push(np.zeros((4, 8, 3), np.uint8), detections=[(1, 2, 3, 4)])
         assert source.pushed == 0
         source.push(np.zeros((4, 8, 3), np.uint8))

@@ -121,6 +121,21 @@ pub enum SinkError {
         /// The appsrc.
         element: String,
     },
+
+    /// A second [`FrameSource`](crate::FrameSource) asked for other caps on an appsrc that a
+    /// live one already feeds: the first one's pushes would then fail downstream.
+    #[error(
+        "appsrc {element} already has a frame source for {current}; another one for {requested} \
+         would break its pushes: push through the first (or drop it first)"
+    )]
+    SourceInUse {
+        /// The appsrc.
+        element: String,
+        /// The caps the live frame source set.
+        current: String,
+        /// The caps the new one asked for.
+        requested: String,
+    },
 }
 
 /// The error a user's frame callback returned, shared so every waiter can see it: the

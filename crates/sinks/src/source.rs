@@ -11,6 +11,17 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+/// Every appsrc a live [`FrameSource`] feeds, with the caps it set: a second source asking
+/// for other caps is refused ([`SinkError::SourceInUse`]). Entries die with their source.
+static ATTACHED: Mutex<Vec<Attached>> = Mutex::new(Vec::new());
+
+struct Attached {
+    appsrc: gst::glib::WeakRef<gst_app::AppSrc>,
+    /// Alive as long as the frame source.
+    alive: std::sync::Weak<()>,
+    caps: gst::Caps,
+}
+
 /// How many buffers a [`FrameSource`] lets the appsrc queue before a push waits, unless
 /// [`FrameSourceBuilder::max_queued`] says otherwise.
 pub const DEFAULT_MAX_QUEUED: u64 = 4;
@@ -92,6 +103,11 @@ fn frame_duration(index: u64, framerate: gst::Fraction) -> Option<gst::ClockTime
 pub struct FrameSource {
     appsrc: gst_app::AppSrc,
     info: VideoInfo,
+    /// The framerate frames are stamped with (the info's, or the default for caps without
+    /// one).
+    fps: gst::Fraction,
+    /// Held while this source lives: its entry in `ATTACHED` dies with it.
+    _alive: Arc<()>,
     layout: FrameLayout,
     watch: Watch,
     name: String,
@@ -111,7 +127,7 @@ impl std::fmt::Debug for FrameSource {
         f.debug_struct("FrameSource")
             .field("appsrc", &self.name)
             .field("layout", &self.layout.to_string())
-            .field("fps", &self.info.fps())
+            .field("fps", &self.fps)
             .field("pushed", &self.pushed())
             .field("finished", &self.is_finished())
             .finish()
@@ -169,6 +185,7 @@ pub struct FrameSourceBuilder<'a> {
     live: Option<bool>,
     max_queued: Option<u64>,
     timeout: Duration,
+    default_fps: Option<gst::Fraction>,
 }
 
 impl<'a> FrameSourceBuilder<'a> {
@@ -182,6 +199,14 @@ impl<'a> FrameSourceBuilder<'a> {
     /// description are used.
     pub fn info(mut self, info: VideoInfo) -> Self {
         self.info = Some(info);
+        self
+    }
+
+    /// The framerate frames are stamped with when the appsrc's caps from the description
+    /// have no `framerate` field (without it such frames get pts 0, then none). The caps
+    /// themselves are left as written.
+    pub fn default_fps(mut self, fps: gst::Fraction) -> Self {
+        self.default_fps = Some(fps);
         self
     }
 
@@ -214,23 +239,36 @@ impl<'a> FrameSourceBuilder<'a> {
     /// # Errors
     /// [`SinkError::Pipeline`] when the appsrc is not found (none, several without a name,
     /// wrong name); [`SinkError::NoVideoInfo`] without `info` or raw video caps;
-    /// [`SinkError::Frame`] for an unknown format.
+    /// [`SinkError::Frame`] for an unknown format; [`SinkError::SourceInUse`] when another
+    /// frame source, still alive, feeds the appsrc with other caps.
     pub fn build(self) -> Result<FrameSource, SinkError> {
         let appsrc: gst_app::AppSrc = self.pipeline.find(self.name.as_deref())?;
         let name = appsrc.name().to_string();
-        let info = match self.info {
-            Some(info) => info,
-            None => appsrc
-                .caps()
-                .and_then(|caps| VideoInfo::from_caps(&caps).ok())
-                .ok_or_else(|| SinkError::NoVideoInfo {
-                    element: name.clone(),
-                })?,
+        let no_info = || SinkError::NoVideoInfo {
+            element: name.clone(),
+        };
+        // Caps the description wrote are the user's: used as they are, not set again.
+        let (info, caps, fps, from_description) = match self.info {
+            Some(info) => {
+                let caps = info.to_caps().map_err(|_| no_info())?;
+                (info.clone(), caps, info.fps(), false)
+            }
+            None => {
+                // Not fixed (a range, a list): VideoInfo cannot describe them.
+                let caps = appsrc
+                    .caps()
+                    .filter(|caps| caps.is_fixed())
+                    .ok_or_else(no_info)?;
+                let info = VideoInfo::from_caps(&caps).map_err(|_| no_info())?;
+                let written = caps.structure(0).is_some_and(|s| s.has_field("framerate"));
+                let fps = match self.default_fps {
+                    Some(fps) if !written => fps,
+                    _ => info.fps(),
+                };
+                (info, caps, fps, true)
+            }
         };
         let layout = FrameLayout::new(&info)?;
-        let caps = info.to_caps().map_err(|_| SinkError::NoVideoInfo {
-            element: name.clone(),
-        })?;
         // What the description (or code before us) set is the user's; read it before
         // touching anything.
         let pipeline = self.pipeline;
@@ -250,7 +288,30 @@ impl<'a> FrameSourceBuilder<'a> {
         let keep_leaky = user_set("leaky-type");
         let keep_timestamp = user_set("do-timestamp");
         let keep_stream_type = user_set("stream-type");
-        appsrc.set_caps(Some(&caps));
+        let room = Arc::new(Room::default());
+        let alive = Arc::new(());
+        {
+            let mut attached = ATTACHED.lock().unwrap_or_else(|p| p.into_inner());
+            attached.retain(|a| a.alive.strong_count() > 0 && a.appsrc.upgrade().is_some());
+            if let Some(other) = attached
+                .iter()
+                .find(|a| a.appsrc.upgrade().as_ref() == Some(&appsrc) && a.caps != caps)
+            {
+                return Err(SinkError::SourceInUse {
+                    element: name,
+                    current: other.caps.to_string(),
+                    requested: caps.to_string(),
+                });
+            }
+            attached.push(Attached {
+                appsrc: appsrc.downgrade(),
+                alive: Arc::downgrade(&alive),
+                caps: caps.clone(),
+            });
+        }
+        if !from_description {
+            appsrc.set_caps(Some(&caps));
+        }
         appsrc.set_format(gst::Format::Time);
         appsrc.set_block(false);
         appsrc.set_is_live(live);
@@ -276,7 +337,6 @@ impl<'a> FrameSourceBuilder<'a> {
             time: appsrc.max_time(),
         };
 
-        let room = Arc::new(Room::default());
         let (need, enough, ended) = (Arc::clone(&room), Arc::clone(&room), Arc::clone(&room));
         appsrc.set_callbacks(
             gst_app::AppSrcCallbacks::builder()
@@ -291,6 +351,8 @@ impl<'a> FrameSourceBuilder<'a> {
         Ok(FrameSource {
             appsrc,
             info,
+            fps,
+            _alive: alive,
             layout,
             watch,
             name,
@@ -401,12 +463,19 @@ impl FrameSource {
             live: None,
             max_queued: None,
             timeout: DEFAULT_TIMEOUT,
+            default_fps: None,
         }
     }
 
     /// The underlying appsrc.
     pub fn appsrc(&self) -> &gst_app::AppSrc {
         &self.appsrc
+    }
+
+    /// The framerate frames are stamped with: the info's, or
+    /// [`FrameSourceBuilder::default_fps`] for caps from the description without one.
+    pub fn fps(&self) -> gst::Fraction {
+        self.fps
     }
 
     /// The frames' format, size and framerate.
@@ -437,7 +506,7 @@ impl FrameSource {
 
     /// The pts the `index`-th frame gets (see [`frame_pts`]).
     pub fn pts_of(&self, index: u64) -> Option<gst::ClockTime> {
-        frame_pts(index, self.info.fps())
+        frame_pts(index, self.fps)
     }
 
     /// Pushes one frame, stamped as the next one from the framerate: a
@@ -663,7 +732,7 @@ impl FrameSource {
         }
         self.wait_for_room()?;
         let index = self.pushed();
-        let fps = self.info.fps();
+        let fps = self.fps;
         {
             let buffer = buffer.make_mut();
             buffer.set_pts(pts.unwrap_or_else(|| frame_pts(index, fps)));

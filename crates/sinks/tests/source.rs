@@ -851,3 +851,42 @@ fn a_byte_limit_written_in_the_description_bounds_the_queue() {
         assert_eq!(values, expected);
     });
 }
+
+#[test]
+fn a_second_source_with_other_caps_is_refused_while_the_first_lives() {
+    bounded(30, || {
+        let pipeline = Pipeline::launch("appsrc ! fakesink").unwrap();
+        let first = FrameSource::new(&pipeline, info(VideoFormat::Gray8, 4, 4, 30)).unwrap();
+        let err = FrameSource::new(&pipeline, info(VideoFormat::Rgb, 8, 8, 30)).unwrap_err();
+        assert!(matches!(err, SinkError::SourceInUse { .. }), "{err}");
+        assert!(err.to_string().contains("GRAY8"), "{err}");
+        // The same caps share the appsrc; once the first is gone, other caps are fine.
+        drop(FrameSource::new(&pipeline, info(VideoFormat::Gray8, 4, 4, 30)).unwrap());
+        drop(first);
+        FrameSource::new(&pipeline, info(VideoFormat::Rgb, 8, 8, 30)).unwrap();
+    });
+}
+
+#[test]
+fn caps_from_the_description_without_a_framerate_stamp_with_the_default_fps() {
+    bounded(30, || {
+        let description = "appsrc caps=video/x-raw,format=GRAY8,width=4,height=4 ! fakesink";
+        let pipeline = Pipeline::launch(description).unwrap();
+        let source = FrameSource::builder(&pipeline)
+            .default_fps(gst::Fraction::new(25, 1))
+            .build()
+            .unwrap();
+        assert_eq!(source.fps(), gst::Fraction::new(25, 1));
+        assert_eq!(source.pts_of(1), Some(gst::ClockTime::from_mseconds(40)));
+        // The caps are the user's: no framerate was added to them.
+        let caps = source.appsrc().caps().unwrap();
+        assert!(!caps.structure(0).unwrap().has_field("framerate"), "{caps}");
+        // Caps that are not fixed give no video info (and no GLib-CRITICAL).
+        let ranged = Pipeline::launch(
+            "appsrc caps=video/x-raw,format=GRAY8,width=[1,8],height=4 ! fakesink",
+        )
+        .unwrap();
+        let err = FrameSource::builder(&ranged).build().unwrap_err();
+        assert!(matches!(err, SinkError::NoVideoInfo { .. }), "{err}");
+    });
+}

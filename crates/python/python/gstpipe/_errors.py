@@ -59,9 +59,13 @@ class GaveUpError(PipelineError):
         message: str,
         attempts: int = 0,
         last_error: Optional[BaseException] = None,
-        **kwargs: Optional[object],
+        element: Optional[str] = None,
+        domain: Optional[str] = None,
+        code: Optional[int] = None,
+        debug: Optional[str] = None,
+        path: Optional[str] = None,
     ) -> None:
-        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        super().__init__(message, element, domain, code, debug, path)
         self.attempts = attempts
         self.last_error = last_error
 

@@ -192,7 +192,8 @@ class Pipeline:
     def play(self) -> None:
         """Starts the pipeline."""
     def stop(self) -> None:
-        """Stops gracefully (end of stream, bounded wait, Null)."""
+        """Stops gracefully (end of stream, bounded wait, Null); from an ``on_frame`` callback
+        it sends end of stream and returns at once."""
     def request_eos(self) -> None:
         """Sends end of stream and returns at once."""
     def wait(self, timeout: Optional[float] = None) -> None:
@@ -215,7 +216,8 @@ class Pipeline:
         height: Optional[int] = None,
         fps: Union[None, int, float, Fraction, Tuple[int, int]] = None,
     ) -> Source:
-        """An appsrc to push arrays into."""
+        """An appsrc to push arrays into (its caps from the arguments, else as written; a
+        framerate the caps lack is ``fps``, default 30). Pushing starts the pipeline."""
     def __enter__(self) -> Pipeline: ...
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool: ...
 
@@ -460,3 +462,6 @@ def _launch(args: List[str], prog: str = "python -m gstpipe") -> int:
     SIGHUP, which end the stream gracefully), 1 when the pipeline fails, 2 for usage errors.
     Prints to the process's stdout and stderr and takes over SIGINT, SIGTERM and SIGHUP: the
     ``python -m gstpipe`` entry point, not for use inside a program."""
+
+def _panic_for_tests(message: str) -> None:
+    """Panics in the bindings with ``message`` (the test suite checks it becomes ``Error``)."""
