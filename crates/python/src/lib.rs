@@ -18,6 +18,7 @@
 //! (gstpipe-batch's cross-stream batches) and `VideoReader` (gstpipe-media's exact frame
 //! access).
 
+mod aio;
 mod arrays;
 mod batch;
 mod errors;
@@ -27,6 +28,7 @@ mod gil;
 mod live;
 mod pipeline;
 mod reader;
+mod sampling;
 mod source;
 
 use pyo3::prelude::*;
@@ -46,6 +48,7 @@ fn _gstpipe(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<batch::Batcher>()?;
     m.add_class::<batch::Batch>()?;
     m.add_class::<reader::VideoReader>()?;
+    aio::register(m)?;
     m.add_function(wrap_pyfunction!(formats::channels, m)?)?;
     m.add_function(wrap_pyfunction!(formats::dtype, m)?)?;
     m.add_function(wrap_pyfunction!(formats::formats, m)?)?;

@@ -26,6 +26,7 @@ from ._errors import (
     PipelineError,
     TimeoutError,
 )
+from . import _aio
 from ._gstpipe import (
     Batch,
     Batcher,
@@ -43,6 +44,8 @@ from ._gstpipe import (
     formats,
     gstreamer_version,
 )
+
+_aio.install()
 
 __all__ = [
     "Pipeline",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import (
     Any,
+    AsyncIterator,
     Callable,
     Dict,
     Iterable,
@@ -118,6 +119,44 @@ class Frame:
     def time_source(self) -> Optional[Literal["sender_ntp", "pipeline_clock", "arrival"]]:
         """Live frames: where the capture time comes from."""
 
+class AsyncFrames(AsyncIterator[Frame]):
+    """The async iterator of ``Pipeline.aframes()`` (``gstpipe._aio.AsyncFrames``)."""
+
+    def __aiter__(self) -> AsyncFrames: ...
+    async def __anext__(self) -> Frame: ...
+    @property
+    def dropped(self) -> int:
+        """Frames ``latest=True`` dropped for newer ones."""
+    async def aclose(self) -> None:
+        """Releases the appsink."""
+    async def __aenter__(self) -> AsyncFrames: ...
+    async def __aexit__(self, *exc: Any) -> None: ...
+
+class FramePoller:
+    """The native part of ``AsyncFrames``."""
+
+    def poll(self) -> Optional[Frame]:
+        """The next wanted frame, or ``None`` to wait for ``fileno()``."""
+    def fileno(self) -> int:
+        """Readable when ``poll()`` has something new."""
+    def clear(self) -> None:
+        """Empties the wake-up socket."""
+    def close(self) -> None:
+        """Releases the appsink."""
+    @property
+    def dropped(self) -> int:
+        """Frames dropped for newer ones."""
+
+def frame_poller(
+    pipeline: Pipeline,
+    sink: Optional[str] = None,
+    latest: bool = False,
+    timeout: Optional[float] = 10.0,
+    every: int = 1,
+    max_fps: Optional[float] = None,
+) -> FramePoller:
+    """The native part of ``Pipeline.aframes()``."""
+
 class Frames(Iterator[Frame]):
     """Iterator of ``Pipeline.frames()``."""
 
@@ -198,9 +237,24 @@ class Pipeline:
     def wait(self, timeout: Optional[float] = None) -> None:
         """Waits for the end; raises the pipeline's error or ``TimeoutError``."""
     def frames(
-        self, sink: Optional[str] = None, latest: bool = False, timeout: Optional[float] = 10.0
+        self,
+        sink: Optional[str] = None,
+        latest: bool = False,
+        timeout: Optional[float] = 10.0,
+        every: int = 1,
+        max_fps: Optional[float] = None,
     ) -> Frames:
-        """Frames from the appsink; starts the pipeline if needed."""
+        """Frames from the appsink; starts the pipeline if needed. ``every=k`` keeps one
+        frame in ``k``, ``max_fps`` at most that many per second of stream time."""
+    def aframes(
+        self,
+        sink: Optional[str] = None,
+        latest: bool = False,
+        timeout: Optional[float] = 10.0,
+        every: int = 1,
+        max_fps: Optional[float] = None,
+    ) -> AsyncFrames:
+        """``frames()`` for ``async for``: waits without blocking the loop or a thread."""
     def batches(
         self, n: int, sink: Optional[str] = None, timeout: Optional[float] = 10.0
     ) -> Batches:
@@ -295,6 +349,8 @@ class Live(Iterator[Union[Frame, HealthEvent]]):
         """Stops the supervisor and tears the pipeline down."""
     def __iter__(self) -> Live: ...
     def __next__(self) -> Union[Frame, HealthEvent]: ...
+    def __aiter__(self) -> AsyncIterator[Union[Frame, HealthEvent]]:
+        """``async for``: the items of the synchronous iteration, read by one helper thread."""
     def __enter__(self) -> Live: ...
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool: ...
 
@@ -374,6 +430,8 @@ class Batcher(Iterator[Batch]):
     def __len__(self) -> int: ...
     def __iter__(self) -> Batcher: ...
     def __next__(self) -> Batch: ...
+    def __aiter__(self) -> AsyncIterator[Batch]:
+        """``async for``: the batches of the synchronous iteration, read by one helper thread."""
     def __enter__(self) -> Batcher: ...
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool: ...
 
