@@ -23,6 +23,8 @@ pub const PACKAGES: &[&str] = &[
     "python3-dev",
     // gst-python (GStreamer's own Python bindings): the baseline of benches/python/bench.py.
     "python3-gst-1.0",
+    // The Python clip-sampler tests encode their clips with the ffmpeg CLI.
+    "ffmpeg",
 ];
 
 /// Installs the missing packages, or explains how when this process cannot.

@@ -21,6 +21,7 @@
 mod aio;
 mod arrays;
 mod batch;
+mod clips;
 mod errors;
 mod formats;
 mod frame;
@@ -49,6 +50,7 @@ fn _gstpipe(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<batch::Batch>()?;
     m.add_class::<reader::VideoReader>()?;
     aio::register(m)?;
+    clips::register(m)?;
     m.add_function(wrap_pyfunction!(formats::channels, m)?)?;
     m.add_function(wrap_pyfunction!(formats::dtype, m)?)?;
     m.add_function(wrap_pyfunction!(formats::formats, m)?)?;

@@ -26,12 +26,13 @@ from ._errors import (
     PipelineError,
     TimeoutError,
 )
-from . import _aio
+from . import _aio, _clips
 from ._gstpipe import (
     Batch,
     Batcher,
     Batches,
     Callback,
+    Clips,
     Frame,
     Frames,
     HealthEvent,
@@ -46,6 +47,7 @@ from ._gstpipe import (
 )
 
 _aio.install()
+_clips.install()
 
 __all__ = [
     "Pipeline",
@@ -59,6 +61,7 @@ __all__ = [
     "Batcher",
     "Batch",
     "VideoReader",
+    "Clips",
     "channels",
     "dtype",
     "formats",

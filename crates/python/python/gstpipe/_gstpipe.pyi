@@ -492,6 +492,95 @@ class VideoReader:
     @property
     def uri(self) -> str:
         """The URI being read."""
+    def clips_at_random_indices(
+        self,
+        num_clips: int = 1,
+        frames_per_clip: int = 1,
+        step: int = 1,
+        seed: Optional[int] = None,
+        *,
+        sampling_range_start: int = 0,
+        sampling_range_end: Optional[int] = None,
+        policy: Literal["repeat_last", "wrap", "error"] = "repeat_last",
+    ) -> Clips:
+        """Clips starting at random frames (TorchCodec's ``clips_at_random_indices``)."""
+    def clips_at_regular_indices(
+        self,
+        num_clips: int = 1,
+        frames_per_clip: int = 1,
+        step: int = 1,
+        *,
+        sampling_range_start: int = 0,
+        sampling_range_end: Optional[int] = None,
+        policy: Literal["repeat_last", "wrap", "error"] = "repeat_last",
+    ) -> Clips:
+        """Clips starting at evenly spaced frames."""
+    def clips_at_random_timestamps(
+        self,
+        num_clips: int = 1,
+        frames_per_clip: int = 1,
+        seconds_between_frames: Optional[float] = None,
+        seed: Optional[int] = None,
+        *,
+        sampling_range_start: Optional[float] = None,
+        sampling_range_end: Optional[float] = None,
+        policy: Literal["repeat_last", "wrap", "error"] = "repeat_last",
+    ) -> Clips:
+        """Clips starting at random times."""
+    def clips_at_regular_timestamps(
+        self,
+        seconds_between_clip_starts: float,
+        frames_per_clip: int = 1,
+        seconds_between_frames: Optional[float] = None,
+        *,
+        sampling_range_start: Optional[float] = None,
+        sampling_range_end: Optional[float] = None,
+        policy: Literal["repeat_last", "wrap", "error"] = "repeat_last",
+    ) -> Clips:
+        """Clips starting every ``seconds_between_clip_starts``."""
+
+class Clips:
+    """Clips sampled from a video: ``data[c, k]`` is frame ``indices[c, k]``."""
+
+    @property
+    def data(self) -> npt.NDArray[Any]:
+        """``(num_clips, frames_per_clip, h, w, c)``."""
+    @property
+    def pts(self) -> npt.NDArray[np.float64]:
+        """``(num_clips, frames_per_clip)`` seconds."""
+    @property
+    def pts_ns(self) -> npt.NDArray[np.uint64]:
+        """``(num_clips, frames_per_clip)`` nanoseconds."""
+    @property
+    def indices(self) -> npt.NDArray[np.int64]:
+        """``(num_clips, frames_per_clip)`` frame indices."""
+    def __len__(self) -> int: ...
+
+def clips_at_random_indices(
+    reader: VideoReader, num_clips: int, frames_per_clip: int, step: int,
+    seed: Optional[int], start: int, end: Optional[int], policy_name: str,
+) -> Clips:
+    """Native part of ``VideoReader.clips_at_random_indices``."""
+
+def clips_at_regular_indices(
+    reader: VideoReader, num_clips: int, frames_per_clip: int, step: int,
+    start: int, end: Optional[int], policy_name: str,
+) -> Clips:
+    """Native part of ``VideoReader.clips_at_regular_indices``."""
+
+def clips_at_random_timestamps(
+    reader: VideoReader, num_clips: int, frames_per_clip: int,
+    seconds_between_frames: Optional[float], seed: Optional[int], start: Optional[float],
+    end: Optional[float], policy_name: str,
+) -> Clips:
+    """Native part of ``VideoReader.clips_at_random_timestamps``."""
+
+def clips_at_regular_timestamps(
+    reader: VideoReader, seconds_between_clip_starts: float, frames_per_clip: int,
+    seconds_between_frames: Optional[float], start: Optional[float], end: Optional[float],
+    policy_name: str,
+) -> Clips:
+    """Native part of ``VideoReader.clips_at_regular_timestamps``."""
 
 def channels(format: str) -> Optional[int]:
     """Memory channels of a packed format (``None`` for planar ones)."""
