@@ -8,12 +8,20 @@ use std::time::Duration;
 
 /// What the tests need from PyPI besides the package (maturin comes through the package's
 /// own build requirements; it is listed so a warm venv does not fetch it again).
-/// PyAV (`av`) is the independent decoder the clip-sampler tests compare with.
-const PYPI: &[&str] = &["maturin>=1.9.4,<2", "pytest", "numpy", "pillow", "av"];
+/// PyAV (`av`) is the independent decoder the clip-sampler tests compare with; Ray (the
+/// `gstpipe[ray]` extra) runs the local-cluster tests of `gstpipe.ray`.
+const PYPI: &[&str] = &[
+    "maturin>=1.9.4,<2",
+    "pytest",
+    "numpy",
+    "pillow",
+    "av",
+    "ray[data]",
+];
 
 /// The interpreter the venv is made from: Debian's (`python3-venv` and `python3-dev` are in
 /// the set-up packages), or the first `python3` on `PATH` elsewhere.
-fn system_python() -> PathBuf {
+pub fn system_python() -> PathBuf {
     let debian = PathBuf::from("/usr/bin/python3");
     if debian.exists() {
         debian
@@ -22,11 +30,10 @@ fn system_python() -> PathBuf {
     }
 }
 
-/// Creates (once) the venv, installs the package and the test requirements into it, and runs
-/// pytest with a time limit. Any non-zero pytest status fails, including 5 (no tests ran).
-pub fn test() -> Result {
-    let root = root();
-    let venv = root.join("target").join("python-venv");
+/// The venv's interpreter: the venv under `target/python-venv` is created once and the test
+/// requirements (with maturin) are installed or upgraded in it.
+pub fn venv() -> Result<PathBuf> {
+    let venv = root().join("target").join("python-venv");
     let python = venv.join("bin").join("python");
     if !python.exists() {
         let mut create = Command::new(system_python());
@@ -41,6 +48,19 @@ pub fn test() -> Result {
         "pip install test requirements",
         Duration::from_secs(10 * 60),
     )?;
+    Ok(python)
+}
+
+/// The test requirements from PyPI (for a venv made elsewhere, such as the wheel's).
+pub fn test_requirements() -> &'static [&'static str] {
+    PYPI
+}
+
+/// Creates (once) the venv, installs the package and the test requirements into it, and runs
+/// pytest with a time limit. Any non-zero pytest status fails, including 5 (no tests ran).
+pub fn test() -> Result {
+    let root = root();
+    let python = venv()?;
 
     let mut package = Command::new(&python);
     package
