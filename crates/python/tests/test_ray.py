@@ -57,10 +57,18 @@ class Cluster:
     def start(self, name: str, *args: str) -> None:
         env = dict(os.environ, GSTPIPE_TEST_NODE=name, RAY_USAGE_STATS_ENABLED="0")
         log = open(pathlib.Path(self.tmp) / f"{name}.log", "w")
+        # Nodes share one IP here: each gets its own agent and metrics ports.
+        ports = [
+            f"--dashboard-agent-listen-port={free_port()}",
+            f"--dashboard-agent-grpc-port={free_port()}",
+            f"--metrics-export-port={free_port()}",
+            f"--runtime-env-agent-port={free_port()}",
+        ]
         self.nodes[name] = subprocess.Popen(
             [self.ray, "start", "--block", "--node-ip-address=127.0.0.1",
-             "--object-store-memory=150000000", "--disable-usage-stats", *args],
-            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+             "--object-store-memory=150000000", "--disable-usage-stats", *ports, *args],
+            env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
     def kill(self, name: str, sig=signal.SIGKILL) -> None:
@@ -99,13 +107,11 @@ def cluster():
                 return s.connect_ex(("127.0.0.1", c.port)) == 0
 
         wait_until(gcs_up, "the Ray head")
+        ray.init(address=f"127.0.0.1:{c.port}", log_to_driver=False)
         for name in ("a", "b"):
             c.start(name, f"--address=127.0.0.1:{c.port}", "--num-cpus=1",
                     f'--resources={{"node_{name}": 1}}')
-        ray.init(address=f"127.0.0.1:{c.port}", log_to_driver=False,
-                 include_dashboard=False)
-        wait_until(lambda: c.alive_workers() == {"node_a", "node_b"}, "two Ray worker nodes",
-                   limit=180)
+            wait_until(lambda: f"node_{name}" in c.alive_workers(), f"Ray worker node {name}")
         yield c
     finally:
         ray.shutdown()
