@@ -12,7 +12,7 @@ use crate::frame::Frame;
 use crate::gil::DropDetached;
 use crate::pipeline::{Pipeline, Shared, timeout_arg};
 use crate::sampling::Sampling;
-use gstpipe_sinks::{FrameStream, Policy};
+use gstpipe_sinks::{DEFAULT_STREAM_CAPACITY, FrameStream, Policy};
 use pyo3::exceptions::PyStopAsyncIteration;
 use pyo3::prelude::*;
 use std::io::{ErrorKind, Read, Write};
@@ -22,10 +22,6 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
-
-/// How many frames `aframes()` queues ahead of the task (`latest=False`): enough for the
-/// streaming thread to decode the next frames while the loop runs the task.
-const QUEUE: usize = 4;
 
 /// A waker that makes a socket readable: one byte per wait, however often it is woken.
 struct SocketWaker {
@@ -74,7 +70,7 @@ impl FramePoller {
         let (capacity, policy) = if latest {
             (1, Policy::DropOldest)
         } else {
-            (QUEUE, Policy::Block)
+            (DEFAULT_STREAM_CAPACITY, Policy::Block)
         };
         let stream = py.detach(|| frame_sink.stream_with(capacity, policy));
         let (tx, rx) = UnixStream::pair()?;
@@ -138,17 +134,17 @@ impl FramePoller {
         self.rx.as_raw_fd()
     }
 
-    /// Empties the wake-up socket (call before polling again).
+    /// Empties the wake-up socket (call before polling again). The waker writes one byte
+    /// per wait (it is armed again only here), so one read takes it.
     fn clear(&self) {
-        self.waker.armed.store(false, Ordering::Release);
         let mut buffer = [0u8; 64];
         loop {
             match (&self.rx).read(&mut buffer) {
-                Ok(n) if n > 0 => {}
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
                 _ => break,
             }
         }
+        self.waker.armed.store(false, Ordering::Release);
     }
 
     /// Releases the appsink: later frames are discarded; ``poll()`` then ends.

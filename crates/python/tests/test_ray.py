@@ -54,7 +54,9 @@ class Cluster:
         self.nodes = {}
         self.ray = str(pathlib.Path(sys.executable).with_name("ray"))
 
-    def start(self, name: str, *args: str) -> None:
+    def start(self, name: str, *args: str, cpus=None) -> None:
+        """Starts node ``name`` (``ray start --block *args``); ``cpus``: the CPU numbers its
+        processes may run on (benches/python/scale.py holds each node to one core)."""
         env = dict(os.environ, GSTPIPE_TEST_NODE=name, RAY_USAGE_STATS_ENABLED="0")
         log = open(pathlib.Path(self.tmp) / f"{name}.log", "w")
         # Nodes share one IP here: each gets its own agent and metrics ports.
@@ -69,6 +71,7 @@ class Cluster:
              "--object-store-memory=150000000", "--disable-usage-stats", *ports, *args],
             env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=None if cpus is None else (lambda: os.sched_setaffinity(0, cpus)),
         )
 
     def kill(self, name: str, sig=signal.SIGKILL) -> None:

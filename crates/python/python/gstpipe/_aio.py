@@ -36,17 +36,17 @@ class AsyncFrames:
         return self
 
     async def __anext__(self) -> Any:
-        loop = asyncio.get_running_loop()
-        if self._loop is None:
-            self._loop = loop
+        loop = self._loop
+        if loop is None:
+            loop = self._loop = asyncio.get_running_loop()
             loop.add_reader(self._poller.fileno(), self._readable)
-        elif self._loop is not loop:
-            raise RuntimeError("aframes() is bound to the event loop that first awaited it")
         try:
             while True:
                 frame = self._poller.poll()
                 if frame is not None:
                     return frame
+                if asyncio.get_running_loop() is not loop:
+                    raise RuntimeError("aframes() is bound to the loop that first awaited it")
                 self._waiter = loop.create_future()
                 try:
                     await self._waiter
