@@ -112,16 +112,17 @@ def bench_ray(repeat, tmp, files=20):
     paths = []
     for k in range(files):
         path = tmp / f"v{k}.mp4"
-        encode(path, "testsrc2" if k % 2 else "testsrc", "320x240", 150, 30)
+        encode(path, "testsrc2" if k % 2 else "testsrc", "320x240", 120, 30)
         paths.append(str(path))
-    total = files * 150
+    total = files * 120
 
     def local():
         n = 0
         for p in paths:
             r = gstpipe.VideoReader(p, format="RGB")
-            for a in range(0, len(r), gray.ROWS_PER_BATCH):
-                n += len(r.get_batch(list(range(a, min(a + gray.ROWS_PER_BATCH, len(r))))))
+            per_block = gray.rows_per_block(r.width, r.height, "RGB")
+            for a in range(0, len(r), per_block):
+                n += len(r.get_batch(list(range(a, min(a + per_block, len(r))))))
         return n
 
     # The local loop, held to one core like a node.
@@ -134,12 +135,12 @@ def bench_ray(repeat, tmp, files=20):
     results = {}
     try:
         c.start("head", "--head", f"--port={c.port}", "--num-cpus=0", f"--temp-dir={c.tmp}",
-                "--include-dashboard=false")
+                "--include-dashboard=false", store=600_000_000)
         wait_until(lambda: _up(c.port), "the Ray head")
         ray.init(address=f"127.0.0.1:{c.port}", log_to_driver=False)
         for name, cpu in (("a", 0), ("b", 1)):
             c.start(name, f"--address=127.0.0.1:{c.port}", "--num-cpus=1",
-                    f'--resources={{"node_{name}": 1}}', cpus={cpu})
+                    f'--resources={{"node_{name}": 1}}', cpus={cpu}, store=600_000_000)
             wait_until(lambda: f"node_{name}" in c.alive_workers(), f"node {name}")
 
             def read():
@@ -156,11 +157,11 @@ def bench_ray(repeat, tmp, files=20):
         for name in list(c.nodes):
             c.kill(name)
     one, two = results[1], results[2]
-    print(f"ray read_videos {files} files x 150 frames 320x240 H.264: local VideoReader loop "
+    print(f"ray read_videos {files} files x 120 frames 320x240 H.264: local VideoReader loop "
           f"(1 core) {local_fps:.0f} frames/s; 1 worker node {one:.0f} frames/s "
           f"({one / local_fps:.2f}x local, {1e6 / one - 1e6 / local_fps:+.0f} us/row, "
-          f"{(1 / one - 1 / local_fps) * gray.ROWS_PER_BATCH * 1e3:+.2f} ms per "
-          f"{gray.ROWS_PER_BATCH}-row batch); 2 worker nodes {two:.0f} frames/s "
+          f"{(1 / one - 1 / local_fps) * 120 * 1e3:+.1f} ms per file (one task, one "
+          f"120-row block)); 2 worker nodes {two:.0f} frames/s "
           f"({two / one:.2f}x one)")
 
 

@@ -100,13 +100,34 @@ fn decode(py: Python<'_>, reader: &VideoReader, plan: &ClipPlan) -> PyResult<Cli
     })
 }
 
-fn policy(py: Python<'_>, name: &str) -> PyResult<ClipPolicy> {
-    ClipPolicy::from_name(name).map_err(|e| sample_error(py, &e))
+/// Where clips may start, with the policy named `policy` (``ValueError`` for another name).
+fn range<T>(
+    py: Python<'_>,
+    start: Option<T>,
+    end: Option<T>,
+    policy: &str,
+) -> PyResult<ClipRange<T>> {
+    Ok(ClipRange {
+        start,
+        end,
+        policy: ClipPolicy::from_name(policy).map_err(|e| sample_error(py, &e))?,
+    })
+}
+
+/// The clips `plan` picks from `reader`, decoded.
+fn sample(
+    py: Python<'_>,
+    reader: &Bound<'_, VideoReader>,
+    plan: impl FnOnce(&gstpipe_media::VideoReader) -> Result<ClipPlan, MediaError>,
+) -> PyResult<Clips> {
+    let reader = reader.get();
+    let plan = plan(&reader.lock()).map_err(|e| sample_error(py, &e))?;
+    decode(py, reader, &plan)
 }
 
 /// ``VideoReader.clips_at_random_indices`` (see ``gstpipe._clips``).
 #[pyfunction]
-#[pyo3(signature = (reader, num_clips, frames_per_clip, step, seed, start, end, policy_name))]
+#[pyo3(signature = (reader, num_clips, frames_per_clip, step, seed, start, end, policy))]
 #[allow(clippy::too_many_arguments)]
 fn clips_at_random_indices(
     py: Python<'_>,
@@ -117,24 +138,17 @@ fn clips_at_random_indices(
     seed: Option<u64>,
     start: isize,
     end: Option<isize>,
-    policy_name: &str,
+    policy: &str,
 ) -> PyResult<Clips> {
-    let reader = reader.get();
-    let range = ClipRange {
-        start: Some(start),
-        end,
-        policy: policy(py, policy_name)?,
-    };
-    let plan = reader
-        .lock()
-        .clips_at_random_indices(num_clips, frames_per_clip, step, &range, seed)
-        .map_err(|e| sample_error(py, &e))?;
-    decode(py, reader, &plan)
+    let range = range(py, Some(start), end, policy)?;
+    sample(py, reader, |r| {
+        r.clips_at_random_indices(num_clips, frames_per_clip, step, &range, seed)
+    })
 }
 
 /// ``VideoReader.clips_at_regular_indices`` (see ``gstpipe._clips``).
 #[pyfunction]
-#[pyo3(signature = (reader, num_clips, frames_per_clip, step, start, end, policy_name))]
+#[pyo3(signature = (reader, num_clips, frames_per_clip, step, start, end, policy))]
 #[allow(clippy::too_many_arguments)]
 fn clips_at_regular_indices(
     py: Python<'_>,
@@ -144,24 +158,17 @@ fn clips_at_regular_indices(
     step: usize,
     start: isize,
     end: Option<isize>,
-    policy_name: &str,
+    policy: &str,
 ) -> PyResult<Clips> {
-    let reader = reader.get();
-    let range = ClipRange {
-        start: Some(start),
-        end,
-        policy: policy(py, policy_name)?,
-    };
-    let plan = reader
-        .lock()
-        .clips_at_regular_indices(num_clips, frames_per_clip, step, &range)
-        .map_err(|e| sample_error(py, &e))?;
-    decode(py, reader, &plan)
+    let range = range(py, Some(start), end, policy)?;
+    sample(py, reader, |r| {
+        r.clips_at_regular_indices(num_clips, frames_per_clip, step, &range)
+    })
 }
 
 /// ``VideoReader.clips_at_random_timestamps`` (see ``gstpipe._clips``).
 #[pyfunction]
-#[pyo3(signature = (reader, num_clips, frames_per_clip, seconds_between_frames, seed, start, end, policy_name))]
+#[pyo3(signature = (reader, num_clips, frames_per_clip, seconds_between_frames, seed, start, end, policy))]
 #[allow(clippy::too_many_arguments)]
 fn clips_at_random_timestamps(
     py: Python<'_>,
@@ -172,30 +179,23 @@ fn clips_at_random_timestamps(
     seed: Option<u64>,
     start: Option<f64>,
     end: Option<f64>,
-    policy_name: &str,
+    policy: &str,
 ) -> PyResult<Clips> {
-    let reader = reader.get();
-    let range = ClipRange {
-        start,
-        end,
-        policy: policy(py, policy_name)?,
-    };
-    let plan = reader
-        .lock()
-        .clips_at_random_timestamps(
+    let range = range(py, start, end, policy)?;
+    sample(py, reader, |r| {
+        r.clips_at_random_timestamps(
             num_clips,
             frames_per_clip,
             seconds_between_frames,
             &range,
             seed,
         )
-        .map_err(|e| sample_error(py, &e))?;
-    decode(py, reader, &plan)
+    })
 }
 
 /// ``VideoReader.clips_at_regular_timestamps`` (see ``gstpipe._clips``).
 #[pyfunction]
-#[pyo3(signature = (reader, seconds_between_clip_starts, frames_per_clip, seconds_between_frames, start, end, policy_name))]
+#[pyo3(signature = (reader, seconds_between_clip_starts, frames_per_clip, seconds_between_frames, start, end, policy))]
 #[allow(clippy::too_many_arguments)]
 fn clips_at_regular_timestamps(
     py: Python<'_>,
@@ -205,24 +205,17 @@ fn clips_at_regular_timestamps(
     seconds_between_frames: Option<f64>,
     start: Option<f64>,
     end: Option<f64>,
-    policy_name: &str,
+    policy: &str,
 ) -> PyResult<Clips> {
-    let reader = reader.get();
-    let range = ClipRange {
-        start,
-        end,
-        policy: policy(py, policy_name)?,
-    };
-    let plan = reader
-        .lock()
-        .clips_at_regular_timestamps(
+    let range = range(py, start, end, policy)?;
+    sample(py, reader, |r| {
+        r.clips_at_regular_timestamps(
             seconds_between_clip_starts,
             frames_per_clip,
             seconds_between_frames,
             &range,
         )
-        .map_err(|e| sample_error(py, &e))?;
-    decode(py, reader, &plan)
+    })
 }
 
 /// Adds `Clips` and the sampler functions to the extension module.

@@ -54,7 +54,7 @@ class Cluster:
         self.nodes = {}
         self.ray = str(pathlib.Path(sys.executable).with_name("ray"))
 
-    def start(self, name: str, *args: str, cpus=None) -> None:
+    def start(self, name: str, *args: str, cpus=None, store: int = 150_000_000) -> None:
         """Starts node ``name`` (``ray start --block *args``); ``cpus``: the CPU numbers its
         processes may run on (benches/python/scale.py holds each node to one core)."""
         env = dict(os.environ, GSTPIPE_TEST_NODE=name, RAY_USAGE_STATS_ENABLED="0")
@@ -68,7 +68,7 @@ class Cluster:
         ]
         self.nodes[name] = subprocess.Popen(
             [self.ray, "start", "--block", "--node-ip-address=127.0.0.1",
-             "--object-store-memory=150000000", "--disable-usage-stats", *ports, *args],
+             f"--object-store-memory={store}", "--disable-usage-stats", *ports, *args],
             env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,
             preexec_fn=None if cpus is None else (lambda: os.sched_setaffinity(0, cpus)),

@@ -134,7 +134,10 @@ class AsyncItems:
             with self._wanted:
                 while not self._requests:
                     self._wanted.wait()
-                loop, future = self._requests.pop(0)
+                request = self._requests.pop(0)
+            if request is None:  # aclose()
+                return
+            loop, future = request
             try:
                 outcome = (True, next(self._iterator, _END))
             except BaseException as e:  # handed to the task, re-raised there
@@ -168,6 +171,15 @@ class AsyncItems:
             self._ended = True
             raise StopAsyncIteration
         return value
+
+
+    async def aclose(self) -> None:
+        """Ends the helper thread once its current wait (if any) returns; the iterator then
+        ends. The source itself is not stopped (``stop()`` it, or leave its ``with``)."""
+        self._ended = True
+        with self._wanted:
+            self._requests.append(None)
+            self._wanted.notify()
 
 
 def _deliver(future: asyncio.Future, outcome: tuple) -> None:

@@ -132,6 +132,14 @@ class AsyncFrames(AsyncIterator[Frame]):
     async def __aenter__(self) -> AsyncFrames: ...
     async def __aexit__(self, *exc: Any) -> None: ...
 
+class AsyncItems(AsyncIterator[Any]):
+    """``async for`` over ``Live`` and ``Batcher`` (``gstpipe._aio.AsyncItems``)."""
+
+    def __aiter__(self) -> AsyncItems: ...
+    async def __anext__(self) -> Any: ...
+    async def aclose(self) -> None:
+        """Ends the helper thread (the source is not stopped)."""
+
 class FramePoller:
     """The native part of ``AsyncFrames``."""
 
@@ -349,7 +357,7 @@ class Live(Iterator[Union[Frame, HealthEvent]]):
         """Stops the supervisor and tears the pipeline down."""
     def __iter__(self) -> Live: ...
     def __next__(self) -> Union[Frame, HealthEvent]: ...
-    def __aiter__(self) -> AsyncIterator[Union[Frame, HealthEvent]]:
+    def __aiter__(self) -> AsyncItems:
         """``async for``: the items of the synchronous iteration, read by one helper thread."""
     def __enter__(self) -> Live: ...
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool: ...
@@ -430,7 +438,7 @@ class Batcher(Iterator[Batch]):
     def __len__(self) -> int: ...
     def __iter__(self) -> Batcher: ...
     def __next__(self) -> Batch: ...
-    def __aiter__(self) -> AsyncIterator[Batch]:
+    def __aiter__(self) -> AsyncItems:
         """``async for``: the batches of the synchronous iteration, read by one helper thread."""
     def __enter__(self) -> Batcher: ...
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool: ...
@@ -558,27 +566,27 @@ class Clips:
 
 def clips_at_random_indices(
     reader: VideoReader, num_clips: int, frames_per_clip: int, step: int,
-    seed: Optional[int], start: int, end: Optional[int], policy_name: str,
+    seed: Optional[int], start: int, end: Optional[int], policy: str,
 ) -> Clips:
     """Native part of ``VideoReader.clips_at_random_indices``."""
 
 def clips_at_regular_indices(
     reader: VideoReader, num_clips: int, frames_per_clip: int, step: int,
-    start: int, end: Optional[int], policy_name: str,
+    start: int, end: Optional[int], policy: str,
 ) -> Clips:
     """Native part of ``VideoReader.clips_at_regular_indices``."""
 
 def clips_at_random_timestamps(
     reader: VideoReader, num_clips: int, frames_per_clip: int,
     seconds_between_frames: Optional[float], seed: Optional[int], start: Optional[float],
-    end: Optional[float], policy_name: str,
+    end: Optional[float], policy: str,
 ) -> Clips:
     """Native part of ``VideoReader.clips_at_random_timestamps``."""
 
 def clips_at_regular_timestamps(
     reader: VideoReader, seconds_between_clip_starts: float, frames_per_clip: int,
     seconds_between_frames: Optional[float], start: Optional[float], end: Optional[float],
-    policy_name: str,
+    policy: str,
 ) -> Clips:
     """Native part of ``VideoReader.clips_at_regular_timestamps``."""
 

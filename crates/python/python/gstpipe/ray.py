@@ -27,11 +27,18 @@ try:
 except ImportError as e:  # pragma: no cover - exercised without the extra
     raise ImportError('gstpipe.ray needs Ray: pip install "gstpipe[ray]"') from e
 
-__all__ = ["read_videos", "CameraGroup", "ROWS_PER_BATCH"]
+__all__ = ["read_videos", "CameraGroup", "BLOCK_BYTES", "rows_per_block"]
 
-#: Frames per block a read task yields (bounds a task's memory: 64 frames of 1080p RGB are
-#: 400 MB).
-ROWS_PER_BATCH = 32
+#: Bytes of frames per block a read task yields: large enough that Ray's per-block cost is
+#: small against the decoding (a 320x240 RGB file of 120 frames is one block), small enough
+#: to bound a task's memory (five 1080p RGB frames).
+BLOCK_BYTES = 32 * 1024 * 1024
+
+
+def rows_per_block(width: int, height: int, format: str) -> int:
+    """How many frames of that size and format make a block of about ``BLOCK_BYTES``."""
+    frame = width * height * (gstpipe.channels(format) or 1) * gstpipe.dtype(format).itemsize
+    return max(1, BLOCK_BYTES // max(1, frame))
 
 Sampler = Callable[["gstpipe.VideoReader"], Union["gstpipe.Clips", Sequence[int]]]
 Indices = Union[Sequence[int], Dict[str, Sequence[int]]]
@@ -44,7 +51,7 @@ def _frames_of(
     sampler: Optional[Sampler],
     indices: Optional[Indices],
 ) -> Iterator[Dict[str, np.ndarray]]:
-    """The rows of one file, ``ROWS_PER_BATCH`` frames at a time."""
+    """The rows of one file, in blocks of about ``BLOCK_BYTES``."""
     if size is not None:
         # Scaled: a plain sequential decode with videoscale (VideoReader does not scale).
         width, height = size
@@ -52,6 +59,7 @@ def _frames_of(
             f"filesrc location={_quote(path)} ! decodebin ! videoconvert ! videoscale ! "
             f"video/x-raw,format={format},width={width},height={height} ! appsink sync=false"
         )
+        per_block = rows_per_block(width, height, format)
         with gstpipe.Pipeline(description) as p:
             frames: List[np.ndarray] = []
             pts: List[float] = []
@@ -59,7 +67,7 @@ def _frames_of(
             for frame in p.frames(timeout=60):
                 frames.append(frame.copy())
                 pts.append(frame.pts)
-                if len(frames) == ROWS_PER_BATCH:
+                if len(frames) == per_block:
                     yield _rows(path, np.arange(start, start + len(frames)), pts, np.stack(frames))
                     start += len(frames)
                     frames, pts = [], []
@@ -67,6 +75,7 @@ def _frames_of(
                 yield _rows(path, np.arange(start, start + len(frames)), pts, np.stack(frames))
         return
     reader = gstpipe.VideoReader(path, format=format)
+    per_block = rows_per_block(reader.width, reader.height, format)
     if sampler is not None:
         sampled = sampler(reader)
         if isinstance(sampled, gstpipe.Clips):
@@ -76,8 +85,8 @@ def _frames_of(
             flat_index = sampled.indices.reshape(-1)
             flat_pts = sampled.pts.reshape(-1)
             clips = np.repeat(np.arange(count), per_clip)
-            for a in range(0, len(flat_index), ROWS_PER_BATCH):
-                b = a + ROWS_PER_BATCH
+            for a in range(0, len(flat_index), per_block):
+                b = a + per_block
                 rows = _rows(path, flat_index[a:b], flat_pts[a:b], flat_data[a:b])
                 rows["clip"] = clips[a:b]
                 yield rows
@@ -89,8 +98,8 @@ def _frames_of(
     else:
         wanted = np.arange(len(reader), dtype=np.int64)
     all_pts = np.asarray(reader.pts)
-    for a in range(0, len(wanted), ROWS_PER_BATCH):
-        chunk = wanted[a : a + ROWS_PER_BATCH]
+    for a in range(0, len(wanted), per_block):
+        chunk = wanted[a : a + per_block]
         yield _rows(path, chunk, all_pts[chunk], reader.get_batch(chunk.tolist()))
 
 
