@@ -3,7 +3,7 @@
 use crate::util::{Result, cargo, run_checked};
 
 /// fmt --check, clippy with warnings denied, the test suites, rustdoc with warnings denied,
-/// the packages and their own tests.
+/// the wheel and the Python suite on it, the packages and their own tests.
 pub fn run() -> Result {
     crate::setup::run()?;
     let mut fmt = cargo();
@@ -20,6 +20,8 @@ pub fn run() -> Result {
     ]);
     run_checked(clippy, "clippy")?;
     crate::test::run(&[])?;
+    // The abi3 wheel, installed without Rust, passes the Python suite.
+    crate::wheel::run(&["--test".to_owned()])?;
     let mut doc = cargo();
     doc.args(["doc", "--workspace", "--no-deps"])
         .env("RUSTDOCFLAGS", "-D warnings");

@@ -98,6 +98,7 @@ pub fn run(args: &[String]) -> Result {
 /// sequences, echoing its output; returns the figures line the test prints.
 fn run_python(sequences: u64) -> Result<String> {
     let python = crate::python::venv()?;
+    crate::python::install_package(&python)?;
     let test = root()
         .join("crates")
         .join("python")

@@ -15,6 +15,7 @@ mod setup;
 mod soak;
 mod test;
 mod util;
+mod wheel;
 
 use std::process::ExitCode;
 
@@ -32,6 +33,8 @@ commands:
   docs [--check]  regenerate docs/formats.md from the format table (--check: fail if stale)
   ci              what CI runs: fmt --check, clippy -D warnings, test, rustdoc -D warnings,
                   package
+  wheel [--test]  build the Python package's abi3 wheel (maturin) and print its path;
+                  --test installs it in a fresh venv without Rust and runs pytest on it
   package         cargo package --workspace, then each packaged crate's own tests and doc
                   tests, built from the .crate files alone
   soak [--cycles N] [--frames N]
@@ -62,6 +65,7 @@ fn main() -> ExitCode {
         "fuzz" => fuzz::run(rest),
         "memcheck" => memcheck::run(rest),
         "package" => package::run(),
+        "wheel" => wheel::run(rest),
         "help" | "-h" | "--help" => {
             print!("{USAGE}");
             Ok(())

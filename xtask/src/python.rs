@@ -9,11 +9,20 @@ use std::time::Duration;
 
 /// What the tests need from PyPI besides the package (maturin comes through the package's
 /// own build requirements; it is listed so a warm venv does not fetch it again).
-const PYPI: &[&str] = &["maturin>=1.9.4,<2", "pytest", "numpy", "pillow"];
+/// PyAV (`av`) is the independent decoder the clip-sampler tests compare with; Ray (the
+/// `gstpipe[ray]` extra) runs the local-cluster tests of `gstpipe.ray`.
+const PYPI: &[&str] = &[
+    "maturin>=1.9.4,<2",
+    "pytest",
+    "numpy",
+    "pillow",
+    "av",
+    "ray[data]",
+];
 
 /// The interpreter the venv is made from: Debian's (`python3-venv` and `python3-dev` are in
 /// the set-up packages), or the first `python3` on `PATH` elsewhere.
-fn system_python() -> PathBuf {
+pub fn system_python() -> PathBuf {
     let debian = PathBuf::from("/usr/bin/python3");
     if debian.exists() {
         debian
@@ -22,13 +31,11 @@ fn system_python() -> PathBuf {
     }
 }
 
-/// Creates (once) the venv under `target/python-venv`, installs the test requirements and the
-/// package (built by pip, i.e. maturin) into it; returns its interpreter.
+/// The venv's interpreter: the venv in cargo's target directory (`python-venv`, following
+/// `CARGO_TARGET_DIR`) is created once and the test requirements (with maturin) are installed
+/// or upgraded in it. The package itself is installed by [`install_package`].
 pub fn venv() -> Result<PathBuf> {
-    let root = root();
-    // Wherever cargo puts its builds (CARGO_TARGET_DIR, a config's build.target-dir).
-    let target = target_dir()?;
-    let venv = target.join("python-venv");
+    let venv = target_dir()?.join("python-venv");
     let python = venv.join("bin").join("python");
     if !python.exists() {
         let mut create = Command::new(system_python());
@@ -43,8 +50,17 @@ pub fn venv() -> Result<PathBuf> {
         "pip install test requirements",
         Duration::from_secs(10 * 60),
     )?;
+    Ok(python)
+}
 
-    let mut package = Command::new(&python);
+/// The test requirements from PyPI (for a venv made elsewhere, such as the wheel's).
+pub fn test_requirements() -> &'static [&'static str] {
+    PYPI
+}
+
+/// Builds the package from source (pip, i.e. maturin) into the venv of `python`.
+pub fn install_package(python: &std::path::Path) -> Result {
+    let mut package = Command::new(python);
     package
         .args([
             "-m",
@@ -54,21 +70,21 @@ pub fn venv() -> Result<PathBuf> {
             "--force-reinstall",
             "--no-deps",
         ])
-        .arg(root.join("crates").join("python"));
+        .arg(root().join("crates").join("python"));
     run_with_timeout(
         package,
         "pip install ./crates/python",
         Duration::from_secs(30 * 60),
-    )?;
-    Ok(python)
+    )
 }
 
-/// Creates the venv ([`venv`]) and runs pytest on the package's tests with a time limit. Any
-/// non-zero pytest status fails, including 5 (no tests ran).
+/// Creates the venv ([`venv`]), installs the package and runs pytest on its tests with a time
+/// limit. Any non-zero pytest status fails, including 5 (no tests ran).
 pub fn test() -> Result {
     let root = root();
     let target = target_dir()?;
     let python = venv()?;
+    install_package(&python)?;
 
     // The launcher test compares `python -m gstpipe` with the CLI.
     let mut cli = cargo();

@@ -23,8 +23,8 @@ pub const PACKAGES: &[&str] = &[
     "python3-dev",
     // gst-python (GStreamer's own Python bindings): the baseline of benches/python/bench.py.
     "python3-gst-1.0",
-    // ffprobe: an independent reader of the files the CLI tests make (e.g. an MP4 finished
-    // after SIGTERM).
+    // ffmpeg and ffprobe: independent writers and readers of test media (the clip-sampler
+    // and file corpora, the MP4 a CLI test finishes after SIGTERM).
     "ffmpeg",
 ];
 

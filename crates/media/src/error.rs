@@ -94,6 +94,13 @@ pub enum MediaError {
         /// The element's error (boxed: it carries GStreamer's structured error and details).
         error: Box<ElementError>,
     },
+    /// A clip sampler's arguments do not fit the video (a zero count, a range outside it,
+    /// a clip past the end under the `error` policy).
+    #[error("cannot sample clips: {reason}")]
+    Sampling {
+        /// What is wrong.
+        reason: String,
+    },
     /// Building or running a pipeline failed.
     #[error(transparent)]
     Pipeline(#[from] gstpipe_core::Error),

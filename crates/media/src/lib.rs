@@ -47,11 +47,13 @@
 //! (Matroska's milliseconds) are thus never an issue: times come from the file, never from
 //! `i / fps`.
 
+mod clips;
 mod error;
 mod index;
 mod reader;
 mod source;
 
+pub use clips::{ClipPlan, ClipPolicy, ClipRange, Clips};
 pub use error::MediaError;
 pub use index::{IndexMode, IndexSource};
 pub use reader::{DEFAULT_TIMEOUT, Frames, SeekMode, StreamInfo, VideoReader, VideoReaderBuilder};

@@ -18,8 +18,10 @@
 //! (gstpipe-batch's cross-stream batches) and `VideoReader` (gstpipe-media's exact frame
 //! access).
 
+mod aio;
 mod arrays;
 mod batch;
+mod clips;
 mod errors;
 mod formats;
 mod frame;
@@ -28,6 +30,7 @@ mod launcher;
 mod live;
 mod pipeline;
 mod reader;
+mod sampling;
 mod source;
 
 use pyo3::prelude::*;
@@ -47,6 +50,8 @@ fn _gstpipe(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<batch::Batcher>()?;
     m.add_class::<batch::Batch>()?;
     m.add_class::<reader::VideoReader>()?;
+    aio::register(m)?;
+    clips::register(m)?;
     m.add_function(wrap_pyfunction!(formats::channels, m)?)?;
     m.add_function(wrap_pyfunction!(formats::dtype, m)?)?;
     m.add_function(wrap_pyfunction!(formats::formats, m)?)?;

@@ -115,7 +115,7 @@ pub(crate) struct Pipeline {
 }
 
 impl Pipeline {
-    fn sink(&self, name: Option<&str>, timeout: Option<Duration>) -> Result<FrameSink> {
+    pub(crate) fn sink(&self, name: Option<&str>, timeout: Option<Duration>) -> Result<FrameSink> {
         let mut builder = FrameSink::builder(&self.inner).timeout(timeout.unwrap_or(NO_TIMEOUT));
         if let Some(name) = name {
             builder = builder.name(name);
@@ -298,15 +298,20 @@ impl Pipeline {
     /// stream and raises the pipeline's error; ``TimeoutError`` when no frame comes for
     /// ``timeout`` seconds (``None``: no limit). ``latest=True`` keeps only the newest frame
     /// while you are busy (live sources): the iterator's ``dropped`` counts the others.
-    #[pyo3(signature = (sink=None, latest=false, timeout=10.0))]
+    /// ``every=k`` keeps one frame in ``k`` and ``max_fps`` at most that many per second of
+    /// stream time (by pts): the others are dropped before a ``Frame`` is made.
+    #[pyo3(signature = (sink=None, latest=false, timeout=10.0, every=1, max_fps=None))]
     fn frames(
         &self,
         py: Python<'_>,
         sink: Option<&str>,
         latest: bool,
         timeout: Option<f64>,
+        every: u64,
+        max_fps: Option<f64>,
     ) -> PyResult<Frames> {
         guard(|| {
+            let sampling = Mutex::new(crate::sampling::Sampling::new(every, max_fps)?);
             let timeout = timeout_arg(py, timeout)?;
             let frame_sink = self.sink(sink, timeout)?;
             let reader = if latest {
@@ -323,6 +328,7 @@ impl Pipeline {
                 done: AtomicBool::new(false),
                 delivered: AtomicU64::new(0),
                 reported: Arc::clone(&self.reported),
+                sampling,
             })
         })
     }
@@ -528,6 +534,7 @@ pub(crate) struct Frames {
     done: AtomicBool,
     delivered: AtomicU64,
     reported: Arc<AtomicBool>,
+    sampling: Mutex<crate::sampling::Sampling>,
 }
 
 #[pymethods]
@@ -542,16 +549,24 @@ impl Frames {
                 return Ok(None);
             }
             let reader = &*self.reader;
-            let item = wait_interruptibly(py, self.timeout, |limit| {
-                let item = match reader {
-                    Reader::Pull(sink) => sink.pull_timeout(limit),
-                    Reader::Latest(receiver) => receiver.recv_timeout(limit),
-                };
-                match item {
-                    Some(Err(e)) if e.is_timeout() => Step::Again,
-                    other => Step::Done(other),
+            let mut sampling = self.sampling.lock().unwrap_or_else(|p| p.into_inner());
+            let item = loop {
+                let item = wait_interruptibly(py, self.timeout, |limit| {
+                    let item = match reader {
+                        Reader::Pull(sink) => sink.pull_timeout(limit),
+                        Reader::Latest(receiver) => receiver.recv_timeout(limit),
+                    };
+                    match item {
+                        Some(Err(e)) if e.is_timeout() => Step::Again,
+                        other => Step::Done(other),
+                    }
+                })?;
+                match &item {
+                    // A frame not wanted (every=, max_fps=): dropped before a Frame exists.
+                    Some(Some(Ok(frame))) if !sampling.keep(frame) => {}
+                    _ => break item,
                 }
-            })?;
+            };
             match item {
                 Some(Some(Ok(frame))) => {
                     self.delivered.fetch_add(1, Ordering::Relaxed);

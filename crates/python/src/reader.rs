@@ -48,7 +48,7 @@ fn wrap(index: isize, len: usize) -> PyResult<usize> {
 }
 
 impl VideoReader {
-    fn lock(&self) -> MutexGuard<'_, RustReader> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, RustReader> {
         self.reader.lock().unwrap_or_else(|p| p.into_inner())
     }
 

@@ -26,11 +26,13 @@ from ._errors import (
     PipelineError,
     TimeoutError,
 )
+from . import _aio, _clips
 from ._gstpipe import (
     Batch,
     Batcher,
     Batches,
     Callback,
+    Clips,
     Frame,
     Frames,
     HealthEvent,
@@ -44,6 +46,9 @@ from ._gstpipe import (
     gstreamer_version,
 )
 
+_aio.install()
+_clips.install()
+
 __all__ = [
     "Pipeline",
     "Frame",
@@ -56,6 +61,7 @@ __all__ = [
     "Batcher",
     "Batch",
     "VideoReader",
+    "Clips",
     "channels",
     "dtype",
     "formats",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import (
     Any,
+    AsyncIterator,
     Callable,
     Dict,
     Iterable,
@@ -118,6 +119,52 @@ class Frame:
     def time_source(self) -> Optional[Literal["sender_ntp", "pipeline_clock", "arrival"]]:
         """Live frames: where the capture time comes from."""
 
+class AsyncFrames(AsyncIterator[Frame]):
+    """The async iterator of ``Pipeline.aframes()`` (``gstpipe._aio.AsyncFrames``)."""
+
+    def __aiter__(self) -> AsyncFrames: ...
+    async def __anext__(self) -> Frame: ...
+    @property
+    def dropped(self) -> int:
+        """Frames ``latest=True`` dropped for newer ones."""
+    async def aclose(self) -> None:
+        """Releases the appsink."""
+    async def __aenter__(self) -> AsyncFrames: ...
+    async def __aexit__(self, *exc: Any) -> None: ...
+
+class AsyncItems(AsyncIterator[Any]):
+    """``async for`` over ``Live`` and ``Batcher`` (``gstpipe._aio.AsyncItems``)."""
+
+    def __aiter__(self) -> AsyncItems: ...
+    async def __anext__(self) -> Any: ...
+    async def aclose(self) -> None:
+        """Ends the helper thread (the source is not stopped)."""
+
+class FramePoller:
+    """The native part of ``AsyncFrames``."""
+
+    def poll(self) -> Optional[Frame]:
+        """The next wanted frame, or ``None`` to wait for ``fileno()``."""
+    def fileno(self) -> int:
+        """Readable when ``poll()`` has something new."""
+    def clear(self) -> None:
+        """Empties the wake-up socket."""
+    def close(self) -> None:
+        """Releases the appsink."""
+    @property
+    def dropped(self) -> int:
+        """Frames dropped for newer ones."""
+
+def frame_poller(
+    pipeline: Pipeline,
+    sink: Optional[str] = None,
+    latest: bool = False,
+    timeout: Optional[float] = 10.0,
+    every: int = 1,
+    max_fps: Optional[float] = None,
+) -> FramePoller:
+    """The native part of ``Pipeline.aframes()``."""
+
 class Frames(Iterator[Frame]):
     """Iterator of ``Pipeline.frames()``."""
 
@@ -199,9 +246,24 @@ class Pipeline:
     def wait(self, timeout: Optional[float] = None) -> None:
         """Waits for the end; raises the pipeline's error or ``TimeoutError``."""
     def frames(
-        self, sink: Optional[str] = None, latest: bool = False, timeout: Optional[float] = 10.0
+        self,
+        sink: Optional[str] = None,
+        latest: bool = False,
+        timeout: Optional[float] = 10.0,
+        every: int = 1,
+        max_fps: Optional[float] = None,
     ) -> Frames:
-        """Frames from the appsink; starts the pipeline if needed."""
+        """Frames from the appsink; starts the pipeline if needed. ``every=k`` keeps one
+        frame in ``k``, ``max_fps`` at most that many per second of stream time."""
+    def aframes(
+        self,
+        sink: Optional[str] = None,
+        latest: bool = False,
+        timeout: Optional[float] = 10.0,
+        every: int = 1,
+        max_fps: Optional[float] = None,
+    ) -> AsyncFrames:
+        """``frames()`` for ``async for``: waits without blocking the loop or a thread."""
     def batches(
         self, n: int, sink: Optional[str] = None, timeout: Optional[float] = 10.0
     ) -> Batches:
@@ -297,6 +359,8 @@ class Live(Iterator[Union[Frame, HealthEvent]]):
         """Stops the supervisor and tears the pipeline down."""
     def __iter__(self) -> Live: ...
     def __next__(self) -> Union[Frame, HealthEvent]: ...
+    def __aiter__(self) -> AsyncItems:
+        """``async for``: the items of the synchronous iteration, read by one helper thread."""
     def __enter__(self) -> Live: ...
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool: ...
 
@@ -383,6 +447,8 @@ class Batcher(Iterator[Batch]):
     def __len__(self) -> int: ...
     def __iter__(self) -> Batcher: ...
     def __next__(self) -> Batch: ...
+    def __aiter__(self) -> AsyncItems:
+        """``async for``: the batches of the synchronous iteration, read by one helper thread."""
     def __enter__(self) -> Batcher: ...
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool: ...
 
@@ -443,6 +509,95 @@ class VideoReader:
     @property
     def uri(self) -> str:
         """The URI being read."""
+    def clips_at_random_indices(
+        self,
+        num_clips: int = 1,
+        frames_per_clip: int = 1,
+        step: int = 1,
+        seed: Optional[int] = None,
+        *,
+        sampling_range_start: int = 0,
+        sampling_range_end: Optional[int] = None,
+        policy: Literal["repeat_last", "wrap", "error"] = "repeat_last",
+    ) -> Clips:
+        """Clips starting at random frames (TorchCodec's ``clips_at_random_indices``)."""
+    def clips_at_regular_indices(
+        self,
+        num_clips: int = 1,
+        frames_per_clip: int = 1,
+        step: int = 1,
+        *,
+        sampling_range_start: int = 0,
+        sampling_range_end: Optional[int] = None,
+        policy: Literal["repeat_last", "wrap", "error"] = "repeat_last",
+    ) -> Clips:
+        """Clips starting at evenly spaced frames."""
+    def clips_at_random_timestamps(
+        self,
+        num_clips: int = 1,
+        frames_per_clip: int = 1,
+        seconds_between_frames: Optional[float] = None,
+        seed: Optional[int] = None,
+        *,
+        sampling_range_start: Optional[float] = None,
+        sampling_range_end: Optional[float] = None,
+        policy: Literal["repeat_last", "wrap", "error"] = "repeat_last",
+    ) -> Clips:
+        """Clips starting at random times."""
+    def clips_at_regular_timestamps(
+        self,
+        seconds_between_clip_starts: float,
+        frames_per_clip: int = 1,
+        seconds_between_frames: Optional[float] = None,
+        *,
+        sampling_range_start: Optional[float] = None,
+        sampling_range_end: Optional[float] = None,
+        policy: Literal["repeat_last", "wrap", "error"] = "repeat_last",
+    ) -> Clips:
+        """Clips starting every ``seconds_between_clip_starts``."""
+
+class Clips:
+    """Clips sampled from a video: ``data[c, k]`` is frame ``indices[c, k]``."""
+
+    @property
+    def data(self) -> npt.NDArray[Any]:
+        """``(num_clips, frames_per_clip, h, w, c)``."""
+    @property
+    def pts(self) -> npt.NDArray[np.float64]:
+        """``(num_clips, frames_per_clip)`` seconds."""
+    @property
+    def pts_ns(self) -> npt.NDArray[np.uint64]:
+        """``(num_clips, frames_per_clip)`` nanoseconds."""
+    @property
+    def indices(self) -> npt.NDArray[np.int64]:
+        """``(num_clips, frames_per_clip)`` frame indices."""
+    def __len__(self) -> int: ...
+
+def clips_at_random_indices(
+    reader: VideoReader, num_clips: int, frames_per_clip: int, step: int,
+    seed: Optional[int], start: int, end: Optional[int], policy: str,
+) -> Clips:
+    """Native part of ``VideoReader.clips_at_random_indices``."""
+
+def clips_at_regular_indices(
+    reader: VideoReader, num_clips: int, frames_per_clip: int, step: int,
+    start: int, end: Optional[int], policy: str,
+) -> Clips:
+    """Native part of ``VideoReader.clips_at_regular_indices``."""
+
+def clips_at_random_timestamps(
+    reader: VideoReader, num_clips: int, frames_per_clip: int,
+    seconds_between_frames: Optional[float], seed: Optional[int], start: Optional[float],
+    end: Optional[float], policy: str,
+) -> Clips:
+    """Native part of ``VideoReader.clips_at_random_timestamps``."""
+
+def clips_at_regular_timestamps(
+    reader: VideoReader, seconds_between_clip_starts: float, frames_per_clip: int,
+    seconds_between_frames: Optional[float], start: Optional[float], end: Optional[float],
+    policy: str,
+) -> Clips:
+    """Native part of ``VideoReader.clips_at_regular_timestamps``."""
 
 def channels(format: str) -> Optional[int]:
     """Memory channels of a packed format (``None`` for planar ones)."""
