@@ -8,7 +8,8 @@ use std::time::Duration;
 
 /// What the tests need from PyPI besides the package (maturin comes through the package's
 /// own build requirements; it is listed so a warm venv does not fetch it again).
-const PYPI: &[&str] = &["maturin>=1.9.4,<2", "pytest", "numpy", "pillow"];
+/// `av` (PyAV): the reference decoder of the reader's corpus tests.
+const PYPI: &[&str] = &["maturin>=1.9.4,<2", "pytest", "numpy", "pillow", "av"];
 
 /// The interpreter the venv is made from: Debian's (`python3-venv` and `python3-dev` are in
 /// the set-up packages), or the first `python3` on `PATH` elsewhere.

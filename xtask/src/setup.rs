@@ -23,6 +23,8 @@ pub const PACKAGES: &[&str] = &[
     "python3-dev",
     // gst-python (GStreamer's own Python bindings): the baseline of benches/python/bench.py.
     "python3-gst-1.0",
+    // The ffmpeg command-line tool: makes the reader's test corpus (crates/python/tests/test_corpus.py).
+    "ffmpeg",
 ];
 
 /// Installs the missing packages, or explains how when this process cannot.
