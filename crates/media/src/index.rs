@@ -3,10 +3,11 @@
 //! trusted, by a decoding scan; cached per file.
 
 use crate::error::MediaError;
+use crate::order::{MpegVideo, Picture};
 use crate::source::{BusLog, Location, Streams, link_streams, make, run_to_eos, skip_non_video};
 use gst::prelude::*;
 use gstpipe_core::Pipeline;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -46,6 +47,19 @@ pub(crate) struct Index {
     pub source: IndexSource,
     /// How far (ns) a decoded frame's pts may be from the listed one.
     pub tolerance: u64,
+    /// For streams whose container gives decode-order times only: each access unit's
+    /// decode timestamp (ns) -> its presentation timestamp, stamped on the buffers entering
+    /// the decoder so that it outputs them with their place in presentation order.
+    pub restamp: Option<Arc<BTreeMap<u64, gst::ClockTime>>>,
+}
+
+/// What a scan saw of one access unit, in stream (decode) order.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Entry {
+    pub pts: Option<gst::ClockTime>,
+    pub dts: Option<gst::ClockTime>,
+    pub key: bool,
+    pub picture: Picture,
 }
 
 impl Index {
@@ -81,9 +95,9 @@ impl Index {
         k.checked_sub(1).map(|k| self.keyframes[k])
     }
 
-    /// Builds the index from what a scan saw, in stream order: `(pts, keyframe)` per frame.
+    /// Builds the index from what a scan saw, in stream order.
     fn from_entries(
-        entries: Vec<(Option<gst::ClockTime>, bool)>,
+        entries: Vec<Entry>,
         source: IndexSource,
         uri: &str,
     ) -> Result<Index, MediaError> {
@@ -91,11 +105,15 @@ impl Index {
             uri: uri.into(),
             reason,
         };
+        if let Some(index) = Index::reordered(&entries, source) {
+            return Ok(index);
+        }
         let mut frames = Vec::with_capacity(entries.len());
-        for (n, (pts, key)) in entries.into_iter().enumerate() {
-            let pts =
-                pts.ok_or_else(|| unindexable(format!("frame {n} (in stream order) has no pts")))?;
-            frames.push((pts, key));
+        for (n, entry) in entries.into_iter().enumerate() {
+            let pts = entry
+                .pts
+                .ok_or_else(|| unindexable(format!("frame {n} (in stream order) has no pts")))?;
+            frames.push((pts, entry.key));
         }
         frames.sort_by_key(|&(pts, _)| pts);
         if let Some(w) = frames.windows(2).find(|w| w[0].0 == w[1].0) {
@@ -104,6 +122,14 @@ impl Index {
                 w[0].0
             )));
         }
+        Ok(Index::new(frames, source, None))
+    }
+
+    fn new(
+        frames: Vec<(gst::ClockTime, bool)>,
+        source: IndexSource,
+        restamp: Option<Arc<BTreeMap<u64, gst::ClockTime>>>,
+    ) -> Index {
         let keyframes = frames
             .iter()
             .enumerate()
@@ -114,16 +140,72 @@ impl Index {
             .map(|w| (w[1].0 - w[0].0).nseconds())
             .min()
             .unwrap_or(u64::MAX);
-        Ok(Index {
+        Index {
             pts: frames.into_iter().map(|(pts, _)| pts).collect(),
             keyframes,
             source,
             tolerance: (min_interval / 4).min(1_000_000),
-        })
+            restamp,
+        }
+    }
+
+    /// The index of an MPEG-1/2 or MPEG-4 Part 2 stream with B-frames whose container gives
+    /// decode-order times only (pts missing, or never going back): the presentation order
+    /// comes from the picture types, the times from the decode timestamps (the same set of
+    /// times, shifted by the reordering delay the first frame's pts shows, if it has one).
+    fn reordered(entries: &[Entry], source: IndexSource) -> Option<Index> {
+        let has_b = entries.iter().any(|e| e.picture == Picture::Bidirectional);
+        let decode_order_pts = entries.iter().any(|e| e.pts.is_none())
+            || entries
+                .windows(2)
+                .all(|w| w[0].pts.zip(w[1].pts).is_some_and(|(a, b)| a < b));
+        if !has_b || !decode_order_pts {
+            return None;
+        }
+        let dts: Vec<gst::ClockTime> = entries.iter().map(|e| e.dts).collect::<Option<_>>()?;
+        if !dts.windows(2).all(|w| w[0] < w[1]) {
+            return None;
+        }
+        let pictures: Vec<Picture> = entries.iter().map(|e| e.picture).collect();
+        let positions = crate::order::presentation_positions(&pictures)?;
+        // The first frame's own pts, when the container gives it, says how far presentation
+        // times lag the decode times.
+        let first = &entries[0];
+        let delay = first
+            .pts
+            .and_then(|pts| pts.checked_sub(dts[positions[0]]))
+            .unwrap_or_default();
+        let mut frames = vec![(gst::ClockTime::ZERO, false); entries.len()];
+        let mut restamp = BTreeMap::new();
+        for (d, entry) in entries.iter().enumerate() {
+            let pts = dts[positions[d]] + delay;
+            frames[positions[d]] = (pts, entry.key);
+            restamp.insert(dts[d].nseconds(), pts);
+        }
+        tracing::debug!(
+            frames = frames.len(),
+            "decode-order timestamps: presentation order from the picture types"
+        );
+        Some(Index::new(frames, source, Some(Arc::new(restamp))))
+    }
+
+    /// The presentation timestamp to stamp on an access unit entering the decoder, by its
+    /// decode timestamp (see [`Index::restamp`]).
+    pub fn restamped(&self, dts: gst::ClockTime) -> Option<gst::ClockTime> {
+        let map = self.restamp.as_ref()?;
+        let t = dts.nseconds();
+        let lo = map.range(..=t).next_back();
+        let hi = map.range(t..).next();
+        [lo, hi]
+            .into_iter()
+            .flatten()
+            .min_by_key(|(k, _)| k.abs_diff(t))
+            .filter(|(k, _)| k.abs_diff(t) <= self.tolerance)
+            .map(|(_, &pts)| pts)
     }
 }
 
-type Entries = Arc<Mutex<Vec<(Option<gst::ClockTime>, bool)>>>;
+type Entries = Arc<Mutex<Vec<Entry>>>;
 
 /// Runs a scan pipeline: `head` is the element that exposes the streams (parsebin or
 /// uridecodebin); the first video stream goes into a fakesink whose probe records every
@@ -191,6 +273,11 @@ fn scan(
                 let segment = pad
                     .sticky_event::<gst::event::Segment>(0)
                     .and_then(|e| e.segment().downcast_ref::<gst::ClockTime>().cloned());
+                // MPEG video: the picture types, for streams timed in decode order only.
+                let mpeg = (source == IndexSource::Parse)
+                    .then(|| pad.current_caps())
+                    .flatten()
+                    .and_then(|caps| MpegVideo::from_caps(&caps));
                 let record = |buffer: &gst::BufferRef| {
                     progress.fetch_add(1, Ordering::Relaxed);
                     let flags = buffer.flags();
@@ -213,10 +300,18 @@ fn scan(
                         }
                     }
                     let key = !flags.contains(gst::BufferFlags::DELTA_UNIT);
+                    let picture = mpeg
+                        .and_then(|m| buffer.map_readable().ok().map(|data| m.picture(&data)))
+                        .unwrap_or(Picture::Unknown);
                     entries
                         .lock()
                         .unwrap_or_else(|p| p.into_inner())
-                        .push((buffer.pts(), key));
+                        .push(Entry {
+                            pts: buffer.pts(),
+                            dts: buffer.dts(),
+                            key,
+                            picture,
+                        });
                 };
                 match &info.data {
                     Some(gst::PadProbeData::Buffer(b)) => record(b),
@@ -341,12 +436,21 @@ mod tests {
         gst::ClockTime::from_mseconds(v)
     }
 
+    fn entry(pts: Option<gst::ClockTime>, key: bool) -> Entry {
+        Entry {
+            pts,
+            dts: None,
+            key,
+            picture: Picture::Unknown,
+        }
+    }
+
     #[test]
     fn entries_are_sorted_into_presentation_order() {
         let entries = vec![
-            (Some(ms(66)), true),
-            (Some(ms(133)), false),
-            (Some(ms(100)), false),
+            entry(Some(ms(66)), true),
+            entry(Some(ms(133)), false),
+            entry(Some(ms(100)), false),
         ];
         let index = Index::from_entries(entries, IndexSource::Parse, "x").unwrap();
         assert_eq!(index.pts, vec![ms(66), ms(100), ms(133)]);
@@ -369,18 +473,49 @@ mod tests {
     #[test]
     fn missing_or_repeated_pts_are_refused() {
         let e = Index::from_entries(
-            vec![(Some(ms(1)), true), (None, false)],
+            vec![entry(Some(ms(1)), true), entry(None, false)],
             IndexSource::Parse,
             "f",
         )
         .unwrap_err();
         assert!(e.to_string().contains("frame 1"), "{e}");
         let e = Index::from_entries(
-            vec![(Some(ms(1)), true), (Some(ms(1)), false)],
+            vec![entry(Some(ms(1)), true), entry(Some(ms(1)), false)],
             IndexSource::Parse,
             "f",
         )
         .unwrap_err();
         assert!(e.to_string().contains("same pts"), "{e}");
+    }
+
+    #[test]
+    fn decode_order_times_are_reordered_by_picture_type() {
+        use Picture::{Anchor as A, Bidirectional as B};
+        // AVI-like: dts on every frame, pts on keyframes only (equal to their dts).
+        let types = [A, A, B, B, A, B, B];
+        let entries: Vec<Entry> = types
+            .iter()
+            .enumerate()
+            .map(|(d, &picture)| Entry {
+                pts: (d == 0).then(|| ms(0)),
+                dts: Some(ms(40 * d as u64)),
+                key: d == 0,
+                picture,
+            })
+            .collect();
+        let index = Index::from_entries(entries, IndexSource::Parse, "x").unwrap();
+        let want: Vec<_> = (0..7).map(|k| ms(40 * k)).collect();
+        assert_eq!(index.pts, want);
+        assert_eq!(index.keyframes, vec![0]);
+        // The P decoded second (dts 40) is shown fourth (pts 120); the B after it second.
+        assert_eq!(index.restamped(ms(40)), Some(ms(120)));
+        assert_eq!(index.restamped(ms(80)), Some(ms(40)));
+        assert_eq!(index.restamped(ms(500)), None);
+        // Without B-frames the timestamps are used as they are (here: refused, no pts).
+        let plain = vec![Entry {
+            picture: A,
+            ..entry(None, true)
+        }];
+        assert!(Index::from_entries(plain, IndexSource::Parse, "x").is_err());
     }
 }

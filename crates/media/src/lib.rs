@@ -49,6 +49,7 @@
 
 mod error;
 mod index;
+mod order;
 mod reader;
 mod source;
 

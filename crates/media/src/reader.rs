@@ -104,7 +104,7 @@ impl VideoReaderBuilder {
                 uri: location.uri.clone(),
             });
         }
-        let decoder = Decoder::start(&location, self.format, &warnings, self.timeout)?;
+        let decoder = Decoder::start(&location, &index, self.format, &warnings, self.timeout)?;
         let caps = decoder
             .appsink
             .static_pad("sink")
@@ -147,6 +147,8 @@ impl VideoReaderBuilder {
             pending: None,
             seeks: 0,
             decoded: 0,
+            seeks_unreliable: false,
+            seeked_since_start: false,
         })
     }
 }
@@ -325,6 +327,7 @@ enum Item {
 impl Decoder {
     fn start(
         location: &Location,
+        index: &Arc<Index>,
         format: Option<gst_video::VideoFormat>,
         warnings: &Arc<AtomicU64>,
         timeout: Duration,
@@ -359,6 +362,7 @@ impl Decoder {
         if let Some(pad) = convert.static_pad("sink") {
             skip.install(&pad);
         }
+        configure_decoder(&pipeline, index);
         let mut pipeline = Pipeline::from_pipeline(pipeline);
         pipeline.set_state_timeout(timeout);
         let log = BusLog::new(Arc::clone(warnings));
@@ -481,6 +485,47 @@ impl Decoder {
     }
 }
 
+/// Sets up the video decoder `uridecodebin` picks, when it picks it:
+/// - `jpegdec` uses its accurate IDCT (`islow`, libjpeg's default) rather than GStreamer's
+///   default `ifast`, whose frames differ from other decoders' by up to 3 levels;
+/// - for containers that time frames in decode order only, every access unit entering the
+///   decoder is stamped with its presentation timestamp from the index (by its decode
+///   timestamp): the decoder then outputs each frame with its own pts, as for an MP4 file.
+fn configure_decoder(pipeline: &gst::Pipeline, index: &Arc<Index>) {
+    let index = Arc::clone(index);
+    pipeline.connect_deep_element_added(move |_, _, element| {
+        let Some(factory) = element.factory() else {
+            return;
+        };
+        let klass = factory
+            .metadata(gst::ELEMENT_METADATA_KLASS)
+            .unwrap_or_default();
+        if !(klass.contains("Decoder") && (klass.contains("Video") || klass.contains("Image"))) {
+            return;
+        }
+        if factory.name() == "jpegdec" {
+            element.set_property_from_str("idct-method", "islow");
+        }
+        let Some(pad) = index
+            .restamp
+            .is_some()
+            .then(|| element.static_pad("sink"))
+            .flatten()
+        else {
+            return;
+        };
+        let index = Arc::clone(&index);
+        pad.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+            if let Some(gst::PadProbeData::Buffer(buffer)) = &mut info.data
+                && let Some(pts) = buffer.dts().and_then(|dts| index.restamped(dts))
+            {
+                buffer.make_mut().set_pts(pts);
+            }
+            gst::PadProbeReturn::Ok
+        });
+    });
+}
+
 /// Why locating a frame failed: an error to report, or a decoded frame the index does not list.
 enum Miss {
     Error(MediaError),
@@ -550,6 +595,11 @@ pub struct VideoReader {
     pending: Option<(usize, gst::Sample)>,
     seeks: u64,
     decoded: u64,
+    /// A seek in this file has landed elsewhere than asked or failed: frames behind the
+    /// decoder are reached by reading from the start.
+    seeks_unreliable: bool,
+    /// The decoder has been seeked since it started.
+    seeked_since_start: bool,
 }
 
 impl std::fmt::Debug for VideoReader {
@@ -855,68 +905,59 @@ impl VideoReader {
 
     /// Frame `i`: read forward when the decoder is a little before it, else seek to the
     /// keyframe before it and read forward from there, checking every frame on the way: the
-    /// first after a seek must be a keyframe at or before the one asked for, and each next
-    /// one the next frame of the index. Anything else (a demuxer that landed elsewhere,
-    /// repeated or reordered timestamps) falls back to reading from the start.
+    /// first after a seek must be a keyframe at or before the one asked for (frames the
+    /// decoder shows before that keyframe, an open GOP's leading frames, are passed over), and
+    /// each next one the next frame of the index. Anything else (a demuxer that landed
+    /// elsewhere, as fragmented MP4 and MPEG program streams do, or failed after a seek)
+    /// falls back to an earlier keyframe, then to a fresh decoder reading from the start; once
+    /// a seek has landed wrong the reader no longer trusts seeks in this file.
     fn locate(&mut self, i: usize) -> Result<gst::Sample, Miss> {
         let uri = self.location.uri.clone();
-        let target = self.index.pts[i];
+        let index = Arc::clone(&self.index);
+        let target = index.pts[i];
         let budget = self.forward_budget(i);
         if self.decoder.is_none() {
-            self.decoder = Some(Decoder::start(
-                &self.location,
-                self.options.format,
-                &self.warnings,
-                self.options.timeout,
-            )?);
+            self.decoder = Some(self.start_decoder()?);
         }
-        let index = Arc::clone(&self.index);
-        let decoder = self.decoder.as_mut().expect("started above");
-        let ahead = decoder.next.is_some_and(|n| n <= i && i - n <= budget);
-        // Keyframes to seek to, last first: the one before frame `i`, then the first frame.
-        let mut plan = vec![0];
-        if !ahead && let Some(k) = index.keyframe_before(i).filter(|&k| k > 0) {
-            plan.push(k);
+        let next = self.decoder.as_ref().and_then(|d| d.next);
+        let ahead = next.is_some_and(|n| n <= i && i - n <= budget);
+        // How to get before frame `i`, last first: a fresh decoder, the first keyframe, the
+        // keyframe before frame `i`.
+        let mut plan = vec![Start::Fresh];
+        if !self.seeks_unreliable {
+            plan.push(Start::Seek(0));
+            if !ahead && let Some(k) = index.keyframe_before(i).filter(|&k| k > 0) {
+                plan.push(Start::Seek(k));
+            }
         }
         // The frame the next pull must be; `Err(k)` right after a seek to keyframe `k`.
-        let mut expected: Result<usize, usize> = Ok(decoder.next.unwrap_or(0));
+        let mut expected: Result<usize, usize> = Ok(next.unwrap_or(0));
         // Frames before the wanted one are only checked, not converted.
         let below = target.saturating_sub(gst::ClockTime::from_nseconds(index.tolerance));
-        let seeks = &mut self.seeks;
-        let mut seek = |decoder: &mut Decoder, why: &str| -> Result<Result<usize, usize>, Miss> {
-            let Some(k) = plan.pop() else {
-                return Err(Miss::Error(MediaError::NotDecoded {
-                    index: i,
-                    pts: Duration::from_nanos(target.nseconds()),
-                    reason: why.to_string(),
-                }));
-            };
-            if !why.is_empty() {
-                tracing::debug!(%uri, index = i, keyframe = k, "{why}: reading from an earlier keyframe");
-            }
-            *seeks += 1;
-            // Just after the keyframe's pts, so that rounding cannot snap to the one before.
-            let at = index.pts[k] + gst::ClockTime::from_nseconds(index.tolerance / 2);
-            // Not before the seek: frames still flowing then would be dropped instead of
-            // waiting in the full appsink queue, and the decoder would race ahead until the
-            // flush reaches it.
-            decoder.skip_below(None);
-            decoder.seek(&uri, at).map_err(Miss::Error)?;
-            decoder.skip_below(Some(below));
-            Ok(Err(k))
-        };
         if ahead {
-            decoder.skip_below(Some(below));
+            self.decoder_mut().skip_below(Some(below));
         } else {
-            expected = seek(decoder, "")?;
+            expected = self.restart(&mut plan, i, target, "", below)?;
         }
         loop {
-            let (pts, sample) = match decoder.next_item(&uri, self.options.timeout) {
+            let timeout = self.options.timeout;
+            let item = self.decoder_mut().next_item(&uri, timeout);
+            let (pts, sample) = match item {
                 Ok(Item::Frame(sample)) => (sample.buffer().and_then(|b| b.pts()), Some(sample)),
                 Ok(Item::Passed(pts)) => (Some(pts), None),
                 Ok(Item::End) => {
-                    decoder.next = Some(index.pts.len());
-                    expected = seek(decoder, "the stream ended before it")?;
+                    self.decoder_mut().next = Some(index.pts.len());
+                    expected =
+                        self.restart(&mut plan, i, target, "the stream ended before it", below)?;
+                    continue;
+                }
+                Err(e) if expected.is_err() || self.seeked_since_start => {
+                    // A demuxer or decoder that fails after a seek (MPEG program streams) may
+                    // still read the file from its start.
+                    self.seeks_unreliable = true;
+                    self.decoder = None;
+                    expected =
+                        self.restart(&mut plan, i, target, &format!("after a seek: {e}"), below)?;
                     continue;
                 }
                 Err(e) => {
@@ -927,18 +968,21 @@ impl VideoReader {
             };
             self.decoded += 1;
             let Some(j) = pts.and_then(|p| index.find(p)) else {
-                decoder.next = None;
+                self.decoder_mut().next = None;
                 return Err(Miss::Unlisted(pts));
             };
             let wrong = match expected {
+                // An open GOP's leading frames, shown before the keyframe they follow.
+                Err(k) if j < k && index.keyframes.binary_search(&j).is_err() => continue,
                 Err(k) if j > k || index.keyframes.binary_search(&j).is_err() => {
+                    self.seeks_unreliable = true;
                     Some(format!("a seek to keyframe {k} landed on frame {j}"))
                 }
                 Ok(e) if j < e => Some(format!("frame {j} came after frame {}", e - 1)),
                 _ => None,
             };
             if let Some(why) = wrong {
-                expected = seek(decoder, &why)?;
+                expected = self.restart(&mut plan, i, target, &why, below)?;
                 continue;
             }
             if let Ok(e) = expected
@@ -946,7 +990,7 @@ impl VideoReader {
             {
                 tracing::debug!(%uri, missing = ?(e..j), "frames did not decode");
             }
-            decoder.next = Some(j + 1);
+            self.decoder_mut().next = Some(j + 1);
             expected = Ok(j + 1);
             if j == i
                 && let Some(sample) = sample
@@ -954,10 +998,92 @@ impl VideoReader {
                 return Ok(restamp(sample, target));
             }
             if j > i {
-                expected = seek(decoder, &format!("frame {j} came instead of it"))?;
+                expected = self.restart(
+                    &mut plan,
+                    i,
+                    target,
+                    &format!("frame {j} came instead of it"),
+                    below,
+                )?;
             }
         }
     }
+
+    fn start_decoder(&self) -> Result<Decoder, MediaError> {
+        Decoder::start(
+            &self.location,
+            &self.index,
+            self.options.format,
+            &self.warnings,
+            self.options.timeout,
+        )
+    }
+
+    fn decoder_mut(&mut self) -> &mut Decoder {
+        self.decoder
+            .as_mut()
+            .expect("the decoder is started before it is used")
+    }
+
+    /// Takes the next step of `plan` to get before frame `i` (pts `target`): a seek to a
+    /// keyframe, or a fresh decoder. Returns what the next frame must be; `why` says why the
+    /// previous step failed (empty for the first).
+    fn restart(
+        &mut self,
+        plan: &mut Vec<Start>,
+        i: usize,
+        target: gst::ClockTime,
+        why: &str,
+        below: gst::ClockTime,
+    ) -> Result<Result<usize, usize>, Miss> {
+        let uri = self.location.uri.clone();
+        let Some(step) = plan.pop() else {
+            return Err(Miss::Error(MediaError::NotDecoded {
+                index: i,
+                pts: Duration::from_nanos(target.nseconds()),
+                reason: why.to_string(),
+            }));
+        };
+        if !why.is_empty() {
+            tracing::debug!(%uri, index = i, ?step, "{why}: reading from earlier");
+        }
+        match step {
+            Start::Fresh => {
+                self.decoder = None;
+                self.decoder = Some(self.start_decoder()?);
+                self.seeked_since_start = false;
+                self.decoder_mut().skip_below(Some(below));
+                Ok(Ok(0))
+            }
+            Start::Seek(k) => {
+                if self.decoder.is_none() {
+                    self.decoder = Some(self.start_decoder()?);
+                }
+                self.seeks += 1;
+                self.seeked_since_start = true;
+                // Just after the keyframe's pts, so that rounding cannot snap to the one before.
+                let at =
+                    self.index.pts[k] + gst::ClockTime::from_nseconds(self.index.tolerance / 2);
+                let decoder = self.decoder_mut();
+                // Not before the seek: frames still flowing then would be dropped instead of
+                // waiting in the full appsink queue, and the decoder would race ahead until the
+                // flush reaches it.
+                decoder.skip_below(None);
+                decoder.seek(&uri, at).map_err(Miss::Error)?;
+                decoder.skip_below(Some(below));
+                Ok(Err(k))
+            }
+        }
+    }
+}
+
+/// A way to get before a wanted frame.
+#[derive(Debug, Clone, Copy)]
+enum Start {
+    /// A new decoder, reading from the first frame.
+    Fresh,
+    /// A seek to this keyframe.
+    Seek(usize),
 }
 
 /// The sample with its buffer's pts set to `pts` when it differs (by a demuxer's rounding
