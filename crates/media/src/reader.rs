@@ -148,6 +148,7 @@ impl VideoReaderBuilder {
             seeks: 0,
             decoded: 0,
             seeks_unreliable: false,
+            start_seek_unreliable: false,
             seeked_since_start: false,
         })
     }
@@ -598,6 +599,8 @@ pub struct VideoReader {
     /// A seek in this file has landed elsewhere than asked or failed: frames behind the
     /// decoder are reached by reading from the start.
     seeks_unreliable: bool,
+    /// A seek to the first frame has landed elsewhere: a fresh decoder reads from the start.
+    start_seek_unreliable: bool,
     /// The decoder has been seeked since it started.
     seeked_since_start: bool,
 }
@@ -925,7 +928,9 @@ impl VideoReader {
         // keyframe before frame `i`.
         let mut plan = vec![Start::Fresh];
         if !self.seeks_unreliable {
-            plan.push(Start::Seek(0));
+            if !self.start_seek_unreliable {
+                plan.push(Start::Seek(0));
+            }
             if !ahead && let Some(k) = index.keyframe_before(i).filter(|&k| k > 0) {
                 plan.push(Start::Seek(k));
             }
@@ -975,7 +980,13 @@ impl VideoReader {
                 // An open GOP's leading frames, shown before the keyframe they follow.
                 Err(k) if j < k && index.keyframes.binary_search(&j).is_err() => continue,
                 Err(k) if j > k || index.keyframes.binary_search(&j).is_err() => {
-                    self.seeks_unreliable = true;
+                    // Fragmented MP4: qtdemux lands past the first keyframe, though not past
+                    // the others.
+                    if k == 0 {
+                        self.start_seek_unreliable = true;
+                    } else {
+                        self.seeks_unreliable = true;
+                    }
                     Some(format!("a seek to keyframe {k} landed on frame {j}"))
                 }
                 Ok(e) if j < e => Some(format!("frame {j} came after frame {}", e - 1)),
