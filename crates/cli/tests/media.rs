@@ -134,3 +134,23 @@ fn an_index_past_the_end_is_a_usage_error_naming_the_frame_count() {
     assert!(run.stdout.contains("frame     11"), "{}", run.stdout);
     assert!(run.stdout.contains("I420 160x120"), "{}", run.stdout);
 }
+
+#[test]
+fn info_refuses_a_fifo_at_once_naming_it() {
+    let dir = scratch("media-fifo");
+    let fifo = dir.join("pipe.mp4");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
+    assert!(status.success());
+    // Nobody writes to it: opening it for reading would block forever.
+    let run = crate::util::gstpipe_within(
+        &["info", fifo.to_str().unwrap()],
+        std::time::Duration::from_secs(20),
+    )
+    .code(2)
+    .no_panic();
+    assert!(run.stderr.contains("pipe.mp4"), "{}", run.stderr);
+    assert!(run.stderr.contains("FIFO"), "{}", run.stderr);
+}

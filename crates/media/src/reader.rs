@@ -783,7 +783,25 @@ impl VideoReader {
                 gstpipe_sinks::Batch::stack_into(std::slice::from_ref(&frame), slot)?;
             }
         }
-        Ok(array.unwrap_or_else(|| ndarray::Array4::from_elem((0, 0, 0, 0), T::default())))
+        match array {
+            Some(array) => Ok(array),
+            // No index: an empty batch of the frames' shape.
+            None => {
+                let info = gstpipe_frame::format_info(self.stream.format)?;
+                let channels = info
+                    .channels()
+                    .ok_or(gstpipe_frame::FrameError::NotPacked {
+                        format: self.stream.format,
+                        layout: info.layout(),
+                        n_planes: info.n_planes(),
+                    })?;
+                let (h, w) = (self.stream.height as usize, self.stream.width as usize);
+                Ok(ndarray::Array4::from_elem(
+                    (0, h, w, channels),
+                    T::default(),
+                ))
+            }
+        }
     }
 
     /// The frame at [`position`](VideoReader::position), then the next: `None` after the last.

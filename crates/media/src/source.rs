@@ -89,6 +89,30 @@ fn check_readable(path: &std::path::Path, input: &str) -> Result<(), MediaError>
             reason: "it is a directory".into(),
         });
     }
+    // A FIFO, socket or device would block the scan forever (or be read only once): the
+    // reader seeks and reads a file more than once.
+    if !meta.is_file() {
+        #[cfg(unix)]
+        let what = {
+            use std::os::unix::fs::FileTypeExt as _;
+            let kind = meta.file_type();
+            if kind.is_fifo() {
+                "a FIFO (named pipe)"
+            } else if kind.is_socket() {
+                "a socket"
+            } else if kind.is_char_device() || kind.is_block_device() {
+                "a device"
+            } else {
+                "not a regular file"
+            }
+        };
+        #[cfg(not(unix))]
+        let what = "not a regular file";
+        return Err(MediaError::Open {
+            path: input.into(),
+            reason: format!("it is {what}; the reader needs a regular file it can seek in"),
+        });
+    }
     Ok(())
 }
 

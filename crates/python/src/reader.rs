@@ -8,7 +8,8 @@ use gstpipe_frame::SampleType;
 use gstpipe_media::{MediaError, SeekMode, VideoReader as RustReader};
 use numpy::PyArray;
 use pyo3::prelude::*;
-use pyo3::types::PySlice;
+use pyo3::types::{PyInt, PySlice};
+use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -43,6 +44,24 @@ fn wrap(index: isize, len: usize) -> PyResult<usize> {
         Some(i) if i < len => Ok(i),
         _ => Err(pyo3::exceptions::PyIndexError::new_err(format!(
             "frame index {index} is out of range: the video has {len} frames"
+        ))),
+    }
+}
+
+/// An index argument: an integer (negative from the end), `IndexError` when past either end
+/// (however large), `TypeError` for anything else.
+fn index_arg(key: &Bound<'_, PyAny>, len: usize) -> PyResult<usize> {
+    match key.extract::<isize>() {
+        Ok(index) => wrap(index, len),
+        Err(_) if key.cast::<PyInt>().is_ok() => Err(pyo3::exceptions::PyIndexError::new_err(
+            format!("frame index {key} is out of range: the video has {len} frames"),
+        )),
+        Err(_) => Err(pyo3::exceptions::PyTypeError::new_err(format!(
+            "VideoReader indices are integers or slices, not {}",
+            key.get_type()
+                .name()
+                .map(|n| n.to_string())
+                .unwrap_or_default()
         ))),
     }
 }
@@ -87,10 +106,17 @@ impl VideoReader {
     #[pyo3(signature = (path, format=None, *, timeout=10.0))]
     fn new(
         py: Python<'_>,
-        path: &str,
+        path: PathBuf,
         format: Option<&str>,
         timeout: Option<f64>,
     ) -> PyResult<Self> {
+        // `str` or `os.PathLike` (pathlib.Path); the reader takes UTF-8 paths and URIs.
+        let path = path.to_str().ok_or_else(|| {
+            pyo3::exceptions::PyValueError::new_err(format!(
+                "VideoReader needs a UTF-8 path, got {}",
+                path.display()
+            ))
+        })?;
         let mut builder = RustReader::builder();
         if let Some(format) = format {
             builder = builder.format(parse(py, format)?);
@@ -131,16 +157,7 @@ impl VideoReader {
                 .collect();
             return this.batch(py, &indices);
         }
-        let index: isize = key.extract().map_err(|_| {
-            pyo3::exceptions::PyTypeError::new_err(format!(
-                "VideoReader indices are integers or slices, not {}",
-                key.get_type()
-                    .name()
-                    .map(|n| n.to_string())
-                    .unwrap_or_default()
-            ))
-        })?;
-        let i = wrap(index, this.len)?;
+        let i = index_arg(key, this.len)?;
         let frame = py
             .detach(|| this.lock().get(i))
             .map_err(|e| media_error(py, &e))?;
@@ -150,10 +167,14 @@ impl VideoReader {
     /// The frames at ``indices`` (any order, repeats allowed, negative from the end) as one
     /// numpy array ``(N, height, width, channels)``: read in ascending order, each decoded
     /// once, reading forward rather than seeking when that is cheaper.
-    fn get_batch<'py>(&self, py: Python<'py>, indices: Vec<isize>) -> PyResult<Bound<'py, PyAny>> {
+    fn get_batch<'py>(
+        &self,
+        py: Python<'py>,
+        indices: Vec<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let indices = indices
-            .into_iter()
-            .map(|i| wrap(i, self.len))
+            .iter()
+            .map(|i| index_arg(i, self.len))
             .collect::<PyResult<Vec<_>>>()?;
         self.batch(py, &indices)
     }

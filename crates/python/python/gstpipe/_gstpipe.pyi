@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from fractions import Fraction
 from typing import (
     Any,
@@ -382,15 +383,21 @@ class VideoReader:
     sequential decode."""
 
     def __init__(
-        self, path: str, format: Optional[str] = None, *, timeout: Optional[float] = 10.0
-    ) -> None: ...
+        self,
+        path: Union[str, os.PathLike[str]],
+        format: Optional[str] = None,
+        *,
+        timeout: Optional[float] = 10.0,
+    ) -> None:
+        """Opens a regular file (a FIFO, socket or device raises ``OpenError`` at once)."""
     def __len__(self) -> int: ...
     @overload
     def __getitem__(self, key: int) -> Frame: ...
     @overload
     def __getitem__(self, key: slice) -> npt.NDArray[Any]: ...
     def get_batch(self, indices: Sequence[int]) -> npt.NDArray[Any]:
-        """Frames at ``indices`` (any order, repeats) as ``(N, h, w, c)``."""
+        """Frames at ``indices`` (any order, repeats) as ``(N, h, w, c)``; ``(0, h, w, c)``
+        for no index."""
     def seek(self, time: float, exact: bool = True) -> int:
         """Moves to ``time`` seconds; returns the frame index ``read()`` returns next."""
     def read(self) -> Optional[Frame]:
