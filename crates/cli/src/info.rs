@@ -14,9 +14,14 @@ pub struct InfoArgs {
     #[arg(value_name = "FILE")]
     pub file: String,
     /// Print one JSON object: `file`, `frames`, `fps`, `variable_rate`, `duration` (seconds),
-    /// `width`, `height`, `format`, `codec`, `first_pts` (seconds), `keyframes`, `index`.
+    /// `width`, `height`, `format`, `codec`, `first_pts` (seconds), `keyframes`, `index`
+    /// (and `lost`, `lost_frames` with `--check`).
     #[arg(long)]
     pub json: bool,
+    /// Decode every frame and report the frames that did not decode (damaged data): `lost`
+    /// (their count) and `lost_frames` (their indices) in JSON.
+    #[arg(long)]
+    pub check: bool,
 }
 
 /// Opens `file`, turning the errors that are the caller's to fix (no such file, not a URI
@@ -30,8 +35,21 @@ pub fn open(file: &str, reader: gstpipe_media::VideoReaderBuilder) -> Result<Vid
 
 /// Runs `gstpipe info`.
 pub fn run(args: InfoArgs) -> Result<()> {
-    let reader = open(&args.file, VideoReader::builder())?;
-    let value = to_json(&args.file, &reader);
+    let mut reader = open(&args.file, VideoReader::builder())?;
+    let lost = if args.check {
+        Some(
+            reader
+                .verify()
+                .with_context(|| format!("cannot decode {}", args.file))?,
+        )
+    } else {
+        None
+    };
+    let mut value = to_json(&args.file, &reader);
+    if let Some(lost) = lost {
+        value["lost"] = json!(lost.len());
+        value["lost_frames"] = json!(lost);
+    }
     let text = if args.json {
         format!("{value}\n")
     } else {
@@ -67,7 +85,12 @@ fn to_text(value: &Value) -> String {
     } else {
         "constant"
     };
-    format!(
+    let lost = match value["lost_frames"].as_array() {
+        Some(frames) if frames.is_empty() => "lost:      0 (every frame decodes)\n".to_string(),
+        Some(frames) => format!("lost:      {} (frames {})\n", frames.len(), ranges(frames)),
+        None => String::new(),
+    };
+    let text = format!(
         "file:      {}\nframes:    {}\nfps:       {:.3} ({rate})\nduration:  {:.3} s\n\
          size:      {}x{}\nformat:    {}\ncodec:     {}\nfirst pts: {:.6} s\nkeyframes: {}\n",
         value["file"].as_str().unwrap_or_default(),
@@ -80,5 +103,27 @@ fn to_text(value: &Value) -> String {
         value["codec"].as_str().unwrap_or_default(),
         value["first_pts"].as_f64().unwrap_or_default(),
         value["keyframes"],
-    )
+    );
+    text + &lost
+}
+
+/// Ascending indices as runs: `3-8, 12`.
+fn ranges(frames: &[Value]) -> String {
+    let mut runs: Vec<(u64, u64)> = Vec::new();
+    for i in frames.iter().filter_map(Value::as_u64) {
+        match runs.last_mut() {
+            Some((_, last)) if *last + 1 == i => *last = i,
+            _ => runs.push((i, i)),
+        }
+    }
+    runs.iter()
+        .map(|&(a, b)| {
+            if a == b {
+                a.to_string()
+            } else {
+                format!("{a}-{b}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -150,6 +150,7 @@ impl VideoReaderBuilder {
             seeks_unreliable: false,
             start_seek_unreliable: false,
             seeked_since_start: false,
+            lost: Default::default(),
         })
     }
 }
@@ -603,6 +604,8 @@ pub struct VideoReader {
     start_seek_unreliable: bool,
     /// The decoder has been seeked since it started.
     seeked_since_start: bool,
+    /// Frames a decode from a keyframe before them skipped (damaged data), ascending.
+    lost: std::collections::BTreeSet<usize>,
 }
 
 impl std::fmt::Debug for VideoReader {
@@ -697,6 +700,30 @@ impl VideoReader {
     /// decoded on the way).
     pub fn frames_decoded(&self) -> u64 {
         self.decoded
+    }
+
+    /// The frames found not to decode so far (damaged data: a decode from a keyframe before
+    /// them skipped them), ascending. Reading them gives [`MediaError::NotDecoded`] at once.
+    /// [`verify`](VideoReader::verify) finds them all.
+    pub fn lost_frames(&self) -> Vec<usize> {
+        self.lost.iter().copied().collect()
+    }
+
+    /// Decodes every frame once, in order, and returns the frames that did not decode
+    /// (damaged data), ascending: as [`lost_frames`](VideoReader::lost_frames) then says.
+    /// Costs a full decode of the file.
+    ///
+    /// # Errors
+    /// What [`get`](VideoReader::get) returns other than [`MediaError::NotDecoded`].
+    pub fn verify(&mut self) -> Result<Vec<usize>, MediaError> {
+        for i in 0..self.len() {
+            match self.sample(i) {
+                Ok(_) | Err(MediaError::NotDecoded { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        self.cursor = 0;
+        Ok(self.lost_frames())
     }
 
     /// The index of the frame [`read`](VideoReader::read) returns next.
@@ -868,6 +895,10 @@ impl VideoReader {
         if i >= self.len() {
             return Err(self.out_of_range(i));
         }
+        if self.lost.contains(&i) {
+            self.cursor = i + 1;
+            return Err(self.not_decoded(i));
+        }
         if let Some((at, sample)) = self.pending.take()
             && at == i
         {
@@ -881,7 +912,12 @@ impl VideoReader {
                     self.cursor = i + 1;
                     return Ok(sample);
                 }
-                Err(Miss::Error(e)) => return Err(e),
+                Err(Miss::Error(e)) => {
+                    if let MediaError::NotDecoded { index, .. } = e {
+                        self.lost.insert(index);
+                    }
+                    return Err(e);
+                }
                 Err(Miss::Unlisted(pts)) => {
                     if reindexed
                         || self.index.source == IndexSource::Decode
@@ -970,6 +1006,13 @@ impl VideoReader {
                 Ok(Item::Passed(pts)) => (Some(pts), None),
                 Ok(Item::End) => {
                     self.decoder_mut().next = Some(index.pts.len());
+                    if let Ok(e) = expected
+                        && e <= i
+                    {
+                        // A decode running since a keyframe before them ended without them.
+                        self.lose(e..index.pts.len());
+                        return Err(Miss::Error(self.not_decoded(i)));
+                    }
                     expected =
                         self.restart(&mut plan, i, target, "the stream ended before it", below)?;
                     continue;
@@ -1014,12 +1057,19 @@ impl VideoReader {
                 expected = self.restart(&mut plan, i, target, &why, below)?;
                 continue;
             }
+            self.decoder_mut().next = Some(j + 1);
             if let Ok(e) = expected
                 && j > e
             {
-                tracing::debug!(%uri, missing = ?(e..j), "frames did not decode");
+                // A decode running since a keyframe before them skipped them: damaged data.
+                self.lose(e..j);
+                if (e..j).contains(&i) {
+                    if let Some(sample) = sample {
+                        self.pending = Some((j, restamp(sample, index.pts[j])));
+                    }
+                    return Err(Miss::Error(self.not_decoded(i)));
+                }
             }
-            self.decoder_mut().next = Some(j + 1);
             expected = Ok(j + 1);
             if j == i
                 && let Some(sample) = sample
@@ -1035,6 +1085,33 @@ impl VideoReader {
                     below,
                 )?;
             }
+        }
+    }
+
+    /// Records frames the decoder skipped.
+    fn lose(&mut self, frames: std::ops::Range<usize>) {
+        tracing::warn!(uri = %self.location.uri, ?frames, "frames did not decode (damaged data?)");
+        self.lost.extend(frames);
+    }
+
+    /// The error for a frame known not to decode, naming the run of lost frames around it.
+    fn not_decoded(&self, i: usize) -> MediaError {
+        let first = (0..=i)
+            .rev()
+            .take_while(|k| self.lost.contains(k))
+            .last()
+            .unwrap_or(i);
+        let last = (i..self.len())
+            .take_while(|k| self.lost.contains(k))
+            .last()
+            .unwrap_or(i);
+        MediaError::NotDecoded {
+            index: i,
+            pts: Duration::from_nanos(self.index.pts[i].nseconds()),
+            reason: format!(
+                "the decoder skipped frames {first} to {last} ({} frames; damaged data?)",
+                last - first + 1
+            ),
         }
     }
 

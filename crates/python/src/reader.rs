@@ -282,6 +282,20 @@ impl VideoReader {
         py.detach(|| self.lock().warnings())
     }
 
+    /// The frames found not to decode so far (damaged data), ascending; reading one raises
+    /// ``gstpipe.Error`` ("did not decode") at once. ``verify()`` finds them all.
+    #[getter]
+    fn lost_frames(&self, py: Python<'_>) -> Vec<usize> {
+        py.detach(|| self.lock().lost_frames())
+    }
+
+    /// Decodes every frame once (a full decode, without the GIL) and returns the frames that
+    /// did not decode (damaged data), ascending.
+    fn verify(&self, py: Python<'_>) -> PyResult<Vec<usize>> {
+        py.detach(|| self.lock().verify())
+            .map_err(|e| media_error(py, &e))
+    }
+
     /// The URI being read.
     #[getter]
     fn uri(&self) -> &str {

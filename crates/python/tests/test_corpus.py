@@ -153,3 +153,53 @@ def test_shuffled_batches_equal_pyav(corpus, name):
     assert got.shape == (len(indices), h, w, 1)
     for k, i in enumerate(indices):
         assert_planes_equal([got[k, :, :, 0]], ref[i][:1], tolerance, f"{name} frame {i} (batch)")
+
+
+def test_damaged_file_reports_the_lost_frames(tmp_path, cli):
+    """An ffmpeg clip overwritten with zeros in its middle: the frames a plain sequential
+    GStreamer decode loses are the ones the reader and ``gstpipe info --check`` report (count
+    and indices); every other frame is still exact, and no frame is skipped silently."""
+    import json
+
+    from conftest import frames_of
+
+    path = tmp_path / "damaged.mp4"
+    _make(path, "-c:v libx264 -preset ultrafast -bf 2 -g 10", 40, (160, 96))
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 20000] = bytes(20000)
+    path.write_bytes(bytes(data))
+
+    plain = frames_of(f"filesrc location={path} ! decodebin ! videoconvert ! "
+                      "video/x-raw,format=I420 ! appsink sync=false")
+    reader = gstpipe.VideoReader(str(path))
+    assert len(reader) == 40
+    decoded = {f.pts_ns: f for f in plain}
+    want_lost = [i for i, p in enumerate(reader.pts_ns) if p not in decoded]
+    assert 0 < len(want_lost) < 40, "the damage should cost some frames, not all"
+    assert reader.verify() == want_lost
+    assert reader.lost_frames == want_lost
+    # Sequentially: each frame or a "did not decode" error, in order.
+    assert reader.position == 0
+    for i in range(40):
+        if i in want_lost:
+            with pytest.raises(gstpipe.Error, match=f"frame {i} .*did not decode"):
+                reader.read()
+        else:
+            frame = reader.read()
+            want = decoded[reader.pts_ns[i]]
+            assert_planes_equal(planes_of(frame), planes_of(want), 0, f"damaged frame {i}")
+    for i in (want_lost[0], want_lost[-1]):
+        with pytest.raises(gstpipe.Error, match="did not decode"):
+            reader[i]
+    # In a fresh reader, a lost frame asked for first is found lost too.
+    with pytest.raises(gstpipe.Error, match=f"frame {want_lost[-1]} .*did not decode"):
+        gstpipe.VideoReader(str(path))[want_lost[-1]]
+    done = subprocess.run([cli, "info", "--check", "--json", str(path)], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    info = json.loads(done.stdout)
+    assert info["lost"] == len(want_lost) and info["lost_frames"] == want_lost
+    text = subprocess.run([cli, "info", "--check", str(path)], capture_output=True, text=True,
+                          timeout=60).stdout
+    assert f"lost:      {len(want_lost)} (frames " in text

@@ -441,6 +441,11 @@ class VideoReader:
     @property
     def uri(self) -> str:
         """The URI being read."""
+    @property
+    def lost_frames(self) -> List[int]:
+        """Frames found not to decode so far (damaged data), ascending."""
+    def verify(self) -> List[int]:
+        """Decodes every frame once; returns the frames that did not decode."""
 
 def channels(format: str) -> Optional[int]:
     """Memory channels of a packed format (``None`` for planar ones)."""
