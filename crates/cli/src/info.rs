@@ -3,7 +3,7 @@
 
 use crate::error::usage;
 use anyhow::{Context as _, Result};
-use gstpipe_media::{MediaError, VideoReader};
+use gstpipe_media::{IndexOrigin, MediaError, VideoReader};
 use serde_json::{Value, json};
 use std::io::Write as _;
 
@@ -15,7 +15,9 @@ pub struct InfoArgs {
     pub file: String,
     /// Print one JSON object: `file`, `frames`, `fps`, `variable_rate`, `duration` (seconds),
     /// `width`, `height`, `format`, `codec`, `first_pts` (seconds), `keyframes`, `index`
-    /// (and `lost`, `lost_frames` with `--check`).
+    /// (`parse` or `decode`), `index_origin` (`scanned`, or `saved`: loaded from the index
+    /// an earlier run saved; see `GSTPIPE_INDEX_CACHE`), and `lost`, `lost_frames` with
+    /// `--check`.
     #[arg(long)]
     pub json: bool,
     /// Decode every frame and report the frames that did not decode (damaged data): `lost`
@@ -76,7 +78,17 @@ fn to_json(file: &str, reader: &VideoReader) -> Value {
         "first_pts": reader.pts().first().map(|p| p.seconds_f64()),
         "keyframes": reader.keyframes().len(),
         "index": format!("{:?}", reader.index_source()).to_lowercase(),
+        "index_origin": origin(reader.index_origin()),
     })
+}
+
+/// Where the index came from, as `info` says it.
+fn origin(origin: IndexOrigin) -> &'static str {
+    match origin {
+        IndexOrigin::Saved => "saved",
+        IndexOrigin::Process => "process",
+        _ => "scanned",
+    }
 }
 
 fn to_text(value: &Value) -> String {
@@ -92,7 +104,8 @@ fn to_text(value: &Value) -> String {
     };
     let text = format!(
         "file:      {}\nframes:    {}\nfps:       {:.3} ({rate})\nduration:  {:.3} s\n\
-         size:      {}x{}\nformat:    {}\ncodec:     {}\nfirst pts: {:.6} s\nkeyframes: {}\n",
+         size:      {}x{}\nformat:    {}\ncodec:     {}\nfirst pts: {:.6} s\nkeyframes: {}\n\
+         index:     {} scan, {}\n",
         value["file"].as_str().unwrap_or_default(),
         value["frames"],
         value["fps"].as_f64().unwrap_or_default(),
@@ -103,6 +116,12 @@ fn to_text(value: &Value) -> String {
         value["codec"].as_str().unwrap_or_default(),
         value["first_pts"].as_f64().unwrap_or_default(),
         value["keyframes"],
+        value["index"].as_str().unwrap_or_default(),
+        match value["index_origin"].as_str() {
+            Some("saved") => "loaded from the saved index (not scanned again)",
+            Some("process") => "from an earlier reader in this process",
+            _ => "scanned now",
+        },
     );
     text + &lost
 }

@@ -8,6 +8,7 @@ use crate::source::{BusLog, Location, Streams, link_streams, make, run_to_eos, s
 use gst::prelude::*;
 use gstpipe_core::Pipeline;
 use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -369,14 +370,29 @@ fn cache_key(location: &Location) -> Option<CacheKey> {
     Some((location.uri.clone(), len, modified))
 }
 
-/// The file's index: from the process-wide cache (keyed by URI, size and modification time)
-/// or by scanning.
+/// Where a reader's index came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum IndexOrigin {
+    /// Built by scanning the file when it was opened (and saved, when a cache directory is
+    /// set and writable).
+    Scanned,
+    /// From an earlier reader of the same file in this process.
+    Process,
+    /// From the index saved on disk by an earlier scan (this process or another).
+    Saved,
+}
+
+/// The file's index: from the process-wide cache (keyed by URI, size and modification time),
+/// the saved indexes in `saved` (see [`crate::saved`]), or by scanning (then saved there).
 pub(crate) fn index(
     location: &Location,
     mode: IndexMode,
     warnings: &Arc<AtomicU64>,
     stall: Duration,
-) -> Result<Arc<Index>, MediaError> {
+    saved: Option<&Path>,
+) -> Result<(Arc<Index>, IndexOrigin), MediaError> {
+    let usable = |index: &Index| mode != IndexMode::Decode || index.source == IndexSource::Decode;
     let key = cache_key(location);
     if let Some(key) = &key {
         let cached = cache()
@@ -385,10 +401,17 @@ pub(crate) fn index(
             .get(key)
             .cloned();
         if let Some(index) = cached
-            && (mode != IndexMode::Decode || index.source == IndexSource::Decode)
+            && usable(&index)
         {
-            return Ok(index);
+            return Ok((index, IndexOrigin::Process));
         }
+    }
+    if let Some(index) = saved.and_then(|dir| crate::saved::load(dir, location))
+        && usable(&index)
+    {
+        let index = Arc::new(index);
+        remember(location, &index, None);
+        return Ok((index, IndexOrigin::Saved));
     }
     let index = match mode {
         IndexMode::Parse => scan(location, IndexSource::Parse, warnings, stall)?,
@@ -403,17 +426,21 @@ pub(crate) fn index(
         },
     };
     let index = Arc::new(index);
-    remember(location, &index);
-    Ok(index)
+    remember(location, &index, saved);
+    Ok((index, IndexOrigin::Scanned))
 }
 
-/// Replaces the cached index of `location` (after a decoding scan corrected a parse scan).
-pub(crate) fn remember(location: &Location, index: &Arc<Index>) {
+/// Replaces the cached index of `location` (after a decoding scan corrected a parse scan), in
+/// the process and in `saved`.
+pub(crate) fn remember(location: &Location, index: &Arc<Index>, saved: Option<&Path>) {
     if let Some(key) = cache_key(location) {
         cache()
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(key, Arc::clone(index));
+    }
+    if let Some(dir) = saved {
+        crate::saved::save(dir, location, index);
     }
 }
 
@@ -422,9 +449,10 @@ pub(crate) fn decode_index(
     location: &Location,
     warnings: &Arc<AtomicU64>,
     stall: Duration,
+    saved: Option<&Path>,
 ) -> Result<Arc<Index>, MediaError> {
     let index = Arc::new(scan(location, IndexSource::Decode, warnings, stall)?);
-    remember(location, &index);
+    remember(location, &index, saved);
     Ok(index)
 }
 

@@ -51,9 +51,11 @@ mod error;
 mod index;
 mod order;
 mod reader;
+mod saved;
 mod source;
 
 pub use error::MediaError;
-pub use index::{IndexMode, IndexSource};
+pub use index::{IndexMode, IndexOrigin, IndexSource};
 pub use reader::{DEFAULT_TIMEOUT, Frames, SeekMode, StreamInfo, VideoReader, VideoReaderBuilder};
+pub use saved::default_dir as default_index_cache_dir;
 pub use source::codec_name;

@@ -1,7 +1,7 @@
 //! [`VideoReader`]: exact random access to a video file's frames.
 
 use crate::error::MediaError;
-use crate::index::{Index, IndexMode, IndexSource};
+use crate::index::{Index, IndexMode, IndexOrigin, IndexSource};
 use crate::source::{
     BusLog, Location, Streams, codec_name, link_streams, make, pipeline_error, skip_non_video,
 };
@@ -9,6 +9,7 @@ use gst::prelude::*;
 use gstpipe_core::Pipeline;
 use gstpipe_frame::Frame;
 use std::collections::VecDeque;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -44,6 +45,8 @@ pub struct VideoReaderBuilder {
     timeout: Duration,
     max_forward: Option<usize>,
     index_mode: IndexMode,
+    /// `None`: the default directory; `Some(None)`: no saved indexes.
+    index_cache: Option<Option<PathBuf>>,
 }
 
 impl Default for VideoReaderBuilder {
@@ -53,6 +56,7 @@ impl Default for VideoReaderBuilder {
             timeout: DEFAULT_TIMEOUT,
             max_forward: None,
             index_mode: IndexMode::Auto,
+            index_cache: None,
         }
     }
 }
@@ -87,6 +91,24 @@ impl VideoReaderBuilder {
         self
     }
 
+    /// Where frame indexes are saved, so that a file is scanned once and later readers (in
+    /// any process) load its index instead; `None`: nowhere. Default
+    /// [`default_index_cache_dir`](crate::default_index_cache_dir): `$GSTPIPE_INDEX_CACHE`
+    /// (`off` for none), else `$XDG_CACHE_HOME/gstpipe/index`, else
+    /// `~/.cache/gstpipe/index`. A saved index is used only for the same file version (URI,
+    /// size, modification time and a digest of its first and last 64 KiB).
+    pub fn index_cache(mut self, dir: Option<PathBuf>) -> Self {
+        self.index_cache = Some(dir);
+        self
+    }
+
+    fn index_cache_dir(&self) -> Option<PathBuf> {
+        match &self.index_cache {
+            Some(dir) => dir.clone(),
+            None => crate::saved::default_dir(),
+        }
+    }
+
     /// Opens `path_or_uri` (a path, or a URI such as `file:///...` or `http://...`): indexes
     /// its frames (cached per file for the process) and prerolls a decoder.
     ///
@@ -98,7 +120,14 @@ impl VideoReaderBuilder {
     pub fn open(self, path_or_uri: &str) -> Result<VideoReader, MediaError> {
         let location = Location::resolve(path_or_uri)?;
         let warnings = Arc::new(AtomicU64::new(0));
-        let index = crate::index::index(&location, self.index_mode, &warnings, self.timeout)?;
+        let saved = self.index_cache_dir();
+        let (index, index_origin) = crate::index::index(
+            &location,
+            self.index_mode,
+            &warnings,
+            self.timeout,
+            saved.as_deref(),
+        )?;
         if index.pts.is_empty() {
             return Err(MediaError::NoVideo {
                 uri: location.uri.clone(),
@@ -147,6 +176,7 @@ impl VideoReaderBuilder {
             pending: None,
             seeks: 0,
             decoded: 0,
+            index_origin,
             seeks_unreliable: false,
             start_seek_unreliable: false,
             seeked_since_start: false,
@@ -597,6 +627,7 @@ pub struct VideoReader {
     pending: Option<(usize, gst::Sample)>,
     seeks: u64,
     decoded: u64,
+    index_origin: IndexOrigin,
     /// A seek in this file has landed elsewhere than asked or failed: frames behind the
     /// decoder are reached by reading from the start.
     seeks_unreliable: bool,
@@ -683,6 +714,12 @@ impl VideoReader {
     /// How the frame index was built.
     pub fn index_source(&self) -> IndexSource {
         self.index.source
+    }
+
+    /// Where the frame index came from: a scan at open, an earlier reader in this process,
+    /// or an index saved on disk (see [`VideoReaderBuilder::index_cache`]).
+    pub fn index_origin(&self) -> IndexOrigin {
+        self.index_origin
     }
 
     /// How many warnings GStreamer posted while indexing and decoding this file (damaged data,
@@ -936,7 +973,9 @@ impl VideoReader {
                         &self.location,
                         &self.warnings,
                         self.options.timeout,
+                        self.options.index_cache_dir().as_deref(),
                     )?;
+                    self.index_origin = IndexOrigin::Scanned;
                     self.index = index;
                     self.stream.frames = self.index.pts.len();
                     self.decoder = None;

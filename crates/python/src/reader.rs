@@ -5,7 +5,7 @@ use crate::formats::parse;
 use crate::frame::Frame;
 use crate::pipeline::timeout_arg;
 use gstpipe_frame::SampleType;
-use gstpipe_media::{MediaError, SeekMode, VideoReader as RustReader};
+use gstpipe_media::{IndexOrigin, MediaError, SeekMode, VideoReader as RustReader};
 use numpy::PyArray;
 use pyo3::prelude::*;
 use pyo3::types::{PyInt, PySlice};
@@ -31,6 +31,7 @@ pub(crate) struct VideoReader {
     pts: Vec<u64>,
     keyframes: Vec<usize>,
     uri: String,
+    index_origin: IndexOrigin,
 }
 
 /// An index as Python means it (negative from the end), or the `IndexError` naming the count.
@@ -45,6 +46,27 @@ fn wrap(index: isize, len: usize) -> PyResult<usize> {
         _ => Err(pyo3::exceptions::PyIndexError::new_err(format!(
             "frame index {index} is out of range: the video has {len} frames"
         ))),
+    }
+}
+
+/// ``index_cache=``: omitted (the default directory), ``None`` (no saved indexes) or a
+/// directory.
+#[derive(Debug)]
+enum IndexCacheArg {
+    Default,
+    Off,
+    Dir(PathBuf),
+}
+
+impl<'a, 'py> FromPyObject<'a, 'py> for IndexCacheArg {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        if obj.is_none() {
+            Ok(IndexCacheArg::Off)
+        } else {
+            Ok(IndexCacheArg::Dir(obj.extract()?))
+        }
     }
 }
 
@@ -103,12 +125,13 @@ impl VideoReader {
     /// seconds without progress before ``TimeoutError``. Raises ``OpenError`` for a missing
     /// file, ``PipelineError`` for one GStreamer cannot demux or decode.
     #[new]
-    #[pyo3(signature = (path, format=None, *, timeout=10.0))]
+    #[pyo3(signature = (path, format=None, *, timeout=10.0, index_cache=IndexCacheArg::Default))]
     fn new(
         py: Python<'_>,
         path: PathBuf,
         format: Option<&str>,
         timeout: Option<f64>,
+        index_cache: IndexCacheArg,
     ) -> PyResult<Self> {
         // `str` or `os.PathLike` (pathlib.Path); the reader takes UTF-8 paths and URIs.
         let path = path.to_str().ok_or_else(|| {
@@ -124,6 +147,11 @@ impl VideoReader {
         if let Some(timeout) = timeout_arg(py, timeout)? {
             builder = builder.timeout(timeout);
         }
+        match index_cache {
+            IndexCacheArg::Default => {}
+            IndexCacheArg::Off => builder = builder.index_cache(None),
+            IndexCacheArg::Dir(dir) => builder = builder.index_cache(Some(dir)),
+        }
         let reader = py
             .detach(|| builder.open(path))
             .map_err(|e| media_error(py, &e))?;
@@ -133,6 +161,7 @@ impl VideoReader {
             pts: reader.pts().iter().map(|t| t.nseconds()).collect(),
             keyframes: reader.keyframes().to_vec(),
             uri: reader.uri().to_owned(),
+            index_origin: reader.index_origin(),
             reader: Mutex::new(reader),
         })
     }
@@ -280,6 +309,18 @@ impl VideoReader {
     #[getter]
     fn warnings(&self, py: Python<'_>) -> u64 {
         py.detach(|| self.lock().warnings())
+    }
+
+    /// Where the frame index came from: ``"scanned"`` (at open), ``"process"`` (an earlier
+    /// reader of the file in this process) or ``"saved"`` (the index an earlier scan saved
+    /// on disk, in ``index_cache``).
+    #[getter]
+    fn index_origin(&self) -> &'static str {
+        match self.index_origin {
+            IndexOrigin::Saved => "saved",
+            IndexOrigin::Process => "process",
+            _ => "scanned",
+        }
     }
 
     /// The frames found not to decode so far (damaged data), ascending; reading one raises

@@ -15,6 +15,7 @@ import pathlib
 import random
 import shutil
 import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -203,3 +204,53 @@ def test_damaged_file_reports_the_lost_frames(tmp_path, cli):
     text = subprocess.run([cli, "info", "--check", str(path)], capture_output=True, text=True,
                           timeout=60).stdout
     assert f"lost:      {len(want_lost)} (frames " in text
+
+
+_CHILD = """
+import json, sys
+import numpy as np
+import gstpipe
+reader = gstpipe.VideoReader(sys.argv[1], format="GRAY8")
+luma = reader.get_batch(list(range(len(reader)))[::-1])[::-1, :, :, 0]
+np.save(sys.argv[2], luma)
+print(json.dumps({"origin": reader.index_origin, "pts": reader.pts_ns}))
+"""
+
+
+def test_saved_index_is_reused_across_processes_until_the_file_changes(tmp_path, cli):
+    """A first process scans the file and saves its index; a second loads it (and its frames
+    are still exact against PyAV); ``gstpipe info`` says so; a rewritten file is scanned
+    again. MPEG-4 Part 2 in AVI, whose index also carries the decode-order restamping."""
+    import json
+    import os
+
+    path = tmp_path / "clip.avi"
+    _make(path, "-c:v mpeg4 -bf 2 -g 12", 30, (96, 64))
+    env = {**os.environ, "GSTPIPE_INDEX_CACHE": str(tmp_path / "cache")}
+
+    def child(n: int) -> dict:
+        out = tmp_path / f"luma{n}.npy"
+        done = subprocess.run([sys.executable, "-c", _CHILD, str(path), str(out)], env=env,
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        result = json.loads(done.stdout)
+        ref = reference(str(path))
+        assert len(result["pts"]) == len(ref)
+        for i, luma in enumerate(np.load(out)):
+            assert_planes_equal([luma], ref[i][:1], 2, f"process {n} frame {i}")
+        return result
+
+    first = child(1)
+    assert first["origin"] == "scanned"
+    assert len(os.listdir(tmp_path / "cache")) == 1
+    second = child(2)
+    assert second["origin"] == "saved" and second["pts"] == first["pts"]
+    info = subprocess.run([cli, "info", "--json", str(path)], env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert json.loads(info.stdout)["index_origin"] == "saved", info.stderr
+    # Not shared without the cache, nor when asked for none.
+    assert gstpipe.VideoReader(str(path), index_cache=None).index_origin in ("scanned", "process")
+    # The file changes (another clip, other length): scanned again, the new count.
+    _make(path, "-c:v mpeg4 -bf 2 -g 12", 24, (96, 64))
+    third = child(3)
+    assert third["origin"] == "scanned" and len(third["pts"]) == 24

@@ -388,8 +388,11 @@ class VideoReader:
         format: Optional[str] = None,
         *,
         timeout: Optional[float] = 10.0,
+        index_cache: Union[str, os.PathLike[str], None] = ...,
     ) -> None:
-        """Opens a regular file (a FIFO, socket or device raises ``OpenError`` at once)."""
+        """Opens a regular file (a FIFO, socket or device raises ``OpenError`` at once).
+        ``index_cache``: where frame indexes are saved for later processes (default
+        ``$GSTPIPE_INDEX_CACHE``, else ``$XDG_CACHE_HOME/gstpipe/index``; ``None``: nowhere)."""
     def __len__(self) -> int: ...
     @overload
     def __getitem__(self, key: int) -> Frame: ...
@@ -441,6 +444,9 @@ class VideoReader:
     @property
     def uri(self) -> str:
         """The URI being read."""
+    @property
+    def index_origin(self) -> Literal["scanned", "process", "saved"]:
+        """Where the frame index came from (``"saved"``: an earlier scan's, from disk)."""
     @property
     def lost_frames(self) -> List[int]:
         """Frames found not to decode so far (damaged data), ascending."""
