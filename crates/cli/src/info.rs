@@ -16,7 +16,8 @@ pub struct InfoArgs {
     /// Print one JSON object: `file`, `frames`, `fps`, `variable_rate`, `duration` (seconds),
     /// `width`, `height`, `format`, `codec`, `first_pts` (seconds), `keyframes`, `index`
     /// (`parse` or `decode`), `index_origin` (`scanned`, or `saved`: loaded from the index
-    /// an earlier run saved; see `GSTPIPE_INDEX_CACHE`), and `lost`, `lost_frames` with
+    /// an earlier run saved; see `GSTPIPE_INDEX_CACHE`), `stream` (the video stream
+    /// described), `streams` (every stream: `kind`, `codec`), and `lost`, `lost_frames` with
     /// `--check`.
     #[arg(long)]
     pub json: bool,
@@ -24,6 +25,10 @@ pub struct InfoArgs {
     /// (their count) and `lost_frames` (their indices) in JSON.
     #[arg(long)]
     pub check: bool,
+    /// Which video stream to describe when the file has several (0: the first; audio and
+    /// other streams are not counted).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub stream: usize,
 }
 
 /// Opens `file`, turning the errors that are the caller's to fix (no such file, not a URI
@@ -37,7 +42,7 @@ pub fn open(file: &str, reader: gstpipe_media::VideoReaderBuilder) -> Result<Vid
 
 /// Runs `gstpipe info`.
 pub fn run(args: InfoArgs) -> Result<()> {
-    let mut reader = open(&args.file, VideoReader::builder())?;
+    let mut reader = open(&args.file, VideoReader::builder().stream(args.stream))?;
     let lost = if args.check {
         Some(
             reader
@@ -79,6 +84,12 @@ fn to_json(file: &str, reader: &VideoReader) -> Value {
         "keyframes": reader.keyframes().len(),
         "index": format!("{:?}", reader.index_source()).to_lowercase(),
         "index_origin": origin(reader.index_origin()),
+        "stream": reader.video_stream(),
+        "streams": reader
+            .streams()
+            .iter()
+            .map(|s| json!({"kind": s.kind, "codec": s.codec}))
+            .collect::<Vec<_>>(),
     })
 }
 
@@ -123,7 +134,33 @@ fn to_text(value: &Value) -> String {
             _ => "scanned now",
         },
     );
-    text + &lost
+    let streams = value["streams"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let mut video = 0;
+    let listed: Vec<String> = streams
+        .iter()
+        .enumerate()
+        .map(|(k, s)| {
+            let kind = s["kind"].as_str().unwrap_or_default();
+            let codec = s["codec"].as_str().unwrap_or_default();
+            let mut item = format!("#{k} {kind} {codec}");
+            if kind == "video" {
+                if value["stream"].as_u64() == Some(video) {
+                    item.push_str(" (read)");
+                }
+                video += 1;
+            }
+            item
+        })
+        .collect();
+    let streams = if listed.is_empty() {
+        String::new()
+    } else {
+        format!("streams:   {}\n", listed.join(", "))
+    };
+    text + &streams + &lost
 }
 
 /// Ascending indices as runs: `3-8, 12`.

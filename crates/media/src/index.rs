@@ -4,7 +4,9 @@
 
 use crate::error::MediaError;
 use crate::order::{MpegVideo, Picture};
-use crate::source::{BusLog, Location, Streams, link_streams, make, run_to_eos, skip_non_video};
+use crate::source::{
+    BusLog, Location, StreamEntry, Streams, link_streams, make, run_to_eos, skip_non_video,
+};
 use gst::prelude::*;
 use gstpipe_core::Pipeline;
 use std::collections::{BTreeMap, HashMap};
@@ -52,6 +54,8 @@ pub(crate) struct Index {
     /// decode timestamp (ns) -> its presentation timestamp, stamped on the buffers entering
     /// the decoder so that it outputs them with their place in presentation order.
     pub restamp: Option<Arc<BTreeMap<u64, gst::ClockTime>>>,
+    /// Every stream of the file, in the order the demuxer exposed them.
+    pub streams: Vec<StreamEntry>,
 }
 
 /// What a scan saw of one access unit, in stream (decode) order.
@@ -147,6 +151,7 @@ impl Index {
             source,
             tolerance: (min_interval / 4).min(1_000_000),
             restamp,
+            streams: Vec::new(),
         }
     }
 
@@ -323,7 +328,7 @@ fn scan(
             },
         );
     }
-    let streams = Arc::new(Streams::default());
+    let streams = Streams::wanting(location.video_stream);
     link_streams(&head, &sink, Arc::clone(&streams));
     let pipeline = Pipeline::from_pipeline(pipeline);
     let log = BusLog::new(Arc::clone(warnings));
@@ -334,6 +339,14 @@ fn scan(
     };
     let ran = run_to_eos(&pipeline, &log, &progress, stall, uri, operation);
     drop(pipeline);
+    let videos = streams.videos();
+    if !streams.video.load(Ordering::Acquire) && videos > 0 && ran.is_ok() {
+        return Err(MediaError::NoStream {
+            uri: uri.clone(),
+            stream: location.video_stream,
+            videos,
+        });
+    }
     if !streams.video.load(Ordering::Acquire) {
         return Err(match ran {
             // Streams but no video, and the others ended (or wait for a video sink forever).
@@ -353,12 +366,13 @@ fn scan(
     }
     ran?;
     let entries = std::mem::take(&mut *entries.lock().unwrap_or_else(|p| p.into_inner()));
-    let index = Index::from_entries(entries, source, uri)?;
+    let mut index = Index::from_entries(entries, source, uri)?;
+    index.streams = std::mem::take(&mut *streams.seen.lock().unwrap_or_else(|p| p.into_inner()));
     tracing::debug!(%uri, ?source, frames = index.pts.len(), keyframes = index.keyframes.len(), "indexed");
     Ok(index)
 }
 
-type CacheKey = (String, u64, std::time::SystemTime);
+type CacheKey = (String, usize, u64, std::time::SystemTime);
 
 fn cache() -> &'static Mutex<HashMap<CacheKey, Arc<Index>>> {
     static CACHE: OnceLock<Mutex<HashMap<CacheKey, Arc<Index>>>> = OnceLock::new();
@@ -367,7 +381,7 @@ fn cache() -> &'static Mutex<HashMap<CacheKey, Arc<Index>>> {
 
 fn cache_key(location: &Location) -> Option<CacheKey> {
     let (len, modified) = location.stamp()?;
-    Some((location.uri.clone(), len, modified))
+    Some((location.uri.clone(), location.video_stream, len, modified))
 }
 
 /// Where a reader's index came from.

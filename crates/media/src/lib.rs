@@ -58,4 +58,4 @@ pub use error::MediaError;
 pub use index::{IndexMode, IndexOrigin, IndexSource};
 pub use reader::{DEFAULT_TIMEOUT, Frames, SeekMode, StreamInfo, VideoReader, VideoReaderBuilder};
 pub use saved::default_dir as default_index_cache_dir;
-pub use source::codec_name;
+pub use source::{StreamEntry, codec_name};

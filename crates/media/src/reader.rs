@@ -3,7 +3,7 @@
 use crate::error::MediaError;
 use crate::index::{Index, IndexMode, IndexOrigin, IndexSource};
 use crate::source::{
-    BusLog, Location, Streams, codec_name, link_streams, make, pipeline_error, skip_non_video,
+    BusLog, Location, StreamEntry, Streams, link_streams, make, pipeline_error, skip_non_video,
 };
 use gst::prelude::*;
 use gstpipe_core::Pipeline;
@@ -47,6 +47,7 @@ pub struct VideoReaderBuilder {
     index_mode: IndexMode,
     /// `None`: the default directory; `Some(None)`: no saved indexes.
     index_cache: Option<Option<PathBuf>>,
+    video_stream: usize,
 }
 
 impl Default for VideoReaderBuilder {
@@ -57,6 +58,7 @@ impl Default for VideoReaderBuilder {
             max_forward: None,
             index_mode: IndexMode::Auto,
             index_cache: None,
+            video_stream: 0,
         }
     }
 }
@@ -102,6 +104,14 @@ impl VideoReaderBuilder {
         self
     }
 
+    /// Which video stream to read when the file has several: 0 (the default) is the first,
+    /// in the container's order (audio and other streams are not counted).
+    /// [`VideoReader::streams`] lists them all.
+    pub fn stream(mut self, video_stream: usize) -> Self {
+        self.video_stream = video_stream;
+        self
+    }
+
     fn index_cache_dir(&self) -> Option<PathBuf> {
         match &self.index_cache {
             Some(dir) => dir.clone(),
@@ -118,7 +128,8 @@ impl VideoReaderBuilder {
     /// decoded (truncated, not a media file, missing plugin), [`MediaError::Unindexable`],
     /// [`MediaError::Timeout`].
     pub fn open(self, path_or_uri: &str) -> Result<VideoReader, MediaError> {
-        let location = Location::resolve(path_or_uri)?;
+        let mut location = Location::resolve(path_or_uri)?;
+        location.video_stream = self.video_stream;
         let warnings = Arc::new(AtomicU64::new(0));
         let saved = self.index_cache_dir();
         let (index, index_origin) = crate::index::index(
@@ -263,7 +274,7 @@ impl StreamInfo {
         let end = end_of(pts, nominal);
         let codec_name_of = codec_caps
             .as_ref()
-            .and_then(|c| c.structure(0).map(|s| codec_name(s.name())))
+            .map(|c| StreamEntry::of(Some(c)).codec)
             .unwrap_or_else(|| "raw".into());
         StreamInfo {
             frames,
@@ -389,7 +400,11 @@ impl Decoder {
             .add_many([&decodebin, &convert, appsink.upcast_ref()])
             .map_err(build_error)?;
         convert.link(&appsink).map_err(build_error)?;
-        link_streams(&decodebin, &convert, Arc::new(Streams::default()));
+        link_streams(
+            &decodebin,
+            &convert,
+            Streams::wanting(location.video_stream),
+        );
         let skip = Arc::new(Skipper::default());
         if let Some(pad) = convert.static_pad("sink") {
             skip.install(&pad);
@@ -413,20 +428,37 @@ impl Decoder {
 
     /// The caps of the compressed stream entering the decoder, if there is one.
     fn codec_caps(&self) -> Option<gst::Caps> {
-        self.pipeline
-            .gst()
-            .iterate_recurse()
-            .into_iter()
-            .flatten()
-            .find(|e| {
-                e.factory().is_some_and(|f| {
-                    let klass = f.metadata(gst::ELEMENT_METADATA_KLASS).unwrap_or_default();
-                    klass.contains("Decoder")
-                        && (klass.contains("Video") || klass.contains("Image"))
-                })
-            })
-            .and_then(|decoder| decoder.static_pad("sink"))
-            .and_then(|pad| pad.current_caps())
+        self.decoder_element()?.static_pad("sink")?.current_caps()
+    }
+
+    /// The video decoder feeding this pipeline's converter: found by walking upstream from
+    /// it (through ghost pads and queues), since other video streams of the file have
+    /// decoders of their own.
+    fn decoder_element(&self) -> Option<gst::Element> {
+        let mut pad = self
+            .appsink
+            .static_pad("sink")?
+            .peer()?
+            .parent_element()?
+            .static_pad("sink")?
+            .peer()?;
+        for _ in 0..64 {
+            if let Some(target) = pad.downcast_ref::<gst::GhostPad>().and_then(|g| g.target()) {
+                pad = target;
+                continue;
+            }
+            let element = pad.parent_element()?;
+            if is_video_decoder(&element) {
+                return Some(element);
+            }
+            pad = pad
+                .iterate_internal_links()
+                .into_iter()
+                .flatten()
+                .next()?
+                .peer()?;
+        }
+        None
     }
 
     /// The next decoded sample, `None` at end of stream. Bounded by `timeout` without a frame.
@@ -517,6 +549,14 @@ impl Decoder {
     }
 }
 
+/// Whether `element` decodes video or images.
+fn is_video_decoder(element: &gst::Element) -> bool {
+    element.factory().is_some_and(|f| {
+        let klass = f.metadata(gst::ELEMENT_METADATA_KLASS).unwrap_or_default();
+        klass.contains("Decoder") && (klass.contains("Video") || klass.contains("Image"))
+    })
+}
+
 /// Sets up the video decoder `uridecodebin` picks, when it picks it:
 /// - `jpegdec` uses its accurate IDCT (`islow`, libjpeg's default) rather than GStreamer's
 ///   default `ifast`, whose frames differ from other decoders' by up to 3 levels;
@@ -526,16 +566,10 @@ impl Decoder {
 fn configure_decoder(pipeline: &gst::Pipeline, index: &Arc<Index>) {
     let index = Arc::clone(index);
     pipeline.connect_deep_element_added(move |_, _, element| {
-        let Some(factory) = element.factory() else {
-            return;
-        };
-        let klass = factory
-            .metadata(gst::ELEMENT_METADATA_KLASS)
-            .unwrap_or_default();
-        if !(klass.contains("Decoder") && (klass.contains("Video") || klass.contains("Image"))) {
+        if !is_video_decoder(element) {
             return;
         }
-        if factory.name() == "jpegdec" {
+        if element.factory().is_some_and(|f| f.name() == "jpegdec") {
             element.set_property_from_str("idct-method", "islow");
         }
         let Some(pad) = index
@@ -714,6 +748,18 @@ impl VideoReader {
     /// How the frame index was built.
     pub fn index_source(&self) -> IndexSource {
         self.index.source
+    }
+
+    /// Every stream of the file (video, audio, subtitles, ...), in the order GStreamer exposes
+    /// them (video streams first, each kind in the container's order); the reader reads the
+    /// [`VideoReaderBuilder::stream`]-th video stream.
+    pub fn streams(&self) -> &[StreamEntry] {
+        &self.index.streams
+    }
+
+    /// Which video stream is read (0: the first).
+    pub fn video_stream(&self) -> usize {
+        self.location.video_stream
     }
 
     /// Where the frame index came from: a scan at open, an earlier reader in this process,

@@ -6,7 +6,7 @@
 //! costs a scan next time, nothing else.
 
 use crate::index::{Index, IndexSource};
-use crate::source::Location;
+use crate::source::{Location, StreamEntry};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::hash::{Hash, Hasher};
@@ -34,6 +34,7 @@ pub fn default_dir() -> Option<PathBuf> {
 /// What identifies a version of a local file.
 struct Stamp {
     uri: String,
+    video_stream: usize,
     size: u64,
     mtime_ns: u128,
     digest: u64,
@@ -46,6 +47,7 @@ impl Stamp {
         let mtime_ns = modified.duration_since(UNIX_EPOCH).ok()?.as_nanos();
         Some(Stamp {
             uri: location.uri.clone(),
+            video_stream: location.video_stream,
             size,
             mtime_ns,
             digest: digest(path, size).ok()?,
@@ -54,14 +56,14 @@ impl Stamp {
 
     fn file_name(&self) -> String {
         let mut h = std::collections::hash_map::DefaultHasher::new();
-        (&self.uri, self.size, self.mtime_ns).hash(&mut h);
+        (&self.uri, self.video_stream, self.size, self.mtime_ns).hash(&mut h);
         format!("{:016x}.idx", h.finish())
     }
 
     fn header(&self) -> String {
         format!(
-            "{MAGIC}\nuri {}\nsize {}\nmtime {}\ndigest {:016x}\n",
-            self.uri, self.size, self.mtime_ns, self.digest
+            "{MAGIC}\nuri {}\nstream {}\nsize {}\nmtime {}\ndigest {:016x}\n",
+            self.uri, self.video_stream, self.size, self.mtime_ns, self.digest
         )
     }
 }
@@ -138,6 +140,17 @@ fn parse(body: &str) -> Option<Index> {
                 .collect::<Option<BTreeMap<u64, gst::ClockTime>>>()?,
         )),
     };
+    let streams = fields
+        .get("streams")?
+        .split_whitespace()
+        .map(|s| {
+            let (kind, codec) = s.split_once(':')?;
+            Some(StreamEntry {
+                kind: kind.into(),
+                codec: codec.into(),
+            })
+        })
+        .collect::<Option<Vec<_>>>()?;
     let sorted = pts.windows(2).all(|w| w[0] < w[1]);
     let keys_ok = keyframes.iter().all(|&k| k < pts.len());
     (sorted && keys_ok && !pts.is_empty()).then_some(Index {
@@ -146,6 +159,7 @@ fn parse(body: &str) -> Option<Index> {
         source,
         tolerance,
         restamp,
+        streams,
     })
 }
 
@@ -171,6 +185,16 @@ pub(crate) fn save(dir: &Path, location: &Location, index: &Index) -> bool {
         text,
         "keyframes {}",
         join(&mut index.keyframes.iter().map(usize::to_string))
+    );
+    let _ = writeln!(
+        text,
+        "streams {}",
+        join(
+            &mut index
+                .streams
+                .iter()
+                .map(|s| format!("{}:{}", s.kind, s.codec))
+        )
     );
     if let Some(restamp) = &index.restamp {
         let _ = writeln!(
@@ -212,6 +236,10 @@ mod tests {
                 0,
                 gst::ClockTime::from_mseconds(40),
             )]))),
+            streams: vec![StreamEntry {
+                kind: "video".into(),
+                codec: "h264".into(),
+            }],
         };
         let dir = std::env::temp_dir().join(format!("gstpipe-saved-{}", std::process::id()));
         let video = dir.join("v.bin");
@@ -225,6 +253,7 @@ mod tests {
         assert_eq!(back.keyframes, index.keyframes);
         assert_eq!(back.tolerance, index.tolerance);
         assert_eq!(back.restamp, index.restamp);
+        assert_eq!(back.streams, index.streams);
         // Another version of the file: not this index.
         std::fs::write(&video, b"not a video, other bytes").unwrap();
         let location = Location::resolve(video.to_str().unwrap()).unwrap();

@@ -17,6 +17,8 @@ pub(crate) struct Location {
     pub uri: String,
     /// The local file, when it is one (for the index cache).
     pub path: Option<PathBuf>,
+    /// Which video stream of the file is read (0: the first).
+    pub video_stream: usize,
 }
 
 impl Location {
@@ -53,6 +55,7 @@ impl Location {
             return Ok(Location {
                 uri: input.into(),
                 path,
+                video_stream: 0,
             });
         }
         let path = PathBuf::from(input);
@@ -68,6 +71,7 @@ impl Location {
         Ok(Location {
             uri: uri.to_string(),
             path: Some(path),
+            video_stream: 0,
         })
     }
 
@@ -187,27 +191,101 @@ pub(crate) fn is_video(caps: &gst::CapsRef) -> bool {
     })
 }
 
+/// One stream of a file, as a scan saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StreamEntry {
+    /// `video`, `audio`, `text` (subtitles) or `other`.
+    pub kind: String,
+    /// Short codec name (see [`codec_name`]).
+    pub codec: String,
+}
+
+impl StreamEntry {
+    pub(crate) fn of(caps: Option<&gst::Caps>) -> StreamEntry {
+        let name = caps
+            .and_then(|c| c.structure(0))
+            .map(|s| s.name().to_string())
+            .unwrap_or_default();
+        let kind = if caps.is_some_and(|c| is_video(c)) {
+            "video"
+        } else if name.starts_with("audio/") {
+            "audio"
+        } else if name.starts_with("text/") || name.starts_with("subpicture/") {
+            "text"
+        } else {
+            "other"
+        };
+        let codec = match caps.and_then(|c| c.structure(0)) {
+            Some(s) if s.name() == "video/mpeg" => match s.get::<i32>("mpegversion") {
+                Ok(v) => format!("mpeg{v}"),
+                Err(_) => "mpeg".into(),
+            },
+            Some(s) if s.name() == "audio/mpeg" => match s.get::<i32>("mpegversion") {
+                Ok(1) => "mp3".into(),
+                Ok(2 | 4) => "aac".into(),
+                _ => "audio/mpeg".into(),
+            },
+            _ => codec_name(&name),
+        };
+        StreamEntry {
+            kind: kind.into(),
+            codec,
+        }
+    }
+}
+
 /// What [`link_streams`] saw.
 #[derive(Debug, Default)]
 pub(crate) struct Streams {
     /// A stream appeared.
     pub exposed: AtomicBool,
-    /// A video stream was linked.
+    /// The wanted video stream was linked.
     pub video: AtomicBool,
+    /// Which video stream to link (0: the first).
+    pub wanted: usize,
+    /// Every stream, in the order they appeared (parsebin and decodebin expose video
+    /// streams first, each kind in the container's order).
+    pub seen: Mutex<Vec<StreamEntry>>,
 }
 
-/// Links every stream a decodebin or parsebin exposes: the first video stream to `video` (once;
-/// added to the pipeline then if it is not in it yet), the others into `fakesink`s so they do
-/// not stop the pipeline with not-linked.
+impl Streams {
+    pub fn wanting(video_stream: usize) -> Arc<Streams> {
+        Arc::new(Streams {
+            wanted: video_stream,
+            ..Streams::default()
+        })
+    }
+
+    /// How many video streams appeared.
+    pub fn videos(&self) -> usize {
+        self.seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .filter(|s| s.kind == "video")
+            .count()
+    }
+}
+
+/// Links every stream a decodebin or parsebin exposes: the wanted video stream to `video`
+/// (added to the pipeline then if it is not in it yet), the others into `fakesink`s so they
+/// do not stop the pipeline with not-linked.
 pub(crate) fn link_streams(bin: &gst::Element, video: &gst::Element, streams: Arc<Streams>) {
     let video = video.downgrade();
     bin.connect_pad_added(move |bin, pad| {
         streams.exposed.store(true, Ordering::Release);
-        let linked = &streams.video;
         let Some(video) = video.upgrade() else { return };
         let caps = pad_caps(pad);
-        let wants_video = caps.as_ref().is_some_and(|c| is_video(c));
-        if wants_video && !linked.swap(true, Ordering::AcqRel) {
+        let entry = StreamEntry::of(caps.as_ref());
+        let video_number = {
+            let mut seen = streams.seen.lock().unwrap_or_else(|p| p.into_inner());
+            let n = seen.iter().filter(|s| s.kind == "video").count();
+            let is_video = entry.kind == "video";
+            seen.push(entry);
+            is_video.then_some(n)
+        };
+        if video_number == Some(streams.wanted) && !streams.video.swap(true, Ordering::AcqRel) {
             // A scan's sink joins the pipeline only now: a sink that is never linked would
             // keep a file without video from prerolling and ending.
             if video.parent().is_none()

@@ -8,7 +8,7 @@ use gstpipe_frame::SampleType;
 use gstpipe_media::{IndexOrigin, MediaError, SeekMode, VideoReader as RustReader};
 use numpy::PyArray;
 use pyo3::prelude::*;
-use pyo3::types::{PyInt, PySlice};
+use pyo3::types::{PyDict, PyInt, PyList, PySlice};
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
@@ -32,6 +32,8 @@ pub(crate) struct VideoReader {
     keyframes: Vec<usize>,
     uri: String,
     index_origin: IndexOrigin,
+    streams: Vec<gstpipe_media::StreamEntry>,
+    video_stream: usize,
 }
 
 /// An index as Python means it (negative from the end), or the `IndexError` naming the count.
@@ -122,16 +124,22 @@ impl VideoReader {
     /// scan without decoding, cached per file for the process). ``format``: the raw format
     /// frames are converted to (``"RGB"``, ``"GRAY8"``, ...); ``None`` keeps the decoder's
     /// own (often ``I420``, planar: frames then have ``planes`` but no batches). ``timeout``:
-    /// seconds without progress before ``TimeoutError``. Raises ``OpenError`` for a missing
-    /// file, ``PipelineError`` for one GStreamer cannot demux or decode.
+    /// seconds without progress before ``TimeoutError``. ``index_cache``: the directory frame
+    /// indexes are saved in, so later processes load them instead of scanning again (default
+    /// ``$GSTPIPE_INDEX_CACHE``, else ``$XDG_CACHE_HOME/gstpipe/index``; ``None``: nowhere).
+    /// ``stream``: which video stream to read (0: the first; audio is not counted). ``path``
+    /// is a ``str`` or ``os.PathLike``. Raises ``OpenError`` for a missing file or one that is
+    /// not a regular file (a FIFO would block), ``PipelineError`` for one GStreamer cannot
+    /// demux or decode.
     #[new]
-    #[pyo3(signature = (path, format=None, *, timeout=10.0, index_cache=IndexCacheArg::Default))]
+    #[pyo3(signature = (path, format=None, *, timeout=10.0, index_cache=IndexCacheArg::Default, stream=0))]
     fn new(
         py: Python<'_>,
         path: PathBuf,
         format: Option<&str>,
         timeout: Option<f64>,
         index_cache: IndexCacheArg,
+        stream: usize,
     ) -> PyResult<Self> {
         // `str` or `os.PathLike` (pathlib.Path); the reader takes UTF-8 paths and URIs.
         let path = path.to_str().ok_or_else(|| {
@@ -140,7 +148,7 @@ impl VideoReader {
                 path.display()
             ))
         })?;
-        let mut builder = RustReader::builder();
+        let mut builder = RustReader::builder().stream(stream);
         if let Some(format) = format {
             builder = builder.format(parse(py, format)?);
         }
@@ -162,6 +170,8 @@ impl VideoReader {
             keyframes: reader.keyframes().to_vec(),
             uri: reader.uri().to_owned(),
             index_origin: reader.index_origin(),
+            streams: reader.streams().to_vec(),
+            video_stream: reader.video_stream(),
             reader: Mutex::new(reader),
         })
     }
@@ -309,6 +319,29 @@ impl VideoReader {
     #[getter]
     fn warnings(&self, py: Python<'_>) -> u64 {
         py.detach(|| self.lock().warnings())
+    }
+
+    /// Every stream of the file in the demuxer's order, as ``{"kind": "video" | "audio" |
+    /// "text" | "other", "codec": ...}``; the reader reads the ``stream``-th video stream.
+    #[getter]
+    fn streams<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let items = self
+            .streams
+            .iter()
+            .map(|s| {
+                let d = PyDict::new(py);
+                d.set_item("kind", &s.kind)?;
+                d.set_item("codec", &s.codec)?;
+                Ok(d)
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        PyList::new(py, items)
+    }
+
+    /// Which video stream is read (0: the first; audio and other streams are not counted).
+    #[getter]
+    fn stream(&self) -> usize {
+        self.video_stream
     }
 
     /// Where the frame index came from: ``"scanned"`` (at open), ``"process"`` (an earlier

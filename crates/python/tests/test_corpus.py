@@ -254,3 +254,43 @@ def test_saved_index_is_reused_across_processes_until_the_file_changes(tmp_path,
     _make(path, "-c:v mpeg4 -bf 2 -g 12", 24, (96, 64))
     third = child(3)
     assert third["origin"] == "scanned" and len(third["pts"]) == 24
+
+
+def test_several_streams_audio_first(tmp_path):
+    """An MP4 and an MKV with an audio stream first and two video streams of different sizes:
+    ``streams`` lists all three, ``stream=`` picks the video stream, and each one's frames are
+    PyAV's decode of that stream."""
+    for ext in ("mp4", "mkv"):
+        path = tmp_path / f"multi.{ext}"
+        cmd = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-y",
+               "-f", "lavfi", "-i", "sine=frequency=440:duration=1.2",
+               "-f", "lavfi", "-i", "testsrc2=size=96x64:rate=25:duration=1.2,format=rgb24",
+               "-f", "lavfi", "-i", "testsrc=size=64x48:rate=25:duration=0.8",
+               "-map", "0:a", "-map", "1:v", "-map", "2:v", "-pix_fmt", "yuv420p",
+               "-c:v", "libx264", "-preset", "ultrafast", "-bf", "2", "-c:a", "aac", str(path)]
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        for stream, (size, frames) in enumerate([((96, 64), 30), ((64, 48), 20)]):
+            reader = gstpipe.VideoReader(path, stream=stream, index_cache=None)
+            assert reader.stream == stream
+            kinds = sorted(s["kind"] for s in reader.streams)
+            assert kinds == ["audio", "video", "video"], reader.streams
+            assert {s["codec"] for s in reader.streams} == {"h264", "aac"}
+            assert (reader.width, reader.height) == size and len(reader) == frames
+            with av.open(str(path)) as container:
+                assert sum(1 for _ in container.decode(video=stream)) == frames
+            for i in random.Random(stream).sample(range(frames), 6):
+                want = reference_planes_of(path, stream, i)
+                assert_planes_equal(planes_of(reader[i]), want, 0, f"{ext} stream {stream} {i}")
+        with pytest.raises(gstpipe.Error, match="no video stream 2: it has 2"):
+            gstpipe.VideoReader(path, stream=2, index_cache=None)
+
+
+def reference_planes_of(path, stream: int, i: int) -> list[np.ndarray]:
+    """Frame ``i`` of PyAV's decode of video stream ``stream``, as planes."""
+    with av.open(str(path)) as container:
+        for k, frame in enumerate(container.decode(video=stream)):
+            if k == i:
+                return [np.frombuffer(bytes(p), np.uint8).reshape(p.height, p.line_size)[:, : p.width]
+                        for p in frame.planes]
+    raise AssertionError(f"PyAV has no frame {i}")

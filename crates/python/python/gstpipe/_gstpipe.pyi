@@ -389,10 +389,12 @@ class VideoReader:
         *,
         timeout: Optional[float] = 10.0,
         index_cache: Union[str, os.PathLike[str], None] = ...,
+        stream: int = 0,
     ) -> None:
         """Opens a regular file (a FIFO, socket or device raises ``OpenError`` at once).
         ``index_cache``: where frame indexes are saved for later processes (default
-        ``$GSTPIPE_INDEX_CACHE``, else ``$XDG_CACHE_HOME/gstpipe/index``; ``None``: nowhere)."""
+        ``$GSTPIPE_INDEX_CACHE``, else ``$XDG_CACHE_HOME/gstpipe/index``; ``None``: nowhere).
+        ``stream``: which video stream to read (0: the first)."""
     def __len__(self) -> int: ...
     @overload
     def __getitem__(self, key: int) -> Frame: ...
@@ -444,6 +446,12 @@ class VideoReader:
     @property
     def uri(self) -> str:
         """The URI being read."""
+    @property
+    def streams(self) -> List[Dict[str, str]]:
+        """Every stream of the file: ``{"kind": "video" | "audio" | ..., "codec": ...}``."""
+    @property
+    def stream(self) -> int:
+        """Which video stream is read (0: the first)."""
     @property
     def index_origin(self) -> Literal["scanned", "process", "saved"]:
         """Where the frame index came from (``"saved"``: an earlier scan's, from disk)."""
