@@ -17,8 +17,9 @@ pub struct InfoArgs {
     /// `width`, `height`, `format`, `codec`, `first_pts` (seconds), `keyframes`, `index`
     /// (`parse` or `decode`), `index_origin` (`scanned`, or `saved`: loaded from the index
     /// an earlier run saved; see `GSTPIPE_INDEX_CACHE`), `stream` (the video stream
-    /// described), `streams` (every stream: `kind`, `codec`), and `lost`, `lost_frames` with
-    /// `--check`.
+    /// described), `streams` (every stream: `kind`, `codec`), `rotation` (degrees clockwise
+    /// the stored frames are turned to show them; `width`/`height` are the upright frame's),
+    /// `mirrored`, `upright`, and `lost`, `lost_frames` with `--check`.
     #[arg(long)]
     pub json: bool,
     /// Decode every frame and report the frames that did not decode (damaged data): `lost`
@@ -84,6 +85,9 @@ fn to_json(file: &str, reader: &VideoReader) -> Value {
         "keyframes": reader.keyframes().len(),
         "index": format!("{:?}", reader.index_source()).to_lowercase(),
         "index_origin": origin(reader.index_origin()),
+        "rotation": info.rotation,
+        "mirrored": info.mirrored,
+        "upright": info.upright,
         "stream": reader.video_stream(),
         "streams": reader
             .streams()
@@ -160,7 +164,20 @@ fn to_text(value: &Value) -> String {
     } else {
         format!("streams:   {}\n", listed.join(", "))
     };
-    text + &streams + &lost
+    let rotation = match value["rotation"].as_u64() {
+        Some(0) | None if value["mirrored"].as_bool() != Some(true) => String::new(),
+        Some(degrees) => format!(
+            "rotation:  {degrees} degrees clockwise{} (frames are turned upright; size is the \
+             upright frame's)\n",
+            if value["mirrored"].as_bool() == Some(true) {
+                ", mirrored"
+            } else {
+                ""
+            }
+        ),
+        None => String::new(),
+    };
+    text + &rotation + &streams + &lost
 }
 
 /// Ascending indices as runs: `3-8, 12`.

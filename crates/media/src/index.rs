@@ -56,6 +56,9 @@ pub(crate) struct Index {
     pub restamp: Option<Arc<BTreeMap<u64, gst::ClockTime>>>,
     /// Every stream of the file, in the order the demuxer exposed them.
     pub streams: Vec<StreamEntry>,
+    /// The display orientation the container gives (GStreamer's `image-orientation` tag:
+    /// `rotate-90`, `flip-rotate-0`, ...), when it is not `rotate-0`.
+    pub orientation: Option<String>,
 }
 
 /// What a scan saw of one access unit, in stream (decode) order.
@@ -152,6 +155,7 @@ impl Index {
             tolerance: (min_interval / 4).min(1_000_000),
             restamp,
             streams: Vec::new(),
+            orientation: None,
         }
     }
 
@@ -266,6 +270,7 @@ fn scan(
             })
         })?;
     let entries: Entries = Arc::default();
+    let orientation: Arc<Mutex<Option<String>>> = Arc::default();
     let progress = Arc::new(AtomicU64::new(0));
     let sinkpad = sink.static_pad("sink").expect("fakesink has a sink pad");
     {
@@ -328,6 +333,20 @@ fn scan(
             },
         );
     }
+    {
+        // The stream's display orientation (MP4/MOV display matrix, as qtdemux tags it).
+        let orientation = Arc::clone(&orientation);
+        sinkpad.add_probe(gst::PadProbeType::EVENT_DOWNSTREAM, move |_, info| {
+            if let Some(gst::PadProbeData::Event(event)) = &info.data
+                && let gst::EventView::Tag(tag) = event.view()
+                && let Some(value) = tag.tag().get::<gst::tags::ImageOrientation>()
+            {
+                *orientation.lock().unwrap_or_else(|p| p.into_inner()) =
+                    Some(value.get().to_string());
+            }
+            gst::PadProbeReturn::Ok
+        });
+    }
     let streams = Streams::wanting(location.video_stream);
     link_streams(&head, &sink, Arc::clone(&streams));
     let pipeline = Pipeline::from_pipeline(pipeline);
@@ -368,6 +387,11 @@ fn scan(
     let entries = std::mem::take(&mut *entries.lock().unwrap_or_else(|p| p.into_inner()));
     let mut index = Index::from_entries(entries, source, uri)?;
     index.streams = std::mem::take(&mut *streams.seen.lock().unwrap_or_else(|p| p.into_inner()));
+    index.orientation = orientation
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take()
+        .filter(|o| o != "rotate-0");
     tracing::debug!(%uri, ?source, frames = index.pts.len(), keyframes = index.keyframes.len(), "indexed");
     Ok(index)
 }

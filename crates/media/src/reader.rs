@@ -48,6 +48,7 @@ pub struct VideoReaderBuilder {
     /// `None`: the default directory; `Some(None)`: no saved indexes.
     index_cache: Option<Option<PathBuf>>,
     video_stream: usize,
+    upright: bool,
 }
 
 impl Default for VideoReaderBuilder {
@@ -59,6 +60,7 @@ impl Default for VideoReaderBuilder {
             index_mode: IndexMode::Auto,
             index_cache: None,
             video_stream: 0,
+            upright: true,
         }
     }
 }
@@ -112,6 +114,16 @@ impl VideoReaderBuilder {
         self
     }
 
+    /// Whether frames are turned upright, as players show them, when the container gives a
+    /// display rotation (phones' MP4/MOV files: [`StreamInfo::rotation`]). Default `true`:
+    /// frames come as a viewer sees them, `width` and `height` those of the upright frame.
+    /// `false`: frames as stored (as PyAV's and decord's arrays are). Turning is lossless
+    /// (`videoflip`: pixels moved, not resampled).
+    pub fn upright(mut self, upright: bool) -> Self {
+        self.upright = upright;
+        self
+    }
+
     fn index_cache_dir(&self) -> Option<PathBuf> {
         match &self.index_cache {
             Some(dir) => dir.clone(),
@@ -144,7 +156,14 @@ impl VideoReaderBuilder {
                 uri: location.uri.clone(),
             });
         }
-        let decoder = Decoder::start(&location, &index, self.format, &warnings, self.timeout)?;
+        let decoder = Decoder::start(
+            &location,
+            &index,
+            self.format,
+            self.upright,
+            &warnings,
+            self.timeout,
+        )?;
         let caps = decoder
             .appsink
             .static_pad("sink")
@@ -163,7 +182,9 @@ impl VideoReaderBuilder {
             .filter(|d| !d.is_zero());
         let fps = info.fps();
         let nominal_fps = (fps.numer() > 0 && fps.denom() > 0).then_some(fps);
-        let stream = StreamInfo::new(&index, &info, codec_caps, nominal_fps, duration);
+        let mut stream = StreamInfo::new(&index, &info, codec_caps, nominal_fps, duration);
+        stream.upright =
+            self.upright && index.orientation.as_deref().and_then(flip_method).is_some();
         // The container's duration when it covers every frame's pts; else the end of the last
         // frame (mp4 files with B-frames and no edit list show their last frame past it).
         let end = duration
@@ -221,6 +242,14 @@ pub struct StreamInfo {
     pub codec: String,
     /// The compressed stream's caps as the decoder received them, when there is a decoder.
     pub codec_caps: Option<String>,
+    /// Degrees (0, 90, 180, 270) the stored frames are turned clockwise to show them upright,
+    /// from the container's display matrix (phones' MP4/MOV files).
+    pub rotation: u32,
+    /// Whether the container says the frames are shown mirrored (a `flip-` orientation).
+    pub mirrored: bool,
+    /// Whether the reader turns frames upright ([`VideoReaderBuilder::upright`] and a
+    /// rotation or mirroring to undo); `width` and `height` are then the upright frame's.
+    pub upright: bool,
 }
 
 /// The end of the last frame: its pts plus the mean frame interval (or the nominal one).
@@ -287,6 +316,12 @@ impl StreamInfo {
             format: info.format(),
             codec: codec_name_of,
             codec_caps: codec_caps.map(|c| c.to_string()),
+            rotation: rotation_of(index.orientation.as_deref()),
+            mirrored: index
+                .orientation
+                .as_deref()
+                .is_some_and(|o| o.starts_with("flip-")),
+            upright: false,
         }
     }
 }
@@ -372,6 +407,7 @@ impl Decoder {
         location: &Location,
         index: &Arc<Index>,
         format: Option<gst_video::VideoFormat>,
+        upright: bool,
         warnings: &Arc<AtomicU64>,
         timeout: Duration,
     ) -> Result<Decoder, MediaError> {
@@ -399,7 +435,21 @@ impl Decoder {
         pipeline
             .add_many([&decodebin, &convert, appsink.upcast_ref()])
             .map_err(build_error)?;
-        convert.link(&appsink).map_err(build_error)?;
+        match index
+            .orientation
+            .as_deref()
+            .and_then(flip_method)
+            .filter(|_| upright)
+        {
+            Some(method) => {
+                let flip = make("videoflip")?;
+                flip.set_property_from_str("video-direction", method);
+                pipeline.add(&flip).map_err(build_error)?;
+                gst::Element::link_many([&convert, &flip, appsink.upcast_ref()])
+                    .map_err(build_error)?;
+            }
+            None => convert.link(&appsink).map_err(build_error)?,
+        }
         link_streams(
             &decodebin,
             &convert,
@@ -547,6 +597,28 @@ impl Decoder {
                 pts: Duration::from_nanos(pts.nseconds()),
             })
     }
+}
+
+/// The `videoflip` direction that turns frames with this `image-orientation` upright.
+fn flip_method(orientation: &str) -> Option<&'static str> {
+    Some(match orientation {
+        "rotate-90" => "90r",
+        "rotate-180" => "180",
+        "rotate-270" => "90l",
+        "flip-rotate-0" => "horiz",
+        "flip-rotate-90" => "ul-lr",
+        "flip-rotate-180" => "vert",
+        "flip-rotate-270" => "ur-ll",
+        _ => return None,
+    })
+}
+
+/// Degrees clockwise an `image-orientation` turns the stored frame to show it.
+fn rotation_of(orientation: Option<&str>) -> u32 {
+    orientation
+        .and_then(|o| o.strip_prefix("flip-").unwrap_or(o).strip_prefix("rotate-"))
+        .and_then(|d| d.parse().ok())
+        .unwrap_or(0)
 }
 
 /// Whether `element` decodes video or images.
@@ -1205,6 +1277,7 @@ impl VideoReader {
             &self.location,
             &self.index,
             self.options.format,
+            self.options.upright,
             &self.warnings,
             self.options.timeout,
         )

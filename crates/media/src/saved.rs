@@ -160,6 +160,7 @@ fn parse(body: &str) -> Option<Index> {
         tolerance,
         restamp,
         streams,
+        orientation: fields.get("orientation").map(|o| o.to_string()),
     })
 }
 
@@ -196,6 +197,9 @@ pub(crate) fn save(dir: &Path, location: &Location, index: &Index) -> bool {
                 .map(|s| format!("{}:{}", s.kind, s.codec))
         )
     );
+    if let Some(orientation) = &index.orientation {
+        let _ = writeln!(text, "orientation {orientation}");
+    }
     if let Some(restamp) = &index.restamp {
         let _ = writeln!(
             text,
@@ -240,6 +244,7 @@ mod tests {
                 kind: "video".into(),
                 codec: "h264".into(),
             }],
+            orientation: Some("rotate-90".into()),
         };
         let dir = std::env::temp_dir().join(format!("gstpipe-saved-{}", std::process::id()));
         let video = dir.join("v.bin");
@@ -254,6 +259,7 @@ mod tests {
         assert_eq!(back.tolerance, index.tolerance);
         assert_eq!(back.restamp, index.restamp);
         assert_eq!(back.streams, index.streams);
+        assert_eq!(back.orientation, index.orientation);
         // Another version of the file: not this index.
         std::fs::write(&video, b"not a video, other bytes").unwrap();
         let location = Location::resolve(video.to_str().unwrap()).unwrap();

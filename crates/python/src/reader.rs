@@ -127,12 +127,14 @@ impl VideoReader {
     /// seconds without progress before ``TimeoutError``. ``index_cache``: the directory frame
     /// indexes are saved in, so later processes load them instead of scanning again (default
     /// ``$GSTPIPE_INDEX_CACHE``, else ``$XDG_CACHE_HOME/gstpipe/index``; ``None``: nowhere).
-    /// ``stream``: which video stream to read (0: the first; audio is not counted). ``path``
+    /// ``stream``: which video stream to read (0: the first; audio is not counted).
+    /// ``upright``: turn frames upright when the file has a display rotation (phones' MP4/MOV;
+    /// the default, as players show them); ``False``: as stored, like PyAV. ``path``
     /// is a ``str`` or ``os.PathLike``. Raises ``OpenError`` for a missing file or one that is
     /// not a regular file (a FIFO would block), ``PipelineError`` for one GStreamer cannot
     /// demux or decode.
     #[new]
-    #[pyo3(signature = (path, format=None, *, timeout=10.0, index_cache=IndexCacheArg::Default, stream=0))]
+    #[pyo3(signature = (path, format=None, *, timeout=10.0, index_cache=IndexCacheArg::Default, stream=0, upright=true))]
     fn new(
         py: Python<'_>,
         path: PathBuf,
@@ -140,6 +142,7 @@ impl VideoReader {
         timeout: Option<f64>,
         index_cache: IndexCacheArg,
         stream: usize,
+        upright: bool,
     ) -> PyResult<Self> {
         // `str` or `os.PathLike` (pathlib.Path); the reader takes UTF-8 paths and URIs.
         let path = path.to_str().ok_or_else(|| {
@@ -148,7 +151,7 @@ impl VideoReader {
                 path.display()
             ))
         })?;
-        let mut builder = RustReader::builder().stream(stream);
+        let mut builder = RustReader::builder().stream(stream).upright(upright);
         if let Some(format) = format {
             builder = builder.format(parse(py, format)?);
         }
@@ -336,6 +339,20 @@ impl VideoReader {
             })
             .collect::<PyResult<Vec<_>>>()?;
         PyList::new(py, items)
+    }
+
+    /// Degrees (0, 90, 180, 270) the stored frames are turned clockwise to show them upright
+    /// (the container's display rotation).
+    #[getter]
+    fn rotation(&self) -> u32 {
+        self.info.rotation
+    }
+
+    /// Whether frames are turned upright by the reader (``upright=True`` and a rotation to
+    /// undo); ``width`` and ``height`` are then the upright frame's.
+    #[getter]
+    fn upright(&self) -> bool {
+        self.info.upright
     }
 
     /// Which video stream is read (0: the first; audio and other streams are not counted).

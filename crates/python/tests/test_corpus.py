@@ -294,3 +294,39 @@ def reference_planes_of(path, stream: int, i: int) -> list[np.ndarray]:
                 return [np.frombuffer(bytes(p), np.uint8).reshape(p.height, p.line_size)[:, : p.width]
                         for p in frame.planes]
     raise AssertionError(f"PyAV has no frame {i}")
+
+
+def test_rotated_mp4_is_upright_by_default(tmp_path):
+    """A phone-style MP4 with a 90-degree display matrix: ``rotation`` reports it, frames come
+    upright by default equal to ffmpeg's auto-rotated decode (the upright reference), and
+    ``upright=False`` gives the stored frames, equal to PyAV's."""
+    stored = tmp_path / "stored.mp4"
+    _make(stored, X264, 20, (96, 64))
+    path = tmp_path / "rotated.mp4"
+    done = subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-i", str(stored),
+                           "-c", "copy", "-metadata:s:v:0", "rotate=90", str(path)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    raw = subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-i", str(path), "-f",
+                          "rawvideo", "-pix_fmt", "yuv420p", "-"], capture_output=True, timeout=60)
+    assert raw.returncode == 0, raw.stderr
+    with av.open(str(path)) as container:
+        first = next(container.decode(video=0))
+        w, h = first.width, first.height
+    # Turned: w rows of h; the luma plane of each yuv420p frame.
+    upright_ref = np.frombuffer(raw.stdout, np.uint8).reshape(-1, w * h * 3 // 2)[:, : w * h]
+    upright_ref = upright_ref.reshape(-1, w, h)
+    assert upright_ref.shape[0] == 20
+
+    reader = gstpipe.VideoReader(path, format="GRAY8", index_cache=None)
+    assert reader.rotation in (90, 270) and reader.upright
+    assert (reader.width, reader.height) == (h, w)
+    got = reader.get_batch(list(range(20))[::-1])[::-1, :, :, 0]
+    np.testing.assert_array_equal(got, upright_ref)
+
+    as_stored = gstpipe.VideoReader(path, format="GRAY8", upright=False, index_cache=None)
+    assert not as_stored.upright and as_stored.rotation == reader.rotation
+    assert (as_stored.width, as_stored.height) == (w, h)
+    ref = reference(str(path))
+    for i in (0, 7, 19):
+        np.testing.assert_array_equal(as_stored[i].array[:, :, 0], ref[i][0])

@@ -390,11 +390,13 @@ class VideoReader:
         timeout: Optional[float] = 10.0,
         index_cache: Union[str, os.PathLike[str], None] = ...,
         stream: int = 0,
+        upright: bool = True,
     ) -> None:
         """Opens a regular file (a FIFO, socket or device raises ``OpenError`` at once).
         ``index_cache``: where frame indexes are saved for later processes (default
         ``$GSTPIPE_INDEX_CACHE``, else ``$XDG_CACHE_HOME/gstpipe/index``; ``None``: nowhere).
-        ``stream``: which video stream to read (0: the first)."""
+        ``stream``: which video stream to read (0: the first). ``upright``: turn frames upright
+        when the file has a display rotation (default); ``False``: as stored, like PyAV."""
     def __len__(self) -> int: ...
     @overload
     def __getitem__(self, key: int) -> Frame: ...
@@ -449,6 +451,12 @@ class VideoReader:
     @property
     def streams(self) -> List[Dict[str, str]]:
         """Every stream of the file: ``{"kind": "video" | "audio" | ..., "codec": ...}``."""
+    @property
+    def rotation(self) -> int:
+        """Degrees the stored frames are turned clockwise to show them upright."""
+    @property
+    def upright(self) -> bool:
+        """Whether the reader turns frames upright."""
     @property
     def stream(self) -> int:
         """Which video stream is read (0: the first)."""
