@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::UNIX_EPOCH;
 
-const MAGIC: &str = "gstpipe-index 1";
+const MAGIC: &str = "gstpipe-index 2";
 const DIGEST_SPAN: u64 = 64 * 1024;
 
 /// The directory indexes are saved in by default: `$GSTPIPE_INDEX_CACHE` when set (empty or
