@@ -17,7 +17,9 @@ pub struct InfoArgs {
     /// `width`, `height`, `format`, `codec`, `first_pts` (seconds), `keyframes`, `index`
     /// (`parse` or `decode`), `index_origin` (`scanned`, or `saved`: loaded from the index
     /// an earlier run saved; see `GSTPIPE_INDEX_CACHE`), `stream` (the video stream
-    /// described), `streams` (every stream: `kind`, `codec`), `rotation` (degrees clockwise
+    /// described), `streams` (every stream: `kind`, `codec`), `interlace_mode`
+    /// (`progressive`, `interleaved`, `mixed`, ...), `field_order` (`top-field-first`,
+    /// `bottom-field-first` or null), `deinterlaced`, `rotation` (degrees clockwise
     /// the stored frames are turned to show them; `width`/`height` are the upright frame's),
     /// `mirrored`, `upright`, and `lost`, `lost_frames` with `--check`.
     #[arg(long)]
@@ -85,6 +87,9 @@ fn to_json(file: &str, reader: &VideoReader) -> Value {
         "keyframes": reader.keyframes().len(),
         "index": format!("{:?}", reader.index_source()).to_lowercase(),
         "index_origin": origin(reader.index_origin()),
+        "interlace_mode": info.interlace_mode,
+        "field_order": info.field_order,
+        "deinterlaced": info.deinterlaced,
         "rotation": info.rotation,
         "mirrored": info.mirrored,
         "upright": info.upright,
@@ -177,7 +182,16 @@ fn to_text(value: &Value) -> String {
         ),
         None => String::new(),
     };
-    text + &rotation + &streams + &lost
+    let interlace = match value["interlace_mode"].as_str() {
+        Some("progressive") | None => String::new(),
+        Some(mode) => format!(
+            "interlace: {mode}, {} (frames as decoded: fields woven)\n",
+            value["field_order"]
+                .as_str()
+                .unwrap_or("field order unknown")
+        ),
+    };
+    text + &interlace + &rotation + &streams + &lost
 }
 
 /// Ascending indices as runs: `3-8, 12`.

@@ -49,6 +49,7 @@ pub struct VideoReaderBuilder {
     index_cache: Option<Option<PathBuf>>,
     video_stream: usize,
     upright: bool,
+    deinterlace: bool,
 }
 
 impl Default for VideoReaderBuilder {
@@ -61,6 +62,7 @@ impl Default for VideoReaderBuilder {
             index_cache: None,
             video_stream: 0,
             upright: true,
+            deinterlace: false,
         }
     }
 }
@@ -124,6 +126,15 @@ impl VideoReaderBuilder {
         self
     }
 
+    /// Deinterlaces interlaced video ([`StreamInfo::interlace_mode`]) with GStreamer's
+    /// `deinterlace` (`method=linear fields=top`: one progressive frame per frame, made from
+    /// its top field, without history so that frames after a seek equal a sequential
+    /// decode's). Default `false`: frames as decoded, both fields woven.
+    pub fn deinterlace(mut self, deinterlace: bool) -> Self {
+        self.deinterlace = deinterlace;
+        self
+    }
+
     fn index_cache_dir(&self) -> Option<PathBuf> {
         match &self.index_cache {
             Some(dir) => dir.clone(),
@@ -156,14 +167,7 @@ impl VideoReaderBuilder {
                 uri: location.uri.clone(),
             });
         }
-        let decoder = Decoder::start(
-            &location,
-            &index,
-            self.format,
-            self.upright,
-            &warnings,
-            self.timeout,
-        )?;
+        let decoder = Decoder::start(&location, &index, &self, &warnings)?;
         let caps = decoder
             .appsink
             .static_pad("sink")
@@ -185,6 +189,11 @@ impl VideoReaderBuilder {
         let mut stream = StreamInfo::new(&index, &info, codec_caps, nominal_fps, duration);
         stream.upright =
             self.upright && index.orientation.as_deref().and_then(flip_method).is_some();
+        if let Some((mode, order)) = decoder.interlacing() {
+            stream.interlace_mode = mode;
+            stream.field_order = order;
+        }
+        stream.deinterlaced = self.deinterlace;
         // The container's duration when it covers every frame's pts; else the end of the last
         // frame (mp4 files with B-frames and no edit list show their last frame past it).
         let end = duration
@@ -250,6 +259,14 @@ pub struct StreamInfo {
     /// Whether the reader turns frames upright ([`VideoReaderBuilder::upright`] and a
     /// rotation or mirroring to undo); `width` and `height` are then the upright frame's.
     pub upright: bool,
+    /// How the decoder's frames are interlaced: `progressive`, `interleaved` (every frame
+    /// two woven fields), `mixed` (some frames), ... (GStreamer's `interlace-mode`).
+    pub interlace_mode: String,
+    /// Which field comes first in time, for interlaced video: `top-field-first` or
+    /// `bottom-field-first` (from the decoder's caps, or the first frame's flags).
+    pub field_order: Option<String>,
+    /// Whether the reader deinterlaces ([`VideoReaderBuilder::deinterlace`]).
+    pub deinterlaced: bool,
 }
 
 /// The end of the last frame: its pts plus the mean frame interval (or the nominal one).
@@ -322,6 +339,9 @@ impl StreamInfo {
                 .as_deref()
                 .is_some_and(|o| o.starts_with("flip-")),
             upright: false,
+            interlace_mode: "progressive".into(),
+            field_order: None,
+            deinterlaced: false,
         }
     }
 }
@@ -353,6 +373,9 @@ struct SkipState {
     /// Frames with a pts below this are dropped.
     below: Option<gst::ClockTime>,
     dropped: Vec<gst::ClockTime>,
+    /// The first decoded frame's raw buffer flags (its field order, in mixed interlaced
+    /// video).
+    first_flags: Option<u32>,
 }
 
 impl Skipper {
@@ -368,6 +391,11 @@ impl Skipper {
             move |_, info| match &info.data {
                 Some(gst::PadProbeData::Buffer(buffer)) => {
                     let mut state = skip.lock();
+                    // The raw flags: `BufferRef::flags()` drops the video ones (interlacing).
+                    // SAFETY: `buffer` is a valid buffer for the duration of the probe; its
+                    // mini-object header is plain data read here, not written.
+                    let raw = unsafe { (*buffer.as_ptr()).mini_object.flags };
+                    state.first_flags.get_or_insert(raw);
                     match (state.below, buffer.pts()) {
                         (Some(below), Some(pts)) if pts < below => {
                             state.dropped.push(pts);
@@ -406,11 +434,10 @@ impl Decoder {
     fn start(
         location: &Location,
         index: &Arc<Index>,
-        format: Option<gst_video::VideoFormat>,
-        upright: bool,
+        options: &VideoReaderBuilder,
         warnings: &Arc<AtomicU64>,
-        timeout: Duration,
     ) -> Result<Decoder, MediaError> {
+        let (format, upright, timeout) = (options.format, options.upright, options.timeout);
         let uri = &location.uri;
         let pipeline = gst::Pipeline::new();
         let decodebin = make("uridecodebin")?;
@@ -450,13 +477,29 @@ impl Decoder {
             }
             None => convert.link(&appsink).map_err(build_error)?,
         }
-        link_streams(
-            &decodebin,
-            &convert,
-            Streams::wanting(location.video_stream),
-        );
+        // Deinterlacing on request, spatially within each frame (`linear`, one frame per
+        // frame): no field history, so a frame after a seek is the frame a sequential decode
+        // gives.
+        let head = if options.deinterlace {
+            let deinterlace = gst::ElementFactory::make("deinterlace")
+                .property_from_str("method", "linear")
+                .property_from_str("fields", "top")
+                .build()
+                .map_err(|_| {
+                    MediaError::Pipeline(gstpipe_core::Error::MissingElement {
+                        factory: "deinterlace".into(),
+                        description: "the reader's pipeline needs deinterlace".into(),
+                    })
+                })?;
+            pipeline.add(&deinterlace).map_err(build_error)?;
+            deinterlace.link(&convert).map_err(build_error)?;
+            deinterlace
+        } else {
+            convert.clone()
+        };
+        link_streams(&decodebin, &head, Streams::wanting(location.video_stream));
         let skip = Arc::new(Skipper::default());
-        if let Some(pad) = convert.static_pad("sink") {
+        if let Some(pad) = head.static_pad("sink") {
             skip.install(&pad);
         }
         configure_decoder(&pipeline, index);
@@ -479,6 +522,32 @@ impl Decoder {
     /// The caps of the compressed stream entering the decoder, if there is one.
     fn codec_caps(&self) -> Option<gst::Caps> {
         self.decoder_element()?.static_pad("sink")?.current_caps()
+    }
+
+    /// The decoder's interlace mode and field order (from its caps; for mixed video without
+    /// a field order there, from the first frame's flags).
+    fn interlacing(&self) -> Option<(String, Option<String>)> {
+        let caps = self.decoder_element()?.static_pad("src")?.current_caps()?;
+        let info = gst_video::VideoInfo::from_caps(&caps).ok()?;
+        let mode = info.interlace_mode();
+        let mut order = match info.field_order() {
+            gst_video::VideoFieldOrder::TopFieldFirst => Some("top-field-first".to_string()),
+            gst_video::VideoFieldOrder::BottomFieldFirst => Some("bottom-field-first".to_string()),
+            _ => None,
+        };
+        if order.is_none() && mode != gst_video::VideoInterlaceMode::Progressive {
+            let flags = gst_video::VideoBufferFlags::from_bits_truncate(
+                self.skip.lock().first_flags?,
+            );
+            if flags.contains(gst_video::VideoBufferFlags::INTERLACED) {
+                order = Some(if flags.contains(gst_video::VideoBufferFlags::TFF) {
+                    "top-field-first".into()
+                } else {
+                    "bottom-field-first".into()
+                });
+            }
+        }
+        Some((mode.to_str().to_string(), order))
     }
 
     /// The video decoder feeding this pipeline's converter: found by walking upstream from
@@ -1273,14 +1342,7 @@ impl VideoReader {
     }
 
     fn start_decoder(&self) -> Result<Decoder, MediaError> {
-        Decoder::start(
-            &self.location,
-            &self.index,
-            self.options.format,
-            self.options.upright,
-            &self.warnings,
-            self.options.timeout,
-        )
+        Decoder::start(&self.location, &self.index, &self.options, &self.warnings)
     }
 
     fn decoder_mut(&mut self) -> &mut Decoder {

@@ -129,12 +129,14 @@ impl VideoReader {
     /// ``$GSTPIPE_INDEX_CACHE``, else ``$XDG_CACHE_HOME/gstpipe/index``; ``None``: nowhere).
     /// ``stream``: which video stream to read (0: the first; audio is not counted).
     /// ``upright``: turn frames upright when the file has a display rotation (phones' MP4/MOV;
-    /// the default, as players show them); ``False``: as stored, like PyAV. ``path``
+    /// the default, as players show them); ``False``: as stored, like PyAV. ``deinterlace``:
+    /// deinterlace interlaced video (``linear``, one frame per frame; default: frames as
+    /// decoded, fields woven). ``path``
     /// is a ``str`` or ``os.PathLike``. Raises ``OpenError`` for a missing file or one that is
     /// not a regular file (a FIFO would block), ``PipelineError`` for one GStreamer cannot
     /// demux or decode.
     #[new]
-    #[pyo3(signature = (path, format=None, *, timeout=10.0, index_cache=IndexCacheArg::Default, stream=0, upright=true))]
+    #[pyo3(signature = (path, format=None, *, timeout=10.0, index_cache=IndexCacheArg::Default, stream=0, upright=true, deinterlace=false))]
     fn new(
         py: Python<'_>,
         path: PathBuf,
@@ -143,6 +145,7 @@ impl VideoReader {
         index_cache: IndexCacheArg,
         stream: usize,
         upright: bool,
+        deinterlace: bool,
     ) -> PyResult<Self> {
         // `str` or `os.PathLike` (pathlib.Path); the reader takes UTF-8 paths and URIs.
         let path = path.to_str().ok_or_else(|| {
@@ -151,7 +154,10 @@ impl VideoReader {
                 path.display()
             ))
         })?;
-        let mut builder = RustReader::builder().stream(stream).upright(upright);
+        let mut builder = RustReader::builder()
+            .stream(stream)
+            .upright(upright)
+            .deinterlace(deinterlace);
         if let Some(format) = format {
             builder = builder.format(parse(py, format)?);
         }
@@ -339,6 +345,19 @@ impl VideoReader {
             })
             .collect::<PyResult<Vec<_>>>()?;
         PyList::new(py, items)
+    }
+
+    /// How the decoded frames are interlaced: ``"progressive"``, ``"interleaved"``,
+    /// ``"mixed"``, ...
+    #[getter]
+    fn interlace_mode(&self) -> &str {
+        &self.info.interlace_mode
+    }
+
+    /// ``"top-field-first"`` or ``"bottom-field-first"`` for interlaced video, else ``None``.
+    #[getter]
+    fn field_order(&self) -> Option<&str> {
+        self.info.field_order.as_deref()
     }
 
     /// Degrees (0, 90, 180, 270) the stored frames are turned clockwise to show them upright

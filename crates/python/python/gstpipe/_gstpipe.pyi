@@ -391,12 +391,14 @@ class VideoReader:
         index_cache: Union[str, os.PathLike[str], None] = ...,
         stream: int = 0,
         upright: bool = True,
+        deinterlace: bool = False,
     ) -> None:
         """Opens a regular file (a FIFO, socket or device raises ``OpenError`` at once).
         ``index_cache``: where frame indexes are saved for later processes (default
         ``$GSTPIPE_INDEX_CACHE``, else ``$XDG_CACHE_HOME/gstpipe/index``; ``None``: nowhere).
         ``stream``: which video stream to read (0: the first). ``upright``: turn frames upright
-        when the file has a display rotation (default); ``False``: as stored, like PyAV."""
+        when the file has a display rotation (default); ``False``: as stored, like PyAV.
+        ``deinterlace``: deinterlace interlaced video (default: frames as decoded)."""
     def __len__(self) -> int: ...
     @overload
     def __getitem__(self, key: int) -> Frame: ...
@@ -451,6 +453,12 @@ class VideoReader:
     @property
     def streams(self) -> List[Dict[str, str]]:
         """Every stream of the file: ``{"kind": "video" | "audio" | ..., "codec": ...}``."""
+    @property
+    def interlace_mode(self) -> str:
+        """``"progressive"``, ``"interleaved"``, ``"mixed"``, ..."""
+    @property
+    def field_order(self) -> Optional[str]:
+        """``"top-field-first"`` / ``"bottom-field-first"`` for interlaced video."""
     @property
     def rotation(self) -> int:
         """Degrees the stored frames are turned clockwise to show them upright."""
