@@ -444,6 +444,9 @@ impl Decoder {
         decodebin.set_property("uri", uri);
         skip_non_video(&decodebin);
         let convert = make("videoconvert")?;
+        // Conversion (to RGB: about as costly as decoding) on every core.
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        convert.set_property("n-threads", u32::try_from(cores).unwrap_or(1));
         let appsink = gst_app::AppSink::builder()
             .sync(false)
             .max_buffers(QUEUE)
@@ -699,6 +702,7 @@ fn is_video_decoder(element: &gst::Element) -> bool {
 }
 
 /// Sets up the video decoder `uridecodebin` picks, when it picks it:
+/// - libav decoders use frame threading;
 /// - `jpegdec` uses its accurate IDCT (`islow`, libjpeg's default) rather than GStreamer's
 ///   default `ifast`, whose frames differ from other decoders' by up to 3 levels;
 /// - for containers that time frames in decode order only, every access unit entering the
@@ -710,7 +714,13 @@ fn configure_decoder(pipeline: &gst::Pipeline, index: &Arc<Index>) {
         if !is_video_decoder(element) {
             return;
         }
-        if element.factory().is_some_and(|f| f.name() == "jpegdec") {
+        let name = element.factory().map(|f| f.name().to_string()).unwrap_or_default();
+        // Frame threading: measured faster than libav's default on files (1080p H.264:
+        // about 8%), and the latency it adds does not matter to a file.
+        if name.starts_with("avdec_") && element.has_property("thread-type") {
+            element.set_property_from_str("thread-type", "frame");
+        }
+        if name == "jpegdec" {
             element.set_property_from_str("idct-method", "islow");
         }
         let Some(pad) = index
