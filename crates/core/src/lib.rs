@@ -30,7 +30,8 @@ mod pipeline;
 pub use context::{Context, init};
 pub use error::{ElementError, Error, Result};
 pub use pipeline::{
-    DEFAULT_STATE_TIMEOUT, DEFAULT_STOP_TIMEOUT, Event, Outcome, Pipeline, Subscription, Watch,
+    BusEvent, DEFAULT_STATE_TIMEOUT, DEFAULT_STOP_TIMEOUT, Event, Outcome, Pipeline, Subscription,
+    Watch,
 };
 
 /// The gstreamer crate gstpipe is built on, re-exported so users need no version match.

@@ -510,6 +510,16 @@ impl Decoder {
         pipeline.set_state_timeout(timeout);
         let log = BusLog::new(Arc::clone(warnings));
         log.attach(&pipeline);
+        let (on_sample, on_eos) = (Arc::clone(&log.wake), Arc::clone(&log.wake));
+        appsink.set_callbacks(
+            gst_app::AppSinkCallbacks::builder()
+                .new_sample(move |_| {
+                    on_sample.notify();
+                    Ok(gst::FlowSuccess::Ok)
+                })
+                .eos(move |_| on_eos.notify())
+                .build(),
+        );
         pipeline.play().map_err(|e| pipeline_error(uri, e))?;
         Ok(Decoder {
             pipeline,
@@ -539,9 +549,8 @@ impl Decoder {
             _ => None,
         };
         if order.is_none() && mode != gst_video::VideoInterlaceMode::Progressive {
-            let flags = gst_video::VideoBufferFlags::from_bits_truncate(
-                self.skip.lock().first_flags?,
-            );
+            let flags =
+                gst_video::VideoBufferFlags::from_bits_truncate(self.skip.lock().first_flags?);
             if flags.contains(gst_video::VideoBufferFlags::INTERLACED) {
                 order = Some(if flags.contains(gst_video::VideoBufferFlags::TFF) {
                     "top-field-first".into()
@@ -584,37 +593,35 @@ impl Decoder {
     }
 
     /// The next decoded sample, `None` at end of stream. Bounded by `timeout` without a frame.
+    /// Sleeps until the appsink has a sample or its end, or the bus an error (each wakes
+    /// [`BusLog::wake`]), not in slices.
     fn pull(&self, uri: &str, timeout: Duration) -> Result<Option<gst::Sample>, MediaError> {
         let started = Instant::now();
+        let element_error = |error| MediaError::Element {
+            uri: uri.into(),
+            error: Box::new(error),
+        };
         loop {
+            let generation = self.log.wake.generation();
             if let Some(error) = self.log.error() {
-                return Err(MediaError::Element {
-                    uri: uri.into(),
-                    error: Box::new(error),
-                });
+                return Err(element_error(error));
             }
-            let left = timeout.saturating_sub(started.elapsed());
-            if left.is_zero() {
+            if let Some(sample) = self.appsink.try_pull_sample(gst::ClockTime::ZERO) {
+                return Ok(Some(sample));
+            }
+            if self.appsink.is_eos() {
+                // An error may have ended the stream: it wins over a clean end.
+                return match self.log.error() {
+                    Some(error) => Err(element_error(error)),
+                    None => Ok(None),
+                };
+            }
+            if !self.log.wake.wait_past(generation, started + timeout) {
                 return Err(MediaError::Timeout {
                     uri: uri.into(),
                     operation: "decoding a frame",
                     waited: started.elapsed(),
                 });
-            }
-            let slice = left.min(Duration::from_millis(100));
-            let slice = gst::ClockTime::from_nseconds(slice.as_nanos() as u64);
-            if let Some(sample) = self.appsink.try_pull_sample(slice) {
-                return Ok(Some(sample));
-            }
-            if self.appsink.is_eos() {
-                // An error may have ended the stream: it wins over a clean end.
-                if let Some(error) = self.log.error() {
-                    return Err(MediaError::Element {
-                        uri: uri.into(),
-                        error: Box::new(error),
-                    });
-                }
-                return Ok(None);
             }
         }
     }
@@ -714,7 +721,10 @@ fn configure_decoder(pipeline: &gst::Pipeline, index: &Arc<Index>) {
         if !is_video_decoder(element) {
             return;
         }
-        let name = element.factory().map(|f| f.name().to_string()).unwrap_or_default();
+        let name = element
+            .factory()
+            .map(|f| f.name().to_string())
+            .unwrap_or_default();
         // Frame threading: measured faster than libav's default on files (1080p H.264:
         // about 8%), and the latency it adds does not matter to a file.
         if name.starts_with("avdec_") && element.has_property("thread-type") {

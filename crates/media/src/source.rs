@@ -4,10 +4,10 @@
 use crate::error::MediaError;
 use gst::glib;
 use gst::prelude::*;
-use gstpipe_core::{ElementError, Pipeline};
+use gstpipe_core::{BusEvent, ElementError, Pipeline};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 /// A file named by path or URI, resolved once.
@@ -120,41 +120,94 @@ fn check_readable(path: &std::path::Path, input: &str) -> Result<(), MediaError>
     Ok(())
 }
 
-/// What a pipeline's bus said: the first error, and how many warnings.
+/// Wakes a thread waiting for a pipeline: a counter bumped (under its lock) by whatever the
+/// waiter waits for (a sample, an end of stream, an error), and a condvar.
+#[derive(Debug, Default)]
+pub(crate) struct Wake {
+    generation: Mutex<u64>,
+    changed: Condvar,
+}
+
+impl Wake {
+    pub fn notify(&self) {
+        *self.generation.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+        self.changed.notify_all();
+    }
+
+    /// The counter now: read it before checking what is waited for, then wait past it.
+    pub fn generation(&self) -> u64 {
+        *self.generation.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Waits until something happened after `seen` or `deadline` passes; whether it did.
+    pub fn wait_past(&self, seen: u64, deadline: Instant) -> bool {
+        let mut generation = self.generation.lock().unwrap_or_else(|p| p.into_inner());
+        while *generation == seen {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            generation = self
+                .changed
+                .wait_timeout(generation, left)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+        true
+    }
+}
+
+/// What a pipeline's bus said: the first error, whether it reached its end, how many
+/// warnings; and a [`Wake`] for threads waiting on it.
 #[derive(Debug, Default)]
 pub(crate) struct BusLog {
     error: Mutex<Option<ElementError>>,
+    ended: AtomicBool,
     /// Shared with the reader: warnings of every pipeline it ran.
     pub warnings: Arc<AtomicU64>,
+    pub wake: Arc<Wake>,
+    subscription: Mutex<Option<gstpipe_core::Subscription>>,
 }
 
 impl BusLog {
     pub fn new(warnings: Arc<AtomicU64>) -> Arc<BusLog> {
         Arc::new(BusLog {
-            error: Mutex::new(None),
             warnings,
+            ..BusLog::default()
         })
     }
 
-    /// Listens to `pipeline`'s bus. Unlike the pipeline's own outcome, an error is recorded
-    /// even after an end of stream (a reader seeks back after EOS).
+    /// Listens to `pipeline`'s bus through its watch. Unlike the pipeline's own outcome, an
+    /// error or an end of stream is heard every time (a reader seeks back after EOS).
     pub fn attach(self: &Arc<Self>, pipeline: &Pipeline) {
         let log = Arc::clone(self);
-        pipeline.on_message(move |msg| match msg.view() {
-            gst::MessageView::Error(err) => {
-                let error = ElementError::from_message(err);
-                let mut slot = log.error.lock().unwrap_or_else(|p| p.into_inner());
-                slot.get_or_insert(error);
+        let subscription = pipeline.watch().subscribe_bus(move |event| {
+            match event {
+                BusEvent::Error(error) => {
+                    let mut slot = log.error.lock().unwrap_or_else(|p| p.into_inner());
+                    slot.get_or_insert_with(|| error.clone());
+                }
+                BusEvent::Eos => log.ended.store(true, Ordering::Release),
+                _ => {}
             }
-            gst::MessageView::Warning(_) => {
-                log.warnings.fetch_add(1, Ordering::Relaxed);
+            log.wake.notify();
+        });
+        *self.subscription.lock().unwrap_or_else(|p| p.into_inner()) = Some(subscription);
+        let warnings = Arc::clone(&self.warnings);
+        pipeline.on_message(move |msg| {
+            if let gst::MessageView::Warning(_) = msg.view() {
+                warnings.fetch_add(1, Ordering::Relaxed);
             }
-            _ => {}
         });
     }
 
     pub fn error(&self) -> Option<ElementError> {
         self.error.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Whether an end of stream was posted.
+    pub fn ended(&self) -> bool {
+        self.ended.load(Ordering::Acquire)
     }
 }
 
@@ -342,7 +395,8 @@ pub(crate) fn skip_non_video(decodebin: &gst::Element) {
 }
 
 /// Plays `pipeline` until EOS. Bounded: gives up when `progress` (a counter the pipeline's
-/// probes advance) has not moved for `stall`.
+/// probes advance) has not moved for `stall`. Sleeps until the end, an error or the stall
+/// deadline (woken by the bus through `log`), not in slices.
 pub(crate) fn run_to_eos(
     pipeline: &Pipeline,
     log: &BusLog,
@@ -355,16 +409,15 @@ pub(crate) fn run_to_eos(
     let mut seen = progress.load(Ordering::Relaxed);
     let mut since = Instant::now();
     loop {
-        match pipeline.wait_timeout(Duration::from_millis(250)) {
-            Ok(()) => break,
-            Err(gstpipe_core::Error::Timeout { .. }) => {}
-            Err(e) => return Err(pipeline_error(uri, e)),
-        }
+        let generation = log.wake.generation();
         if let Some(error) = log.error() {
             return Err(MediaError::Element {
                 uri: uri.into(),
                 error: Box::new(error),
             });
+        }
+        if log.ended() {
+            return Ok(());
         }
         let now = progress.load(Ordering::Relaxed);
         if now != seen {
@@ -377,13 +430,7 @@ pub(crate) fn run_to_eos(
                 waited: since.elapsed(),
             });
         }
-    }
-    match log.error() {
-        Some(error) => Err(MediaError::Element {
-            uri: uri.into(),
-            error: Box::new(error),
-        }),
-        None => Ok(()),
+        log.wake.wait_past(generation, since + stall);
     }
 }
 
