@@ -136,6 +136,7 @@ impl VideoReader {
     /// not a regular file (a FIFO would block), ``PipelineError`` for one GStreamer cannot
     /// demux or decode.
     #[new]
+    #[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
     #[pyo3(signature = (path, format=None, *, timeout=10.0, index_cache=IndexCacheArg::Default, stream=0, upright=true, deinterlace=false))]
     fn new(
         py: Python<'_>,
