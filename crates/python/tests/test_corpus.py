@@ -148,7 +148,8 @@ def test_counts_and_frames_equal_pyav(corpus, name):
 @pytest.mark.parametrize("name", sorted(CORPUS))
 def test_shuffled_batches_equal_pyav(corpus, name):
     """``get_batch`` of a random subset in shuffled order (the luma plane, as GRAY8, which
-    ``videoconvert`` copies without change)."""
+    ``videoconvert`` copies without change from these standard-definition clips; HD
+    colorimetry would rescale it)."""
     path, ref = corpus(name)
     _, _, (w, h), tolerance, _ = CORPUS[name]
     reader = gstpipe.VideoReader(path, format="GRAY8")
