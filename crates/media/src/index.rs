@@ -237,6 +237,22 @@ fn scan(
                 }
             })?;
             let parsebin = make("parsebin")?;
+            // MP4/MOV and Matroska/WebM demuxers give every frame's timestamps and keyframe
+            // flags from the container's own index: their video needs no parser for a scan,
+            // and parsing every access unit of a long file is most of the scan's cost.
+            parsebin.connect("autoplug-continue", false, |args| {
+                let pad = args.get(1).and_then(|v| v.get::<gst::Pad>().ok());
+                let caps = args.get(2).and_then(|v| v.get::<gst::Caps>().ok());
+                let from_indexed_container = pad
+                    .and_then(|p| p.parent_element())
+                    .and_then(|e| e.factory())
+                    .is_some_and(|f| ["qtdemux", "matroskademux"].contains(&f.name().as_str()));
+                let video = caps.is_some_and(|c| {
+                    c.structure(0)
+                        .is_some_and(|s| s.name().starts_with("video/"))
+                });
+                Some((!(from_indexed_container && video)).to_value())
+            });
             pipeline
                 .add_many([&src, &parsebin])
                 .and_then(|_| src.link(&parsebin))
