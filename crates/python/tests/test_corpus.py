@@ -41,6 +41,8 @@ CORPUS = {
                  30, (96, 64), 0, "libx265"),
     "mpeg4_bframes.avi": ("-c:v mpeg4 -bf 2 -g 12", 30, (96, 64), 2, "mpeg4"),
     "mpeg4_bframes.m4v": ("-c:v mpeg4 -bf 2 -g 12", 30, (96, 64), 2, "mpeg4"),
+    "mpeg2.m2v": ("-c:v mpeg2video -bf 2 -g 12", 30, (96, 64), 2, "mpeg2video"),
+    "h264_raw.h264": (X264, 30, (96, 64), 0, "libx264"),
     "mpeg2.ts": ("-c:v mpeg2video -bf 2 -g 12", 30, (96, 64), 2, "mpeg2video"),
     "mpeg2.mpg": ("-c:v mpeg2video -bf 2 -g 12 -f vob", 30, (96, 64), 2, "mpeg2video"),
     "vp8.webm": ("-c:v libvpx -g 10 -auto-alt-ref 1 -lag-in-frames 8 -b:v 200k", 30, (96, 64), 0,
