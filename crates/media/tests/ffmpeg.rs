@@ -125,3 +125,49 @@ fn mpeg4_part2_with_b_frames_in_avi() {
 fn mpeg2_in_a_program_stream() {
     check("ff-mpeg2.mpg", "-c:v mpeg2video -bf 2 -g 12 -f vob", 30, 2);
 }
+
+#[test]
+fn a_damaged_file_reports_the_frames_a_sequential_decode_loses() {
+    if !ffmpeg_available() {
+        eprintln!("skipped: no ffmpeg command-line tool (cargo xtask setup installs it)");
+        return;
+    }
+    bounded(120, || {
+        let path = make(
+            "ff-damaged.mp4",
+            "-c:v libx264 -preset ultrafast -bf 2 -g 10",
+            40,
+        );
+        let mut data = std::fs::read(&path).unwrap();
+        // A tenth of the file, a third of the way in: frame data (the index, `moov`, is at
+        // the end of ffmpeg's MP4 files).
+        let start = data.len() / 3;
+        let end = start + data.len() / 10;
+        data[start..end].fill(0);
+        std::fs::write(&path, &data).unwrap();
+        // The reference: which pts a plain sequential GStreamer decode still gives.
+        let decoded: Vec<_> = crate::util::reference(&path, None)
+            .into_iter()
+            .filter_map(|f| f.pts)
+            .collect();
+        let mut reader = VideoReader::builder()
+            .index_cache(None)
+            .open(path.to_str().unwrap())
+            .expect("open");
+        let want: Vec<usize> = (0..reader.len())
+            .filter(|&i| !decoded.contains(&reader.pts()[i]))
+            .collect();
+        assert!(!want.is_empty() && want.len() < reader.len(), "{want:?}");
+        // Asked for first, a lost frame is found lost; then the whole file is checked.
+        let err = reader.get(want[want.len() / 2]).unwrap_err();
+        assert!(
+            matches!(err, gstpipe_media::MediaError::NotDecoded { .. }),
+            "{err}"
+        );
+        assert_eq!(reader.verify().expect("verify"), want);
+        assert_eq!(reader.lost_frames(), want);
+        for (i, frame) in reader.frames().enumerate() {
+            assert_eq!(frame.is_err(), want.contains(&i), "frame {i}");
+        }
+    });
+}
