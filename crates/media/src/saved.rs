@@ -3,7 +3,8 @@
 //! video's URI, size and modification time, and checked on load against those and a digest
 //! of the video's first and last 64 KiB (a file rewritten in place within the modification
 //! time's granularity is caught too). Saving is best effort: a cache that cannot be written
-//! costs a scan next time, nothing else.
+//! costs a scan next time, nothing else. The directory keeps at most 2000 indexes (the
+//! least recently written go first).
 
 use crate::index::{Index, IndexSource};
 use crate::source::{Location, StreamEntry};
@@ -17,6 +18,8 @@ use std::time::UNIX_EPOCH;
 
 const MAGIC: &str = "gstpipe-index 2";
 const DIGEST_SPAN: u64 = 64 * 1024;
+/// At most this many saved indexes: past it, saving removes the least recently written half.
+const MAX_SAVED: usize = 2000;
 
 /// The directory indexes are saved in by default: `$GSTPIPE_INDEX_CACHE` when set (empty or
 /// `off`: none), else `$XDG_CACHE_HOME/gstpipe/index`, else `~/.cache/gstpipe/index`.
@@ -213,12 +216,35 @@ pub(crate) fn save(dir: &Path, location: &Location, index: &Index) -> bool {
         .and_then(|()| std::fs::write(&tmp, text.as_bytes()))
         .and_then(|()| std::fs::rename(&tmp, &path));
     match written {
-        Ok(()) => true,
+        Ok(()) => {
+            trim(dir);
+            true
+        }
         Err(e) => {
             let _ = std::fs::remove_file(&tmp);
             tracing::warn!(uri = %location.uri, dir = %dir.display(), "cannot save the index: {e}");
             false
         }
+    }
+}
+
+/// Keeps the directory to [`MAX_SAVED`] indexes (temporary files and old indexes of
+/// changed or deleted videos would otherwise pile up): removes the oldest half past it.
+fn trim(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut saved: Vec<(std::time::SystemTime, PathBuf)> = entries
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "idx"))
+        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .collect();
+    if saved.len() <= MAX_SAVED {
+        return;
+    }
+    saved.sort();
+    for (_, path) in &saved[..saved.len() - MAX_SAVED / 2] {
+        let _ = std::fs::remove_file(path);
     }
 }
 
@@ -264,6 +290,24 @@ mod tests {
         std::fs::write(&video, b"not a video, other bytes").unwrap();
         let location = Location::resolve(video.to_str().unwrap()).unwrap();
         assert!(load(&dir, &location).is_none());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_directory_keeps_the_newest_half_past_its_limit() {
+        let dir = std::env::temp_dir().join(format!("gstpipe-trim-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for k in 0..=MAX_SAVED {
+            std::fs::write(dir.join(format!("{k:05}.idx")), b"x").unwrap();
+        }
+        std::fs::write(dir.join("other.txt"), b"not an index").unwrap();
+        trim(&dir);
+        let left = std::fs::read_dir(&dir).unwrap().count();
+        assert_eq!(
+            left,
+            MAX_SAVED / 2 + 1,
+            "half the indexes and the other file"
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
