@@ -20,7 +20,11 @@ Measurements (frames per second, open included, so a reader's index cost is coun
     video/x-raw,format=RGB ! appsink`` through ``gstpipe.Pipeline``, 100 frames;
   - ``decord``: ``VideoReader(path).get_batch(range(100))``;
 - random: 12 frames at fixed random indices, in one call (``get_batch``) of a reader opened for
-  it; gstpipe's frames are checked equal to PyAV's sequential decode (decord's are reported).
+  it; gstpipe's frames are checked equal to PyAV's sequential decode (decord's are reported);
+- TorchCodec's multi-video scenario: 50 videos (the 960x540 clip copied to 50 paths), 10
+  frames each at evenly spaced indices, resized to 256x256 RGB, by a pool of 10 threads
+  (gstpipe ``size=(256, 256)``; PyAV decoding up to the last wanted frame and
+  ``reformat(256, 256, "rgb24")``; decord ``VideoReader(width=256, height=256)``).
 """
 
 from __future__ import annotations
@@ -118,6 +122,42 @@ def pyav_frames(path: str) -> List[np.ndarray]:
         return [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
 
 
+def gstpipe_resized(path: str, indices: List[int]) -> int:
+    reader = gstpipe.VideoReader(path, format="RGB", size=(256, 256), index_cache=None)
+    return reader.get_batch(indices).shape[0]
+
+
+def pyav_resized(path: str, indices: List[int]) -> int:
+    import av
+
+    wanted, got = set(indices), 0
+    with av.open(path) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        for k, frame in enumerate(container.decode(stream)):
+            if k in wanted:
+                frame.reformat(width=256, height=256, format="rgb24").to_ndarray()
+                got += 1
+            if k >= max(indices):
+                break
+    return got
+
+
+def decord_resized(path: str, indices: List[int]) -> int:
+    import decord
+
+    vr = decord.VideoReader(path, ctx=decord.cpu(0), width=256, height=256)
+    return vr.get_batch(indices).asnumpy().shape[0]
+
+
+def many_videos(fn: Callable[[str, List[int]], int], paths: List[str]) -> int:
+    from concurrent.futures import ThreadPoolExecutor
+
+    indices = list(range(0, FRAMES, FRAMES // 10))[:10]
+    with ThreadPoolExecutor(10) as pool:
+        return sum(pool.map(lambda p: fn(p, indices), paths))
+
+
 def pyav_luma(path: str) -> List[np.ndarray]:
     import av
 
@@ -187,13 +227,30 @@ def main() -> None:
                 rres[name].append(fps(fn))
         for name, r in rres.items():
             rows.setdefault(f"random get_batch of 12: {name}", {})[label] = medians(r)
+    # TorchCodec's multi-video scenario, on copies of the 960x540 clip.
+    import shutil
+
+    source = os.path.join(tmp, f"{SIZES[0][0]}.mp4")
+    paths = []
+    for k in range(50):
+        paths.append(os.path.join(tmp, f"copy{k:02}.mp4"))
+        shutil.copyfile(source, paths[-1])
+    multi = {"gstpipe VideoReader": gstpipe_resized, "PyAV (threads on)": pyav_resized,
+             "decord": decord_resized}
+    mres: Dict[str, List[Tuple[float, float]]] = {k: [] for k in multi}
+    for _ in range(args.repeat):
+        for name, fn in multi.items():
+            mres[name].append(fps(lambda fn=fn: many_videos(fn, paths)))
+    for name, r in mres.items():
+        rows.setdefault(f"50 videos x 10 frames, 256x256, 10 threads: {name}", {})[
+            SIZES[0][0]] = medians(r)
     labels = [s[0] for s in SIZES]
     print(f"| frames/s (median of {args.repeat}): wall / per CPU second | "
           + " | ".join(labels) + " |")
     print("|---|" + "---:|" * len(labels))
     for name, by in rows.items():
-        print(f"| {name} | " + " | ".join(f"{by[l][0]:.0f} / {by[l][1]:.0f}" for l in labels)
-              + " |")
+        print(f"| {name} | " + " | ".join(
+            f"{by[l][0]:.0f} / {by[l][1]:.0f}" if l in by else "" for l in labels) + " |")
     for note in notes:
         print(f"\n{note}")
 

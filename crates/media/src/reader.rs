@@ -50,6 +50,7 @@ pub struct VideoReaderBuilder {
     video_stream: usize,
     upright: bool,
     deinterlace: bool,
+    size: Option<(u32, u32)>,
 }
 
 impl Default for VideoReaderBuilder {
@@ -63,6 +64,7 @@ impl Default for VideoReaderBuilder {
             video_stream: 0,
             upright: true,
             deinterlace: false,
+            size: None,
         }
     }
 }
@@ -132,6 +134,13 @@ impl VideoReaderBuilder {
     /// decode's). Default `false`: frames as decoded, both fields woven.
     pub fn deinterlace(mut self, deinterlace: bool) -> Self {
         self.deinterlace = deinterlace;
+        self
+    }
+
+    /// Frames scaled to `width` x `height` (`videoscale`, bilinear, after any turning
+    /// upright), e.g. `(256, 256)` for a model's input. Default: the stream's own size.
+    pub fn size(mut self, width: u32, height: u32) -> Self {
+        self.size = Some((width, height));
         self
     }
 
@@ -454,9 +463,16 @@ impl Decoder {
             .enable_last_sample(false)
             .wait_on_eos(true)
             .build();
-        if let Some(format) = format {
-            let caps = gst_video::VideoCapsBuilder::new().format(format).build();
-            appsink.set_caps(Some(&caps));
+        if format.is_some() || options.size.is_some() {
+            let mut caps = gst_video::VideoCapsBuilder::new();
+            if let Some(format) = format {
+                caps = caps.format(format);
+            }
+            if let Some((width, height)) = options.size {
+                let dim = |v: u32| i32::try_from(v).unwrap_or(i32::MAX);
+                caps = caps.width(dim(width)).height(dim(height));
+            }
+            appsink.set_caps(Some(&caps.build()));
         }
         let build_error = |e: gst::glib::BoolError| MediaError::Uri {
             input: uri.clone(),
@@ -465,21 +481,28 @@ impl Decoder {
         pipeline
             .add_many([&decodebin, &convert, appsink.upcast_ref()])
             .map_err(build_error)?;
-        match index
+        // convert ! [videoflip: upright] ! [videoscale: size] ! appsink
+        let mut chain = vec![convert.clone()];
+        if let Some(method) = index
             .orientation
             .as_deref()
             .and_then(flip_method)
             .filter(|_| upright)
         {
-            Some(method) => {
-                let flip = make("videoflip")?;
-                flip.set_property_from_str("video-direction", method);
-                pipeline.add(&flip).map_err(build_error)?;
-                gst::Element::link_many([&convert, &flip, appsink.upcast_ref()])
-                    .map_err(build_error)?;
-            }
-            None => convert.link(&appsink).map_err(build_error)?,
+            let flip = make("videoflip")?;
+            flip.set_property_from_str("video-direction", method);
+            chain.push(flip);
         }
+        if options.size.is_some() {
+            let scale = make("videoscale")?;
+            scale.set_property("n-threads", u32::try_from(cores).unwrap_or(1));
+            chain.push(scale);
+        }
+        for element in &chain[1..] {
+            pipeline.add(element).map_err(build_error)?;
+        }
+        chain.push(appsink.clone().upcast());
+        gst::Element::link_many(&chain).map_err(build_error)?;
         // Deinterlacing on request, spatially within each frame (`linear`, one frame per
         // frame): no field history, so a frame after a seek is the frame a sequential decode
         // gives.

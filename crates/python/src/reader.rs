@@ -131,13 +131,14 @@ impl VideoReader {
     /// ``upright``: turn frames upright when the file has a display rotation (phones' MP4/MOV;
     /// the default, as players show them); ``False``: as stored, like PyAV. ``deinterlace``:
     /// deinterlace interlaced video (``linear``, one frame per frame; default: frames as
-    /// decoded, fields woven). ``path``
+    /// decoded, fields woven). ``size=(width, height)``: frames scaled to that size
+    /// (bilinear, e.g. ``(256, 256)`` for a model). ``path``
     /// is a ``str`` or ``os.PathLike``. Raises ``OpenError`` for a missing file or one that is
     /// not a regular file (a FIFO would block), ``PipelineError`` for one GStreamer cannot
     /// demux or decode.
     #[new]
     #[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
-    #[pyo3(signature = (path, format=None, *, timeout=10.0, index_cache=IndexCacheArg::Default, stream=0, upright=true, deinterlace=false))]
+    #[pyo3(signature = (path, format=None, *, timeout=10.0, index_cache=IndexCacheArg::Default, stream=0, upright=true, deinterlace=false, size=None))]
     fn new(
         py: Python<'_>,
         path: PathBuf,
@@ -147,6 +148,7 @@ impl VideoReader {
         stream: usize,
         upright: bool,
         deinterlace: bool,
+        size: Option<(u32, u32)>,
     ) -> PyResult<Self> {
         // `str` or `os.PathLike` (pathlib.Path); the reader takes UTF-8 paths and URIs.
         let path = path.to_str().ok_or_else(|| {
@@ -164,6 +166,14 @@ impl VideoReader {
         }
         if let Some(timeout) = timeout_arg(py, timeout)? {
             builder = builder.timeout(timeout);
+        }
+        if let Some((width, height)) = size {
+            if width == 0 || height == 0 {
+                return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                    "size must be (width, height) of at least 1 pixel, got ({width}, {height})"
+                )));
+            }
+            builder = builder.size(width, height);
         }
         match index_cache {
             IndexCacheArg::Default => {}

@@ -379,3 +379,23 @@ def test_interlaced_field_order_and_deinterlacing(corpus, name):
     for k, i in enumerate(order):
         np.testing.assert_array_equal(got[k], sequential[i].array, err_msg=f"{name} frame {i}")
     assert not np.array_equal(got[order.index(3), :, :, 0], woven), "deinterlacing changed nothing"
+
+
+def test_size_scales_like_a_sequential_videoscale_pipeline(corpus):
+    """``size=(w, h)``: every frame equals a sequential decode through ``videoscale`` to that
+    size, in a shuffled order; a zero size is refused."""
+    from conftest import frames_of
+
+    path, ref = corpus("h264_bframes.mp4")
+    reader = gstpipe.VideoReader(path, format="RGB", size=(64, 40), index_cache=None)
+    assert (reader.width, reader.height) == (64, 40)
+    sequential = frames_of(f"filesrc location={path} ! decodebin ! videoconvert ! videoscale ! "
+                           "video/x-raw,format=RGB,width=64,height=40 ! appsink sync=false")
+    order = list(range(len(ref)))
+    random.Random(5).shuffle(order)
+    got = reader.get_batch(order)
+    assert got.shape == (len(ref), 40, 64, 3)
+    for k, i in enumerate(order):
+        np.testing.assert_array_equal(got[k], sequential[i].array, err_msg=f"frame {i}")
+    with pytest.raises(ValueError, match="size"):
+        gstpipe.VideoReader(path, size=(0, 10))

@@ -392,13 +392,15 @@ class VideoReader:
         stream: int = 0,
         upright: bool = True,
         deinterlace: bool = False,
+        size: Optional[Tuple[int, int]] = None,
     ) -> None:
         """Opens a regular file (a FIFO, socket or device raises ``OpenError`` at once).
         ``index_cache``: where frame indexes are saved for later processes (default
         ``$GSTPIPE_INDEX_CACHE``, else ``$XDG_CACHE_HOME/gstpipe/index``; ``None``: nowhere).
         ``stream``: which video stream to read (0: the first). ``upright``: turn frames upright
         when the file has a display rotation (default); ``False``: as stored, like PyAV.
-        ``deinterlace``: deinterlace interlaced video (default: frames as decoded)."""
+        ``deinterlace``: deinterlace interlaced video (default: frames as decoded).
+        ``size``: ``(width, height)`` to scale frames to (bilinear)."""
     def __len__(self) -> int: ...
     @overload
     def __getitem__(self, key: int) -> Frame: ...
