@@ -39,6 +39,11 @@ pub enum IndexSource {
     Parse,
     /// From a full decode.
     Decode,
+    /// From a full decode whose timestamps are missing or repeat (packed MPEG-4 Part 2
+    /// B-frames in AVI, as Xvid writes them): frames are known by their order in a decode from
+    /// the first frame, and their times are evenly spaced. Random access reads forward from
+    /// the start (exact, slower).
+    DecodeOrder,
 }
 
 /// Every frame's pts in presentation order, and the keyframes.
@@ -116,6 +121,12 @@ impl Index {
         if let Some(index) = Index::reordered(&entries, source) {
             return Ok(index);
         }
+        if source == IndexSource::Decode
+            && let Err(e) = Index::from_entries(entries.clone(), IndexSource::Parse, uri)
+        {
+            tracing::debug!(%uri, "{e}: frames known by their decode order");
+            return Ok(Index::by_order(&entries));
+        }
         let mut frames = Vec::with_capacity(entries.len());
         for (n, entry) in entries.into_iter().enumerate() {
             let pts = entry
@@ -131,6 +142,31 @@ impl Index {
             )));
         }
         Ok(Index::new(frames, source, None))
+    }
+
+    /// The index of a decode whose timestamps cannot be trusted: frame `i` is the `i`-th
+    /// frame decoded from the start, at evenly spaced times from the first timestamp (at the
+    /// median interval between rising timestamps, 40 ms when there is none).
+    fn by_order(entries: &[Entry]) -> Index {
+        let times: Vec<u64> = entries
+            .iter()
+            .filter_map(|e| e.pts)
+            .map(|p| p.nseconds())
+            .collect();
+        let first = times.first().copied().unwrap_or(0);
+        let mut steps: Vec<u64> = times
+            .windows(2)
+            .filter(|w| w[1] > w[0])
+            .map(|w| w[1] - w[0])
+            .collect();
+        steps.sort_unstable();
+        let step = steps.get(steps.len() / 2).copied().unwrap_or(40_000_000);
+        let frames = (0..entries.len() as u64)
+            .map(|i| (gst::ClockTime::from_nseconds(first + i * step), false))
+            .collect();
+        let mut index = Index::new(frames, IndexSource::DecodeOrder, None);
+        index.keyframes.clear();
+        index
     }
 
     fn new(
@@ -262,7 +298,7 @@ fn scan(
                 })?;
             parsebin
         }
-        IndexSource::Decode => {
+        IndexSource::Decode | IndexSource::DecodeOrder => {
             let decodebin = make("uridecodebin")?;
             decodebin.set_property("uri", uri);
             skip_non_video(&decodebin);
@@ -370,7 +406,7 @@ fn scan(
     log.attach(&pipeline);
     let operation = match source {
         IndexSource::Parse => "scanning the file's frames",
-        IndexSource::Decode => "decoding the file to index its frames",
+        IndexSource::Decode | IndexSource::DecodeOrder => "decoding the file to index its frames",
     };
     let ran = run_to_eos(&pipeline, &log, &progress, stall, uri, operation);
     drop(pipeline);

@@ -1238,6 +1238,9 @@ impl VideoReader {
     /// falls back to an earlier keyframe, then to a fresh decoder reading from the start; once
     /// a seek has landed wrong the reader no longer trusts seeks in this file.
     fn locate(&mut self, i: usize) -> Result<gst::Sample, Miss> {
+        if self.index.source == IndexSource::DecodeOrder {
+            return self.locate_by_order(i);
+        }
         let uri = self.location.uri.clone();
         let index = Arc::clone(&self.index);
         let target = index.pts[i];
@@ -1353,6 +1356,48 @@ impl VideoReader {
                     &format!("frame {j} came instead of it"),
                     below,
                 )?;
+            }
+        }
+    }
+
+    /// Frame `i` of an index known by decode order ([`IndexSource::DecodeOrder`]): the
+    /// `i`-th frame a decode from the start gives, reading forward from where the decoder is,
+    /// or from a fresh decoder when it is past `i`. Timestamps are not checked: they repeat.
+    fn locate_by_order(&mut self, i: usize) -> Result<gst::Sample, Miss> {
+        let uri = self.location.uri.clone();
+        let behind = self
+            .decoder
+            .as_ref()
+            .and_then(|d| d.next)
+            .is_none_or(|n| n > i);
+        if behind {
+            self.decoder = None;
+            self.decoder = Some(self.start_decoder()?);
+        }
+        let timeout = self.options.timeout;
+        loop {
+            let decoder = self.decoder_mut();
+            let j = decoder.next.unwrap_or(0);
+            match decoder.next_item(&uri, timeout) {
+                Ok(Item::Frame(sample)) => {
+                    decoder.next = Some(j + 1);
+                    self.decoded += 1;
+                    if j == i {
+                        return Ok(restamp(sample, self.index.pts[i]));
+                    }
+                }
+                Ok(Item::Passed(_)) => {
+                    decoder.next = Some(j + 1);
+                    self.decoded += 1;
+                }
+                Ok(Item::End) => {
+                    self.lose(j..self.len());
+                    return Err(Miss::Error(self.not_decoded(i)));
+                }
+                Err(e) => {
+                    self.decoder = None;
+                    return Err(Miss::Error(e));
+                }
             }
         }
     }

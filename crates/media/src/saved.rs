@@ -117,6 +117,7 @@ fn parse(body: &str) -> Option<Index> {
     let source = match *fields.get("source")? {
         "parse" => IndexSource::Parse,
         "decode" => IndexSource::Decode,
+        "decode-order" => IndexSource::DecodeOrder,
         _ => return None,
     };
     let pts: Vec<gst::ClockTime> = numbers("pts")?
@@ -177,6 +178,7 @@ pub(crate) fn save(dir: &Path, location: &Location, index: &Index) -> bool {
     let source = match index.source {
         IndexSource::Parse => "parse",
         IndexSource::Decode => "decode",
+        IndexSource::DecodeOrder => "decode-order",
     };
     let _ = writeln!(text, "source {source}\ntolerance {}", index.tolerance);
     let join = |items: &mut dyn Iterator<Item = String>| items.collect::<Vec<_>>().join(" ");
