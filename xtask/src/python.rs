@@ -9,7 +9,8 @@ use std::time::Duration;
 
 /// What the tests need from PyPI besides the package (maturin comes through the package's
 /// own build requirements; it is listed so a warm venv does not fetch it again).
-/// PyAV (`av`) is the independent decoder the clip-sampler tests compare with; Ray (the
+/// PyAV (`av`) is the independent decoder the reader's corpus and the clip-sampler tests
+/// compare with; Ray (the
 /// `gstpipe[ray]` extra) runs the local-cluster tests of `gstpipe.ray`.
 const PYPI: &[&str] = &[
     "maturin>=1.9.4,<2",

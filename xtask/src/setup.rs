@@ -23,8 +23,8 @@ pub const PACKAGES: &[&str] = &[
     "python3-dev",
     // gst-python (GStreamer's own Python bindings): the baseline of benches/python/bench.py.
     "python3-gst-1.0",
-    // ffmpeg and ffprobe: independent writers and readers of test media (the clip-sampler
-    // and file corpora, the MP4 a CLI test finishes after SIGTERM).
+    // ffmpeg and ffprobe: independent writers and readers of test media (the reader's corpus,
+    // the clip-sampler clips, the MP4 a CLI test finishes after SIGTERM).
     "ffmpeg",
 ];
 

@@ -134,3 +134,84 @@ fn an_index_past_the_end_is_a_usage_error_naming_the_frame_count() {
     assert!(run.stdout.contains("frame     11"), "{}", run.stdout);
     assert!(run.stdout.contains("I420 160x120"), "{}", run.stdout);
 }
+
+#[test]
+fn info_refuses_a_fifo_at_once_naming_it() {
+    let dir = scratch("media-fifo");
+    let fifo = dir.join("pipe.mp4");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
+    assert!(status.success());
+    // Nobody writes to it: opening it for reading would block forever.
+    let run = crate::util::gstpipe_within(
+        &["info", fifo.to_str().unwrap()],
+        std::time::Duration::from_secs(20),
+    )
+    .code(2)
+    .no_panic();
+    assert!(run.stderr.contains("pipe.mp4"), "{}", run.stderr);
+    assert!(run.stderr.contains("FIFO"), "{}", run.stderr);
+}
+
+#[test]
+fn info_lists_every_stream_and_describes_the_one_asked_for() {
+    let dir = scratch("media-streams");
+    let file = dir.join("multi.mkv");
+    run_reference(&format!(
+        "matroskamux name=mux ! filesink location={} \
+         audiotestsrc num-buffers=20 ! audioconvert ! vorbisenc ! mux. \
+         videotestsrc num-buffers=15 ! video/x-raw,width=96,height=64,framerate=25/1 ! \
+         x264enc speed-preset=ultrafast ! h264parse ! mux. \
+         videotestsrc num-buffers=10 ! video/x-raw,width=64,height=48,framerate=25/1 ! \
+         vp8enc ! mux.",
+        file.display()
+    ));
+    let file = file.to_str().unwrap();
+    let mut seen = Vec::new();
+    for stream in ["0", "1"] {
+        let run = gstpipe(&["info", file, "--json", "--stream", stream])
+            .success()
+            .no_panic();
+        let info = &run.json_lines()[0];
+        let mut streams: Vec<String> = info["streams"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                format!(
+                    "{} {}",
+                    s["kind"].as_str().unwrap(),
+                    s["codec"].as_str().unwrap()
+                )
+            })
+            .collect();
+        streams.sort();
+        assert_eq!(
+            streams,
+            ["audio audio/x-vorbis", "video h264", "video vp8"],
+            "{info}"
+        );
+        seen.push((
+            info["codec"].clone(),
+            info["frames"].clone(),
+            info["width"].clone(),
+        ));
+    }
+    seen.sort_by_key(|s| s.1.as_u64());
+    assert_eq!(
+        seen,
+        [
+            ("vp8".into(), 10.into(), 64.into()),
+            ("h264".into(), 15.into(), 96.into())
+        ]
+    );
+    let text = gstpipe(&["info", file]).success().stdout;
+    assert!(
+        text.contains("streams:") && text.contains("(read)"),
+        "{text}"
+    );
+    let run = gstpipe(&["info", file, "--stream", "2"]).code(1).no_panic();
+    assert!(run.stderr.contains("no video stream 2"), "{}", run.stderr);
+}

@@ -32,8 +32,8 @@ pub mod sync;
 pub use context::{Context, init};
 pub use error::{ElementError, Error, Result};
 pub use pipeline::{
-    DEFAULT_STATE_TIMEOUT, DEFAULT_STOP_TIMEOUT, Event, Outcome, Pipeline, Subscription, Watch,
-    release_appsink,
+    BusEvent, DEFAULT_STATE_TIMEOUT, DEFAULT_STOP_TIMEOUT, Event, Outcome, Pipeline, Subscription,
+    Watch, release_appsink,
 };
 pub use redact::{ECHO_CHARS, MASK, echo, redact};
 

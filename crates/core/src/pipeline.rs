@@ -36,8 +36,24 @@ pub enum Event {
     Restarted,
 }
 
+/// What a [`Watch::subscribe_bus`] callback is told: every end of stream, segment end and
+/// error the bus carries, each time one comes. Unlike [`Event::Ended`], which is told once per
+/// run, these repeat: a pipeline seeked back after an end of stream (a file reader) ends
+/// again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BusEvent {
+    /// An end-of-stream message.
+    Eos,
+    /// A segment-done message (the end of a segment seek).
+    SegmentDone,
+    /// An element's error message.
+    Error(ElementError),
+}
+
 type Listener = Box<dyn Fn(&gst::Message) + Send + Sync>;
 type Subscriber = Arc<dyn Fn(&Event) + Send + Sync>;
+type BusSubscriber = Arc<dyn Fn(&BusEvent) + Send + Sync>;
 
 /// The subscribers, and the outcome they have been told (under one lock, so a subscriber
 /// registered while an end is being announced is told it too).
@@ -55,6 +71,7 @@ struct Shared {
     done: Condvar,
     listeners: Mutex<Vec<Listener>>,
     subscribers: Mutex<Subscribers>,
+    bus_subscribers: Mutex<Vec<(u64, BusSubscriber)>>,
     next_subscriber: AtomicU64,
     pipeline: glib::WeakRef<gst::Pipeline>,
     /// The pipeline's streaming threads, as they announce themselves (stream-status
@@ -180,10 +197,35 @@ impl Shared {
         }
     }
 
+    /// Tells the [`Watch::subscribe_bus`] subscribers, outside the lock.
+    fn tell_bus(&self, event: &BusEvent) {
+        let subscribers: Vec<BusSubscriber> = self
+            .bus_subscribers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|(_, s)| Arc::clone(s))
+            .collect();
+        for subscriber in subscribers {
+            if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| subscriber(event))).is_err()
+            {
+                tracing::error!(pipeline = %self.name, ?event, "a bus subscriber panicked");
+            }
+        }
+    }
+
     fn handle(&self, msg: &gst::Message) {
         use gst::MessageView;
         let src = msg.src();
         let element = src.map(|s| s.name().to_string()).unwrap_or_default();
+        match msg.view() {
+            MessageView::Eos(_) => self.tell_bus(&BusEvent::Eos),
+            MessageView::SegmentDone(_) => self.tell_bus(&BusEvent::SegmentDone),
+            MessageView::Error(err) => {
+                self.tell_bus(&BusEvent::Error(ElementError::from_message(err)))
+            }
+            _ => {}
+        }
         match msg.view() {
             MessageView::Eos(_) => {
                 tracing::debug!(pipeline = %self.name, "end of stream");
@@ -268,6 +310,8 @@ impl std::fmt::Debug for Watch {
 pub struct Subscription {
     shared: std::sync::Weak<Shared>,
     id: u64,
+    /// From [`Watch::subscribe_bus`].
+    bus: bool,
 }
 
 impl std::fmt::Debug for Subscription {
@@ -281,7 +325,15 @@ impl std::fmt::Debug for Subscription {
 impl Drop for Subscription {
     fn drop(&mut self) {
         if let Some(shared) = self.shared.upgrade() {
-            shared.subscribers().list.retain(|(id, _)| *id != self.id);
+            if self.bus {
+                shared
+                    .bus_subscribers
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .retain(|(id, _)| *id != self.id);
+            } else {
+                shared.subscribers().list.retain(|(id, _)| *id != self.id);
+            }
         }
     }
 }
@@ -344,6 +396,44 @@ impl Watch {
         Subscription {
             shared: Arc::downgrade(&self.shared),
             id,
+            bus: false,
+        }
+    }
+
+    /// Calls `callback` for every end of stream, segment end and error message on the bus
+    /// ([`BusEvent`]), each time one comes (the outcome, by contrast, is decided by the first),
+    /// until the returned [`Subscription`] is dropped: for adapters that seek a pipeline back
+    /// after its end and must hear the next end or error without polling. Runs on the thread
+    /// that posts the message (often a streaming thread); keep it short and never block in it.
+    ///
+    /// ```
+    /// use gstpipe_core::{BusEvent, Pipeline};
+    /// use std::sync::mpsc;
+    ///
+    /// let pipeline = Pipeline::launch("videotestsrc num-buffers=3 ! fakesink")?;
+    /// let (tx, rx) = mpsc::channel();
+    /// let _subscription = pipeline.watch().subscribe_bus(move |event| {
+    ///     let _ = tx.send(event.clone());
+    /// });
+    /// pipeline.play()?;
+    /// let event = rx.recv_timeout(std::time::Duration::from_secs(10))?;
+    /// assert_eq!(event, BusEvent::Eos);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn subscribe_bus<F>(&self, callback: F) -> Subscription
+    where
+        F: Fn(&BusEvent) + Send + Sync + 'static,
+    {
+        let id = self.shared.next_subscriber.fetch_add(1, Ordering::Relaxed);
+        self.shared
+            .bus_subscribers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((id, Arc::new(callback)));
+        Subscription {
+            shared: Arc::downgrade(&self.shared),
+            id,
+            bus: true,
         }
     }
 
@@ -512,6 +602,7 @@ impl Pipeline {
             done: Condvar::new(),
             listeners: Mutex::new(Vec::new()),
             subscribers: Mutex::new(Subscribers::default()),
+            bus_subscribers: Mutex::new(Vec::new()),
             next_subscriber: AtomicU64::new(0),
             pipeline: pipeline.downgrade(),
             streaming: Mutex::new(Vec::new()),

@@ -31,6 +31,16 @@ pub enum MediaError {
         /// The file's URI.
         uri: String,
     },
+    /// The file has fewer video streams than the one asked for.
+    #[error("{uri} has no video stream {stream}: it has {videos} (numbered from 0)")]
+    NoStream {
+        /// The file's URI.
+        uri: String,
+        /// The video stream asked for.
+        stream: usize,
+        /// How many video streams the file has.
+        videos: usize,
+    },
     /// A frame index at or past the end of the file.
     #[error("frame index {index} is out of range: the video has {frames} frames (indices 0 to {last})", last = frames.saturating_sub(1))]
     OutOfRange {

@@ -3,10 +3,14 @@
 //! trusted, by a decoding scan; cached per file.
 
 use crate::error::MediaError;
-use crate::source::{BusLog, Location, Streams, link_streams, make, run_to_eos, skip_non_video};
+use crate::order::{MpegVideo, Picture};
+use crate::source::{
+    BusLog, Location, StreamEntry, Streams, link_streams, make, run_to_eos, skip_non_video,
+};
 use gst::prelude::*;
 use gstpipe_core::Pipeline;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -35,6 +39,11 @@ pub enum IndexSource {
     Parse,
     /// From a full decode.
     Decode,
+    /// From a full decode whose timestamps are missing or repeat (packed MPEG-4 Part 2
+    /// B-frames in AVI, as Xvid writes them): frames are known by their order in a decode from
+    /// the first frame, and their times are evenly spaced. Random access reads forward from
+    /// the start (exact, slower).
+    DecodeOrder,
 }
 
 /// Every frame's pts in presentation order, and the keyframes.
@@ -46,6 +55,24 @@ pub(crate) struct Index {
     pub source: IndexSource,
     /// How far (ns) a decoded frame's pts may be from the listed one.
     pub tolerance: u64,
+    /// For streams whose container gives decode-order times only: each access unit's
+    /// decode timestamp (ns) -> its presentation timestamp, stamped on the buffers entering
+    /// the decoder so that it outputs them with their place in presentation order.
+    pub restamp: Option<Arc<BTreeMap<u64, gst::ClockTime>>>,
+    /// Every stream of the file, in the order the demuxer exposed them.
+    pub streams: Vec<StreamEntry>,
+    /// The display orientation the container gives (GStreamer's `image-orientation` tag:
+    /// `rotate-90`, `flip-rotate-0`, ...), when it is not `rotate-0`.
+    pub orientation: Option<String>,
+}
+
+/// What a scan saw of one access unit, in stream (decode) order.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Entry {
+    pub pts: Option<gst::ClockTime>,
+    pub dts: Option<gst::ClockTime>,
+    pub key: bool,
+    pub picture: Picture,
 }
 
 impl Index {
@@ -81,9 +108,9 @@ impl Index {
         k.checked_sub(1).map(|k| self.keyframes[k])
     }
 
-    /// Builds the index from what a scan saw, in stream order: `(pts, keyframe)` per frame.
+    /// Builds the index from what a scan saw, in stream order.
     fn from_entries(
-        entries: Vec<(Option<gst::ClockTime>, bool)>,
+        entries: Vec<Entry>,
         source: IndexSource,
         uri: &str,
     ) -> Result<Index, MediaError> {
@@ -91,11 +118,21 @@ impl Index {
             uri: uri.into(),
             reason,
         };
+        if let Some(index) = Index::reordered(&entries, source) {
+            return Ok(index);
+        }
+        if source == IndexSource::Decode
+            && let Err(e) = Index::from_entries(entries.clone(), IndexSource::Parse, uri)
+        {
+            tracing::debug!(%uri, "{e}: frames known by their decode order");
+            return Ok(Index::by_order(&entries));
+        }
         let mut frames = Vec::with_capacity(entries.len());
-        for (n, (pts, key)) in entries.into_iter().enumerate() {
-            let pts =
-                pts.ok_or_else(|| unindexable(format!("frame {n} (in stream order) has no pts")))?;
-            frames.push((pts, key));
+        for (n, entry) in entries.into_iter().enumerate() {
+            let pts = entry
+                .pts
+                .ok_or_else(|| unindexable(format!("frame {n} (in stream order) has no pts")))?;
+            frames.push((pts, entry.key));
         }
         frames.sort_by_key(|&(pts, _)| pts);
         if let Some(w) = frames.windows(2).find(|w| w[0].0 == w[1].0) {
@@ -104,6 +141,39 @@ impl Index {
                 w[0].0
             )));
         }
+        Ok(Index::new(frames, source, None))
+    }
+
+    /// The index of a decode whose timestamps cannot be trusted: frame `i` is the `i`-th
+    /// frame decoded from the start, at evenly spaced times from the first timestamp (at the
+    /// median interval between rising timestamps, 40 ms when there is none).
+    fn by_order(entries: &[Entry]) -> Index {
+        let times: Vec<u64> = entries
+            .iter()
+            .filter_map(|e| e.pts)
+            .map(|p| p.nseconds())
+            .collect();
+        let first = times.first().copied().unwrap_or(0);
+        let mut steps: Vec<u64> = times
+            .windows(2)
+            .filter(|w| w[1] > w[0])
+            .map(|w| w[1] - w[0])
+            .collect();
+        steps.sort_unstable();
+        let step = steps.get(steps.len() / 2).copied().unwrap_or(40_000_000);
+        let frames = (0..entries.len() as u64)
+            .map(|i| (gst::ClockTime::from_nseconds(first + i * step), false))
+            .collect();
+        let mut index = Index::new(frames, IndexSource::DecodeOrder, None);
+        index.keyframes.clear();
+        index
+    }
+
+    fn new(
+        frames: Vec<(gst::ClockTime, bool)>,
+        source: IndexSource,
+        restamp: Option<Arc<BTreeMap<u64, gst::ClockTime>>>,
+    ) -> Index {
         let keyframes = frames
             .iter()
             .enumerate()
@@ -114,16 +184,74 @@ impl Index {
             .map(|w| (w[1].0 - w[0].0).nseconds())
             .min()
             .unwrap_or(u64::MAX);
-        Ok(Index {
+        Index {
             pts: frames.into_iter().map(|(pts, _)| pts).collect(),
             keyframes,
             source,
             tolerance: (min_interval / 4).min(1_000_000),
-        })
+            restamp,
+            streams: Vec::new(),
+            orientation: None,
+        }
+    }
+
+    /// The index of an MPEG-1/2 or MPEG-4 Part 2 stream with B-frames whose container gives
+    /// decode-order times only (pts missing, or never going back): the presentation order
+    /// comes from the picture types, the times from the decode timestamps (the same set of
+    /// times, shifted by the reordering delay the first frame's pts shows, if it has one).
+    fn reordered(entries: &[Entry], source: IndexSource) -> Option<Index> {
+        let has_b = entries.iter().any(|e| e.picture == Picture::Bidirectional);
+        let decode_order_pts = entries.iter().any(|e| e.pts.is_none())
+            || entries
+                .windows(2)
+                .all(|w| w[0].pts.zip(w[1].pts).is_some_and(|(a, b)| a < b));
+        if !has_b || !decode_order_pts {
+            return None;
+        }
+        let dts: Vec<gst::ClockTime> = entries.iter().map(|e| e.dts).collect::<Option<_>>()?;
+        if !dts.windows(2).all(|w| w[0] < w[1]) {
+            return None;
+        }
+        let pictures: Vec<Picture> = entries.iter().map(|e| e.picture).collect();
+        let positions = crate::order::presentation_positions(&pictures)?;
+        // The first frame's own pts, when the container gives it, says how far presentation
+        // times lag the decode times.
+        let first = &entries[0];
+        let delay = first
+            .pts
+            .and_then(|pts| pts.checked_sub(dts[positions[0]]))
+            .unwrap_or_default();
+        let mut frames = vec![(gst::ClockTime::ZERO, false); entries.len()];
+        let mut restamp = BTreeMap::new();
+        for (d, entry) in entries.iter().enumerate() {
+            let pts = dts[positions[d]] + delay;
+            frames[positions[d]] = (pts, entry.key);
+            restamp.insert(dts[d].nseconds(), pts);
+        }
+        tracing::debug!(
+            frames = frames.len(),
+            "decode-order timestamps: presentation order from the picture types"
+        );
+        Some(Index::new(frames, source, Some(Arc::new(restamp))))
+    }
+
+    /// The presentation timestamp to stamp on an access unit entering the decoder, by its
+    /// decode timestamp (see [`Index::restamp`]).
+    pub fn restamped(&self, dts: gst::ClockTime) -> Option<gst::ClockTime> {
+        let map = self.restamp.as_ref()?;
+        let t = dts.nseconds();
+        let lo = map.range(..=t).next_back();
+        let hi = map.range(t..).next();
+        [lo, hi]
+            .into_iter()
+            .flatten()
+            .min_by_key(|(k, _)| k.abs_diff(t))
+            .filter(|(k, _)| k.abs_diff(t) <= self.tolerance)
+            .map(|(_, &pts)| pts)
     }
 }
 
-type Entries = Arc<Mutex<Vec<(Option<gst::ClockTime>, bool)>>>;
+type Entries = Arc<Mutex<Vec<Entry>>>;
 
 /// Runs a scan pipeline: `head` is the element that exposes the streams (parsebin or
 /// uridecodebin); the first video stream goes into a fakesink whose probe records every
@@ -145,6 +273,22 @@ fn scan(
                 }
             })?;
             let parsebin = make("parsebin")?;
+            // MP4/MOV and Matroska/WebM demuxers give every frame's timestamps and keyframe
+            // flags from the container's own index: their video needs no parser for a scan,
+            // and parsing every access unit of a long file is most of the scan's cost.
+            parsebin.connect("autoplug-continue", false, |args| {
+                let pad = args.get(1).and_then(|v| v.get::<gst::Pad>().ok());
+                let caps = args.get(2).and_then(|v| v.get::<gst::Caps>().ok());
+                let from_indexed_container = pad
+                    .and_then(|p| p.parent_element())
+                    .and_then(|e| e.factory())
+                    .is_some_and(|f| ["qtdemux", "matroskademux"].contains(&f.name().as_str()));
+                let video = caps.is_some_and(|c| {
+                    c.structure(0)
+                        .is_some_and(|s| s.name().starts_with("video/"))
+                });
+                Some((!(from_indexed_container && video)).to_value())
+            });
             pipeline
                 .add_many([&src, &parsebin])
                 .and_then(|_| src.link(&parsebin))
@@ -154,7 +298,7 @@ fn scan(
                 })?;
             parsebin
         }
-        IndexSource::Decode => {
+        IndexSource::Decode | IndexSource::DecodeOrder => {
             let decodebin = make("uridecodebin")?;
             decodebin.set_property("uri", uri);
             skip_non_video(&decodebin);
@@ -178,6 +322,7 @@ fn scan(
             })
         })?;
     let entries: Entries = Arc::default();
+    let orientation: Arc<Mutex<Option<String>>> = Arc::default();
     let progress = Arc::new(AtomicU64::new(0));
     let sinkpad = sink.static_pad("sink").expect("fakesink has a sink pad");
     {
@@ -191,6 +336,11 @@ fn scan(
                 let segment = pad
                     .sticky_event::<gst::event::Segment>(0)
                     .and_then(|e| e.segment().downcast_ref::<gst::ClockTime>().cloned());
+                // MPEG video: the picture types, for streams timed in decode order only.
+                let mpeg = (source == IndexSource::Parse)
+                    .then(|| pad.current_caps())
+                    .flatten()
+                    .and_then(|caps| MpegVideo::from_caps(&caps));
                 let record = |buffer: &gst::BufferRef| {
                     progress.fetch_add(1, Ordering::Relaxed);
                     let flags = buffer.flags();
@@ -213,10 +363,18 @@ fn scan(
                         }
                     }
                     let key = !flags.contains(gst::BufferFlags::DELTA_UNIT);
+                    let picture = mpeg
+                        .and_then(|m| buffer.map_readable().ok().map(|data| m.picture(&data)))
+                        .unwrap_or(Picture::Unknown);
                     entries
                         .lock()
                         .unwrap_or_else(|p| p.into_inner())
-                        .push((buffer.pts(), key));
+                        .push(Entry {
+                            pts: buffer.pts(),
+                            dts: buffer.dts(),
+                            key,
+                            picture,
+                        });
                 };
                 match &info.data {
                     Some(gst::PadProbeData::Buffer(b)) => record(b),
@@ -227,17 +385,39 @@ fn scan(
             },
         );
     }
-    let streams = Arc::new(Streams::default());
+    {
+        // The stream's display orientation (MP4/MOV display matrix, as qtdemux tags it).
+        let orientation = Arc::clone(&orientation);
+        sinkpad.add_probe(gst::PadProbeType::EVENT_DOWNSTREAM, move |_, info| {
+            if let Some(gst::PadProbeData::Event(event)) = &info.data
+                && let gst::EventView::Tag(tag) = event.view()
+                && let Some(value) = tag.tag().get::<gst::tags::ImageOrientation>()
+            {
+                *orientation.lock().unwrap_or_else(|p| p.into_inner()) =
+                    Some(value.get().to_string());
+            }
+            gst::PadProbeReturn::Ok
+        });
+    }
+    let streams = Streams::wanting(location.video_stream);
     link_streams(&head, &sink, Arc::clone(&streams));
     let pipeline = Pipeline::from_pipeline(pipeline);
     let log = BusLog::new(Arc::clone(warnings));
     log.attach(&pipeline);
     let operation = match source {
         IndexSource::Parse => "scanning the file's frames",
-        IndexSource::Decode => "decoding the file to index its frames",
+        IndexSource::Decode | IndexSource::DecodeOrder => "decoding the file to index its frames",
     };
     let ran = run_to_eos(&pipeline, &log, &progress, stall, uri, operation);
     drop(pipeline);
+    let videos = streams.videos();
+    if !streams.video.load(Ordering::Acquire) && videos > 0 && ran.is_ok() {
+        return Err(MediaError::NoStream {
+            uri: uri.clone(),
+            stream: location.video_stream,
+            videos,
+        });
+    }
     if !streams.video.load(Ordering::Acquire) {
         return Err(match ran {
             // Streams but no video, and the others ended (or wait for a video sink forever).
@@ -257,12 +437,18 @@ fn scan(
     }
     ran?;
     let entries = std::mem::take(&mut *entries.lock().unwrap_or_else(|p| p.into_inner()));
-    let index = Index::from_entries(entries, source, uri)?;
+    let mut index = Index::from_entries(entries, source, uri)?;
+    index.streams = std::mem::take(&mut *streams.seen.lock().unwrap_or_else(|p| p.into_inner()));
+    index.orientation = orientation
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take()
+        .filter(|o| o != "rotate-0");
     tracing::debug!(%uri, ?source, frames = index.pts.len(), keyframes = index.keyframes.len(), "indexed");
     Ok(index)
 }
 
-type CacheKey = (String, u64, std::time::SystemTime);
+type CacheKey = (String, usize, u64, std::time::SystemTime);
 
 fn cache() -> &'static Mutex<HashMap<CacheKey, Arc<Index>>> {
     static CACHE: OnceLock<Mutex<HashMap<CacheKey, Arc<Index>>>> = OnceLock::new();
@@ -271,17 +457,32 @@ fn cache() -> &'static Mutex<HashMap<CacheKey, Arc<Index>>> {
 
 fn cache_key(location: &Location) -> Option<CacheKey> {
     let (len, modified) = location.stamp()?;
-    Some((location.uri.clone(), len, modified))
+    Some((location.uri.clone(), location.video_stream, len, modified))
 }
 
-/// The file's index: from the process-wide cache (keyed by URI, size and modification time)
-/// or by scanning.
+/// Where a reader's index came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum IndexOrigin {
+    /// Built by scanning the file when it was opened (and saved, when a cache directory is
+    /// set and writable).
+    Scanned,
+    /// From an earlier reader of the same file in this process.
+    Process,
+    /// From the index saved on disk by an earlier scan (this process or another).
+    Saved,
+}
+
+/// The file's index: from the process-wide cache (keyed by URI, size and modification time),
+/// the saved indexes in `saved` (see [`crate::saved`]), or by scanning (then saved there).
 pub(crate) fn index(
     location: &Location,
     mode: IndexMode,
     warnings: &Arc<AtomicU64>,
     stall: Duration,
-) -> Result<Arc<Index>, MediaError> {
+    saved: Option<&Path>,
+) -> Result<(Arc<Index>, IndexOrigin), MediaError> {
+    let usable = |index: &Index| mode != IndexMode::Decode || index.source == IndexSource::Decode;
     let key = cache_key(location);
     if let Some(key) = &key {
         let cached = cache()
@@ -290,10 +491,17 @@ pub(crate) fn index(
             .get(key)
             .cloned();
         if let Some(index) = cached
-            && (mode != IndexMode::Decode || index.source == IndexSource::Decode)
+            && usable(&index)
         {
-            return Ok(index);
+            return Ok((index, IndexOrigin::Process));
         }
+    }
+    if let Some(index) = saved.and_then(|dir| crate::saved::load(dir, location))
+        && usable(&index)
+    {
+        let index = Arc::new(index);
+        remember(location, &index, None);
+        return Ok((index, IndexOrigin::Saved));
     }
     let index = match mode {
         IndexMode::Parse => scan(location, IndexSource::Parse, warnings, stall)?,
@@ -308,17 +516,21 @@ pub(crate) fn index(
         },
     };
     let index = Arc::new(index);
-    remember(location, &index);
-    Ok(index)
+    remember(location, &index, saved);
+    Ok((index, IndexOrigin::Scanned))
 }
 
-/// Replaces the cached index of `location` (after a decoding scan corrected a parse scan).
-pub(crate) fn remember(location: &Location, index: &Arc<Index>) {
+/// Replaces the cached index of `location` (after a decoding scan corrected a parse scan), in
+/// the process and in `saved`.
+pub(crate) fn remember(location: &Location, index: &Arc<Index>, saved: Option<&Path>) {
     if let Some(key) = cache_key(location) {
         cache()
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(key, Arc::clone(index));
+    }
+    if let Some(dir) = saved {
+        crate::saved::save(dir, location, index);
     }
 }
 
@@ -327,9 +539,10 @@ pub(crate) fn decode_index(
     location: &Location,
     warnings: &Arc<AtomicU64>,
     stall: Duration,
+    saved: Option<&Path>,
 ) -> Result<Arc<Index>, MediaError> {
     let index = Arc::new(scan(location, IndexSource::Decode, warnings, stall)?);
-    remember(location, &index);
+    remember(location, &index, saved);
     Ok(index)
 }
 
@@ -341,12 +554,21 @@ mod tests {
         gst::ClockTime::from_mseconds(v)
     }
 
+    fn entry(pts: Option<gst::ClockTime>, key: bool) -> Entry {
+        Entry {
+            pts,
+            dts: None,
+            key,
+            picture: Picture::Unknown,
+        }
+    }
+
     #[test]
     fn entries_are_sorted_into_presentation_order() {
         let entries = vec![
-            (Some(ms(66)), true),
-            (Some(ms(133)), false),
-            (Some(ms(100)), false),
+            entry(Some(ms(66)), true),
+            entry(Some(ms(133)), false),
+            entry(Some(ms(100)), false),
         ];
         let index = Index::from_entries(entries, IndexSource::Parse, "x").unwrap();
         assert_eq!(index.pts, vec![ms(66), ms(100), ms(133)]);
@@ -369,18 +591,49 @@ mod tests {
     #[test]
     fn missing_or_repeated_pts_are_refused() {
         let e = Index::from_entries(
-            vec![(Some(ms(1)), true), (None, false)],
+            vec![entry(Some(ms(1)), true), entry(None, false)],
             IndexSource::Parse,
             "f",
         )
         .unwrap_err();
         assert!(e.to_string().contains("frame 1"), "{e}");
         let e = Index::from_entries(
-            vec![(Some(ms(1)), true), (Some(ms(1)), false)],
+            vec![entry(Some(ms(1)), true), entry(Some(ms(1)), false)],
             IndexSource::Parse,
             "f",
         )
         .unwrap_err();
         assert!(e.to_string().contains("same pts"), "{e}");
+    }
+
+    #[test]
+    fn decode_order_times_are_reordered_by_picture_type() {
+        use Picture::{Anchor as A, Bidirectional as B};
+        // AVI-like: dts on every frame, pts on keyframes only (equal to their dts).
+        let types = [A, A, B, B, A, B, B];
+        let entries: Vec<Entry> = types
+            .iter()
+            .enumerate()
+            .map(|(d, &picture)| Entry {
+                pts: (d == 0).then(|| ms(0)),
+                dts: Some(ms(40 * d as u64)),
+                key: d == 0,
+                picture,
+            })
+            .collect();
+        let index = Index::from_entries(entries, IndexSource::Parse, "x").unwrap();
+        let want: Vec<_> = (0..7).map(|k| ms(40 * k)).collect();
+        assert_eq!(index.pts, want);
+        assert_eq!(index.keyframes, vec![0]);
+        // The P decoded second (dts 40) is shown fourth (pts 120); the B after it second.
+        assert_eq!(index.restamped(ms(40)), Some(ms(120)));
+        assert_eq!(index.restamped(ms(80)), Some(ms(40)));
+        assert_eq!(index.restamped(ms(500)), None);
+        // Without B-frames the timestamps are used as they are (here: refused, no pts).
+        let plain = vec![Entry {
+            picture: A,
+            ..entry(None, true)
+        }];
+        assert!(Index::from_entries(plain, IndexSource::Parse, "x").is_err());
     }
 }

@@ -38,23 +38,31 @@
 //! presentation order, and the keyframes. A parse-only scan (`parsebin`, no decoder) reads
 //! them from the container and the stream's parser; when its timestamps are missing or
 //! repeated, or when the decoder later produces a frame the scan did not list, the reader
-//! indexes by decoding instead ([`IndexMode`]). The index is cached per file (URI, size,
-//! modification time) for the life of the process, so several readers of a file share it.
+//! indexes by decoding instead ([`IndexMode`]). Containers that time frames in decode order
+//! only (AVI, MPEG program streams, raw MPEG video) are put in presentation order from the
+//! MPEG picture types. The index is cached per file (URI, size, modification time) for the
+//! life of the process, so several readers of a file share it, and saved on disk for later
+//! processes ([`VideoReaderBuilder::index_cache`], [`IndexOrigin`]).
 //!
-//! To return frame `i` the reader seeks (flushing, accurate) to its pts, or keeps decoding
-//! forward when that decodes fewer frames, and checks that the frame it gets carries exactly
-//! that pts. B-frame reordering (a first pts of 0.0667 s, not 0) and container rounding
+//! To return frame `i` the reader seeks to the keyframe before it, or keeps decoding forward
+//! when that decodes fewer frames, and checks every frame it gets against the index: a seek
+//! that lands wrong (fragmented MP4, MPEG program streams) falls back to an earlier keyframe
+//! or a fresh decoder, and frames the decoder skips (damaged data) are reported
+//! ([`VideoReader::lost_frames`]), never silently replaced by their neighbours. B-frame reordering (a first pts of 0.0667 s, not 0) and container rounding
 //! (Matroska's milliseconds) are thus never an issue: times come from the file, never from
 //! `i / fps`.
 
 mod clips;
 mod error;
 mod index;
+mod order;
 mod reader;
+mod saved;
 mod source;
 
 pub use clips::{ClipPlan, ClipPolicy, ClipRange, Clips};
 pub use error::MediaError;
-pub use index::{IndexMode, IndexSource};
+pub use index::{IndexMode, IndexOrigin, IndexSource};
 pub use reader::{DEFAULT_TIMEOUT, Frames, SeekMode, StreamInfo, VideoReader, VideoReaderBuilder};
-pub use source::codec_name;
+pub use saved::default_dir as default_index_cache_dir;
+pub use source::{StreamEntry, codec_name};

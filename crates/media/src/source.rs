@@ -4,10 +4,10 @@
 use crate::error::MediaError;
 use gst::glib;
 use gst::prelude::*;
-use gstpipe_core::{ElementError, Pipeline};
+use gstpipe_core::{BusEvent, ElementError, Pipeline};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 /// A file named by path or URI, resolved once.
@@ -17,6 +17,8 @@ pub(crate) struct Location {
     pub uri: String,
     /// The local file, when it is one (for the index cache).
     pub path: Option<PathBuf>,
+    /// Which video stream of the file is read (0: the first).
+    pub video_stream: usize,
 }
 
 impl Location {
@@ -53,6 +55,7 @@ impl Location {
             return Ok(Location {
                 uri: input.into(),
                 path,
+                video_stream: 0,
             });
         }
         let path = PathBuf::from(input);
@@ -68,6 +71,7 @@ impl Location {
         Ok(Location {
             uri: uri.to_string(),
             path: Some(path),
+            video_stream: 0,
         })
     }
 
@@ -89,44 +93,121 @@ fn check_readable(path: &std::path::Path, input: &str) -> Result<(), MediaError>
             reason: "it is a directory".into(),
         });
     }
+    // A FIFO, socket or device would block the scan forever (or be read only once): the
+    // reader seeks and reads a file more than once.
+    if !meta.is_file() {
+        #[cfg(unix)]
+        let what = {
+            use std::os::unix::fs::FileTypeExt as _;
+            let kind = meta.file_type();
+            if kind.is_fifo() {
+                "a FIFO (named pipe)"
+            } else if kind.is_socket() {
+                "a socket"
+            } else if kind.is_char_device() || kind.is_block_device() {
+                "a device"
+            } else {
+                "not a regular file"
+            }
+        };
+        #[cfg(not(unix))]
+        let what = "not a regular file";
+        return Err(MediaError::Open {
+            path: input.into(),
+            reason: format!("it is {what}; the reader needs a regular file it can seek in"),
+        });
+    }
     Ok(())
 }
 
-/// What a pipeline's bus said: the first error, and how many warnings.
+/// Wakes a thread waiting for a pipeline: a counter bumped (under its lock) by whatever the
+/// waiter waits for (a sample, an end of stream, an error), and a condvar.
+#[derive(Debug, Default)]
+pub(crate) struct Wake {
+    generation: Mutex<u64>,
+    changed: Condvar,
+}
+
+impl Wake {
+    pub fn notify(&self) {
+        *self.generation.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+        self.changed.notify_all();
+    }
+
+    /// The counter now: read it before checking what is waited for, then wait past it.
+    pub fn generation(&self) -> u64 {
+        *self.generation.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Waits until something happened after `seen` or `deadline` passes; whether it did.
+    pub fn wait_past(&self, seen: u64, deadline: Instant) -> bool {
+        let mut generation = self.generation.lock().unwrap_or_else(|p| p.into_inner());
+        while *generation == seen {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            generation = self
+                .changed
+                .wait_timeout(generation, left)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+        true
+    }
+}
+
+/// What a pipeline's bus said: the first error, whether it reached its end, how many
+/// warnings; and a [`Wake`] for threads waiting on it.
 #[derive(Debug, Default)]
 pub(crate) struct BusLog {
     error: Mutex<Option<ElementError>>,
+    ended: AtomicBool,
     /// Shared with the reader: warnings of every pipeline it ran.
     pub warnings: Arc<AtomicU64>,
+    pub wake: Arc<Wake>,
+    subscription: Mutex<Option<gstpipe_core::Subscription>>,
 }
 
 impl BusLog {
     pub fn new(warnings: Arc<AtomicU64>) -> Arc<BusLog> {
         Arc::new(BusLog {
-            error: Mutex::new(None),
             warnings,
+            ..BusLog::default()
         })
     }
 
-    /// Listens to `pipeline`'s bus. Unlike the pipeline's own outcome, an error is recorded
-    /// even after an end of stream (a reader seeks back after EOS).
+    /// Listens to `pipeline`'s bus through its watch. Unlike the pipeline's own outcome, an
+    /// error or an end of stream is heard every time (a reader seeks back after EOS).
     pub fn attach(self: &Arc<Self>, pipeline: &Pipeline) {
         let log = Arc::clone(self);
-        pipeline.on_message(move |msg| match msg.view() {
-            gst::MessageView::Error(err) => {
-                let error = ElementError::from_message(err);
-                let mut slot = log.error.lock().unwrap_or_else(|p| p.into_inner());
-                slot.get_or_insert(error);
+        let subscription = pipeline.watch().subscribe_bus(move |event| {
+            match event {
+                BusEvent::Error(error) => {
+                    let mut slot = log.error.lock().unwrap_or_else(|p| p.into_inner());
+                    slot.get_or_insert_with(|| error.clone());
+                }
+                BusEvent::Eos => log.ended.store(true, Ordering::Release),
+                _ => {}
             }
-            gst::MessageView::Warning(_) => {
-                log.warnings.fetch_add(1, Ordering::Relaxed);
+            log.wake.notify();
+        });
+        *self.subscription.lock().unwrap_or_else(|p| p.into_inner()) = Some(subscription);
+        let warnings = Arc::clone(&self.warnings);
+        pipeline.on_message(move |msg| {
+            if let gst::MessageView::Warning(_) = msg.view() {
+                warnings.fetch_add(1, Ordering::Relaxed);
             }
-            _ => {}
         });
     }
 
     pub fn error(&self) -> Option<ElementError> {
         self.error.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Whether an end of stream was posted.
+    pub fn ended(&self) -> bool {
+        self.ended.load(Ordering::Acquire)
     }
 }
 
@@ -163,27 +244,101 @@ pub(crate) fn is_video(caps: &gst::CapsRef) -> bool {
     })
 }
 
+/// One stream of a file, as a scan saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StreamEntry {
+    /// `video`, `audio`, `text` (subtitles) or `other`.
+    pub kind: String,
+    /// Short codec name (see [`codec_name`]).
+    pub codec: String,
+}
+
+impl StreamEntry {
+    pub(crate) fn of(caps: Option<&gst::Caps>) -> StreamEntry {
+        let name = caps
+            .and_then(|c| c.structure(0))
+            .map(|s| s.name().to_string())
+            .unwrap_or_default();
+        let kind = if caps.is_some_and(|c| is_video(c)) {
+            "video"
+        } else if name.starts_with("audio/") {
+            "audio"
+        } else if name.starts_with("text/") || name.starts_with("subpicture/") {
+            "text"
+        } else {
+            "other"
+        };
+        let codec = match caps.and_then(|c| c.structure(0)) {
+            Some(s) if s.name() == "video/mpeg" => match s.get::<i32>("mpegversion") {
+                Ok(v) => format!("mpeg{v}"),
+                Err(_) => "mpeg".into(),
+            },
+            Some(s) if s.name() == "audio/mpeg" => match s.get::<i32>("mpegversion") {
+                Ok(1) => "mp3".into(),
+                Ok(2 | 4) => "aac".into(),
+                _ => "audio/mpeg".into(),
+            },
+            _ => codec_name(&name),
+        };
+        StreamEntry {
+            kind: kind.into(),
+            codec,
+        }
+    }
+}
+
 /// What [`link_streams`] saw.
 #[derive(Debug, Default)]
 pub(crate) struct Streams {
     /// A stream appeared.
     pub exposed: AtomicBool,
-    /// A video stream was linked.
+    /// The wanted video stream was linked.
     pub video: AtomicBool,
+    /// Which video stream to link (0: the first).
+    pub wanted: usize,
+    /// Every stream, in the order they appeared (parsebin and decodebin expose video
+    /// streams first, each kind in the container's order).
+    pub seen: Mutex<Vec<StreamEntry>>,
 }
 
-/// Links every stream a decodebin or parsebin exposes: the first video stream to `video` (once;
-/// added to the pipeline then if it is not in it yet), the others into `fakesink`s so they do
-/// not stop the pipeline with not-linked.
+impl Streams {
+    pub fn wanting(video_stream: usize) -> Arc<Streams> {
+        Arc::new(Streams {
+            wanted: video_stream,
+            ..Streams::default()
+        })
+    }
+
+    /// How many video streams appeared.
+    pub fn videos(&self) -> usize {
+        self.seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .filter(|s| s.kind == "video")
+            .count()
+    }
+}
+
+/// Links every stream a decodebin or parsebin exposes: the wanted video stream to `video`
+/// (added to the pipeline then if it is not in it yet), the others into `fakesink`s so they
+/// do not stop the pipeline with not-linked.
 pub(crate) fn link_streams(bin: &gst::Element, video: &gst::Element, streams: Arc<Streams>) {
     let video = video.downgrade();
     bin.connect_pad_added(move |bin, pad| {
         streams.exposed.store(true, Ordering::Release);
-        let linked = &streams.video;
         let Some(video) = video.upgrade() else { return };
         let caps = pad_caps(pad);
-        let wants_video = caps.as_ref().is_some_and(|c| is_video(c));
-        if wants_video && !linked.swap(true, Ordering::AcqRel) {
+        let entry = StreamEntry::of(caps.as_ref());
+        let video_number = {
+            let mut seen = streams.seen.lock().unwrap_or_else(|p| p.into_inner());
+            let n = seen.iter().filter(|s| s.kind == "video").count();
+            let is_video = entry.kind == "video";
+            seen.push(entry);
+            is_video.then_some(n)
+        };
+        if video_number == Some(streams.wanted) && !streams.video.swap(true, Ordering::AcqRel) {
             // A scan's sink joins the pipeline only now: a sink that is never linked would
             // keep a file without video from prerolling and ending.
             if video.parent().is_none()
@@ -240,7 +395,8 @@ pub(crate) fn skip_non_video(decodebin: &gst::Element) {
 }
 
 /// Plays `pipeline` until EOS. Bounded: gives up when `progress` (a counter the pipeline's
-/// probes advance) has not moved for `stall`.
+/// probes advance) has not moved for `stall`. Sleeps until the end, an error or the stall
+/// deadline (woken by the bus through `log`), not in slices.
 pub(crate) fn run_to_eos(
     pipeline: &Pipeline,
     log: &BusLog,
@@ -253,16 +409,15 @@ pub(crate) fn run_to_eos(
     let mut seen = progress.load(Ordering::Relaxed);
     let mut since = Instant::now();
     loop {
-        match pipeline.wait_timeout(Duration::from_millis(250)) {
-            Ok(()) => break,
-            Err(gstpipe_core::Error::Timeout { .. }) => {}
-            Err(e) => return Err(pipeline_error(uri, e)),
-        }
+        let generation = log.wake.generation();
         if let Some(error) = log.error() {
             return Err(MediaError::Element {
                 uri: uri.into(),
                 error: Box::new(error),
             });
+        }
+        if log.ended() {
+            return Ok(());
         }
         let now = progress.load(Ordering::Relaxed);
         if now != seen {
@@ -275,13 +430,7 @@ pub(crate) fn run_to_eos(
                 waited: since.elapsed(),
             });
         }
-    }
-    match log.error() {
-        Some(error) => Err(MediaError::Element {
-            uri: uri.into(),
-            error: Box::new(error),
-        }),
-        None => Ok(()),
+        log.wake.wait_past(generation, since + stall);
     }
 }
 

@@ -5,4 +5,5 @@ mod util;
 mod access;
 mod batches;
 mod errors;
+mod ffmpeg;
 mod seek;

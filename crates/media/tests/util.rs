@@ -281,7 +281,8 @@ pub fn planes(frame: &Frame) -> Vec<Array3<u8>> {
 }
 
 /// Every frame of a plain sequential decode of `path`, in order: `filesrc ! decodebin !
-/// videoconvert ! appsink`, with `caps` before the appsink when given.
+/// videoconvert ! appsink`, with `caps` before the appsink when given, and `jpegdec` set to
+/// its accurate IDCT as the reader sets it.
 pub fn reference(path: &Path, caps: Option<&str>) -> Vec<RefFrame> {
     gstpipe_core::init().expect("GStreamer");
     let caps = caps.map(|c| format!("{c} ! ")).unwrap_or_default();
@@ -292,6 +293,11 @@ pub fn reference(path: &Path, caps: Option<&str>) -> Vec<RefFrame> {
     .expect("reference pipeline")
     .downcast::<gst::Pipeline>()
     .expect("a pipeline");
+    pipeline.connect_deep_element_added(|_, _, element| {
+        if element.factory().is_some_and(|f| f.name() == "jpegdec") {
+            element.set_property_from_str("idct-method", "islow");
+        }
+    });
     let sink = pipeline
         .by_name("sink")
         .unwrap()

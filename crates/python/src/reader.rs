@@ -5,10 +5,11 @@ use crate::formats::parse;
 use crate::frame::Frame;
 use crate::pipeline::timeout_arg;
 use gstpipe_frame::SampleType;
-use gstpipe_media::{MediaError, SeekMode, VideoReader as RustReader};
+use gstpipe_media::{IndexOrigin, MediaError, SeekMode, VideoReader as RustReader};
 use numpy::PyArray;
 use pyo3::prelude::*;
-use pyo3::types::PySlice;
+use pyo3::types::{PyDict, PyInt, PyList, PySlice};
+use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -30,6 +31,9 @@ pub(crate) struct VideoReader {
     pts: Vec<u64>,
     keyframes: Vec<usize>,
     uri: String,
+    index_origin: IndexOrigin,
+    streams: Vec<gstpipe_media::StreamEntry>,
+    video_stream: usize,
 }
 
 /// An index as Python means it (negative from the end), or the `IndexError` naming the count.
@@ -43,6 +47,45 @@ fn wrap(index: isize, len: usize) -> PyResult<usize> {
         Some(i) if i < len => Ok(i),
         _ => Err(pyo3::exceptions::PyIndexError::new_err(format!(
             "frame index {index} is out of range: the video has {len} frames"
+        ))),
+    }
+}
+
+/// ``index_cache=``: omitted (the default directory), ``None`` (no saved indexes) or a
+/// directory.
+#[derive(Debug)]
+enum IndexCacheArg {
+    Default,
+    Off,
+    Dir(PathBuf),
+}
+
+impl<'a, 'py> FromPyObject<'a, 'py> for IndexCacheArg {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        if obj.is_none() {
+            Ok(IndexCacheArg::Off)
+        } else {
+            Ok(IndexCacheArg::Dir(obj.extract()?))
+        }
+    }
+}
+
+/// An index argument: an integer (negative from the end), `IndexError` when past either end
+/// (however large), `TypeError` for anything else.
+fn index_arg(key: &Bound<'_, PyAny>, len: usize) -> PyResult<usize> {
+    match key.extract::<isize>() {
+        Ok(index) => wrap(index, len),
+        Err(_) if key.cast::<PyInt>().is_ok() => Err(pyo3::exceptions::PyIndexError::new_err(
+            format!("frame index {key} is out of range: the video has {len} frames"),
+        )),
+        Err(_) => Err(pyo3::exceptions::PyTypeError::new_err(format!(
+            "VideoReader indices are integers or slices, not {}",
+            key.get_type()
+                .name()
+                .map(|n| n.to_string())
+                .unwrap_or_default()
         ))),
     }
 }
@@ -81,22 +124,61 @@ impl VideoReader {
     /// scan without decoding, cached per file for the process). ``format``: the raw format
     /// frames are converted to (``"RGB"``, ``"GRAY8"``, ...); ``None`` keeps the decoder's
     /// own (often ``I420``, planar: frames then have ``planes`` but no batches). ``timeout``:
-    /// seconds without progress before ``TimeoutError``. Raises ``OpenError`` for a missing
-    /// file, ``PipelineError`` for one GStreamer cannot demux or decode.
+    /// seconds without progress before ``TimeoutError``. ``index_cache``: the directory frame
+    /// indexes are saved in, so later processes load them instead of scanning again (default
+    /// ``$GSTPIPE_INDEX_CACHE``, else ``$XDG_CACHE_HOME/gstpipe/index``; ``None``: nowhere).
+    /// ``stream``: which video stream to read (0: the first; audio is not counted).
+    /// ``upright``: turn frames upright when the file has a display rotation (phones' MP4/MOV;
+    /// the default, as players show them); ``False``: as stored, like PyAV. ``deinterlace``:
+    /// deinterlace interlaced video (``linear``, one frame per frame; default: frames as
+    /// decoded, fields woven). ``size=(width, height)``: frames scaled to that size
+    /// (bilinear, e.g. ``(256, 256)`` for a model). ``path``
+    /// is a ``str`` or ``os.PathLike``. Raises ``OpenError`` for a missing file or one that is
+    /// not a regular file (a FIFO would block), ``PipelineError`` for one GStreamer cannot
+    /// demux or decode.
     #[new]
-    #[pyo3(signature = (path, format=None, *, timeout=10.0))]
+    #[allow(clippy::too_many_arguments, reason = "Python keyword arguments")]
+    #[pyo3(signature = (path, format=None, *, timeout=10.0, index_cache=IndexCacheArg::Default, stream=0, upright=true, deinterlace=false, size=None))]
     fn new(
         py: Python<'_>,
-        path: &str,
+        path: PathBuf,
         format: Option<&str>,
         timeout: Option<f64>,
+        index_cache: IndexCacheArg,
+        stream: usize,
+        upright: bool,
+        deinterlace: bool,
+        size: Option<(u32, u32)>,
     ) -> PyResult<Self> {
-        let mut builder = RustReader::builder();
+        // `str` or `os.PathLike` (pathlib.Path); the reader takes UTF-8 paths and URIs.
+        let path = path.to_str().ok_or_else(|| {
+            pyo3::exceptions::PyValueError::new_err(format!(
+                "VideoReader needs a UTF-8 path, got {}",
+                path.display()
+            ))
+        })?;
+        let mut builder = RustReader::builder()
+            .stream(stream)
+            .upright(upright)
+            .deinterlace(deinterlace);
         if let Some(format) = format {
             builder = builder.format(parse(py, format)?);
         }
         if let Some(timeout) = timeout_arg(py, timeout)? {
             builder = builder.timeout(timeout);
+        }
+        if let Some((width, height)) = size {
+            if width == 0 || height == 0 {
+                return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                    "size must be (width, height) of at least 1 pixel, got ({width}, {height})"
+                )));
+            }
+            builder = builder.size(width, height);
+        }
+        match index_cache {
+            IndexCacheArg::Default => {}
+            IndexCacheArg::Off => builder = builder.index_cache(None),
+            IndexCacheArg::Dir(dir) => builder = builder.index_cache(Some(dir)),
         }
         let reader = py
             .detach(|| builder.open(path))
@@ -107,6 +189,9 @@ impl VideoReader {
             pts: reader.pts().iter().map(|t| t.nseconds()).collect(),
             keyframes: reader.keyframes().to_vec(),
             uri: reader.uri().to_owned(),
+            index_origin: reader.index_origin(),
+            streams: reader.streams().to_vec(),
+            video_stream: reader.video_stream(),
             reader: Mutex::new(reader),
         })
     }
@@ -131,16 +216,7 @@ impl VideoReader {
                 .collect();
             return this.batch(py, &indices);
         }
-        let index: isize = key.extract().map_err(|_| {
-            pyo3::exceptions::PyTypeError::new_err(format!(
-                "VideoReader indices are integers or slices, not {}",
-                key.get_type()
-                    .name()
-                    .map(|n| n.to_string())
-                    .unwrap_or_default()
-            ))
-        })?;
-        let i = wrap(index, this.len)?;
+        let i = index_arg(key, this.len)?;
         let frame = py
             .detach(|| this.lock().get(i))
             .map_err(|e| media_error(py, &e))?;
@@ -150,10 +226,14 @@ impl VideoReader {
     /// The frames at ``indices`` (any order, repeats allowed, negative from the end) as one
     /// numpy array ``(N, height, width, channels)``: read in ascending order, each decoded
     /// once, reading forward rather than seeking when that is cheaper.
-    fn get_batch<'py>(&self, py: Python<'py>, indices: Vec<isize>) -> PyResult<Bound<'py, PyAny>> {
+    fn get_batch<'py>(
+        &self,
+        py: Python<'py>,
+        indices: Vec<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let indices = indices
-            .into_iter()
-            .map(|i| wrap(i, self.len))
+            .iter()
+            .map(|i| index_arg(i, self.len))
             .collect::<PyResult<Vec<_>>>()?;
         self.batch(py, &indices)
     }
@@ -259,6 +339,82 @@ impl VideoReader {
     #[getter]
     fn warnings(&self, py: Python<'_>) -> u64 {
         py.detach(|| self.lock().warnings())
+    }
+
+    /// Every stream of the file in the demuxer's order, as ``{"kind": "video" | "audio" |
+    /// "text" | "other", "codec": ...}``; the reader reads the ``stream``-th video stream.
+    #[getter]
+    fn streams<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let items = self
+            .streams
+            .iter()
+            .map(|s| {
+                let d = PyDict::new(py);
+                d.set_item("kind", &s.kind)?;
+                d.set_item("codec", &s.codec)?;
+                Ok(d)
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        PyList::new(py, items)
+    }
+
+    /// How the decoded frames are interlaced: ``"progressive"``, ``"interleaved"``,
+    /// ``"mixed"``, ...
+    #[getter]
+    fn interlace_mode(&self) -> &str {
+        &self.info.interlace_mode
+    }
+
+    /// ``"top-field-first"`` or ``"bottom-field-first"`` for interlaced video, else ``None``.
+    #[getter]
+    fn field_order(&self) -> Option<&str> {
+        self.info.field_order.as_deref()
+    }
+
+    /// Degrees (0, 90, 180, 270) the stored frames are turned clockwise to show them upright
+    /// (the container's display rotation).
+    #[getter]
+    fn rotation(&self) -> u32 {
+        self.info.rotation
+    }
+
+    /// Whether frames are turned upright by the reader (``upright=True`` and a rotation to
+    /// undo); ``width`` and ``height`` are then the upright frame's.
+    #[getter]
+    fn upright(&self) -> bool {
+        self.info.upright
+    }
+
+    /// Which video stream is read (0: the first; audio and other streams are not counted).
+    #[getter]
+    fn stream(&self) -> usize {
+        self.video_stream
+    }
+
+    /// Where the frame index came from: ``"scanned"`` (at open), ``"process"`` (an earlier
+    /// reader of the file in this process) or ``"saved"`` (the index an earlier scan saved
+    /// on disk, in ``index_cache``).
+    #[getter]
+    fn index_origin(&self) -> &'static str {
+        match self.index_origin {
+            IndexOrigin::Saved => "saved",
+            IndexOrigin::Process => "process",
+            _ => "scanned",
+        }
+    }
+
+    /// The frames found not to decode so far (damaged data), ascending; reading one raises
+    /// ``gstpipe.Error`` ("did not decode") at once. ``verify()`` finds them all.
+    #[getter]
+    fn lost_frames(&self, py: Python<'_>) -> Vec<usize> {
+        py.detach(|| self.lock().lost_frames())
+    }
+
+    /// Decodes every frame once (a full decode, without the GIL) and returns the frames that
+    /// did not decode (damaged data), ascending.
+    fn verify(&self, py: Python<'_>) -> PyResult<Vec<usize>> {
+        py.detach(|| self.lock().verify())
+            .map_err(|e| media_error(py, &e))
     }
 
     /// The URI being read.

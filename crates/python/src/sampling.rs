@@ -23,7 +23,9 @@ impl Sampling {
     /// or `max_fps` is not a positive finite number.
     pub(crate) fn new(every: u64, max_fps: Option<f64>) -> PyResult<Self> {
         if every == 0 {
-            return Err(crate::errors::value_error("every must be >= 1 (1 keeps every frame)").into());
+            return Err(
+                crate::errors::value_error("every must be >= 1 (1 keeps every frame)").into(),
+            );
         }
         let gap = match max_fps {
             None => None,

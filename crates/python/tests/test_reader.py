@@ -131,3 +131,44 @@ def test_native_format_planes_and_bad_files(tmp_path, clip):
         gstpipe.VideoReader(str(garbage))
     with pytest.raises(gstpipe.FrameError, match="NOPE"):
         gstpipe.VideoReader(path, format="NOPE")
+
+
+def test_a_fifo_is_refused_at_once(tmp_path):
+    """A FIFO nobody writes to would block a reader forever: it is refused at open, naming the
+    path (in a child process, bounded, so a regression fails instead of hanging)."""
+    import os
+    import subprocess
+    import sys
+
+    fifo = tmp_path / "pipe.mp4"
+    os.mkfifo(fifo)
+    script = (
+        "import sys, gstpipe\n"
+        "try:\n"
+        "    gstpipe.VideoReader(sys.argv[1])\n"
+        "except gstpipe.OpenError as e:\n"
+        "    print('refused:', e)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(fifo)], capture_output=True,
+                          text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert "refused:" in done.stdout and "pipe.mp4" in done.stdout and "FIFO" in done.stdout, \
+        done.stdout
+
+
+def test_path_objects_huge_indices_and_empty_batches(clip):
+    import pathlib
+
+    path, ref, _ = clip
+    reader = gstpipe.VideoReader(pathlib.Path(path), format="RGB")
+    assert len(reader) == len(ref)
+    for huge in (10**20, -(10**20)):
+        with pytest.raises(IndexError, match=f"{len(ref)} frames"):
+            reader[huge]
+        with pytest.raises(IndexError):
+            reader.get_batch([0, huge])
+    with pytest.raises(TypeError):
+        reader[1.5]
+    assert reader[5:5].shape == (0, H, W, 3)
+    assert reader.get_batch([]).shape == (0, H, W, 3)
+    np.testing.assert_array_equal(reader[np.int64(3)].array, ref[3])

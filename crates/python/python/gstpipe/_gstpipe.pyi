@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from fractions import Fraction
 from typing import (
     Any,
@@ -457,15 +458,32 @@ class VideoReader:
     sequential decode."""
 
     def __init__(
-        self, path: str, format: Optional[str] = None, *, timeout: Optional[float] = 10.0
-    ) -> None: ...
+        self,
+        path: Union[str, os.PathLike[str]],
+        format: Optional[str] = None,
+        *,
+        timeout: Optional[float] = 10.0,
+        index_cache: Union[str, os.PathLike[str], None] = ...,
+        stream: int = 0,
+        upright: bool = True,
+        deinterlace: bool = False,
+        size: Optional[Tuple[int, int]] = None,
+    ) -> None:
+        """Opens a regular file (a FIFO, socket or device raises ``OpenError`` at once).
+        ``index_cache``: where frame indexes are saved for later processes (default
+        ``$GSTPIPE_INDEX_CACHE``, else ``$XDG_CACHE_HOME/gstpipe/index``; ``None``: nowhere).
+        ``stream``: which video stream to read (0: the first). ``upright``: turn frames upright
+        when the file has a display rotation (default); ``False``: as stored, like PyAV.
+        ``deinterlace``: deinterlace interlaced video (default: frames as decoded).
+        ``size``: ``(width, height)`` to scale frames to (bilinear)."""
     def __len__(self) -> int: ...
     @overload
     def __getitem__(self, key: int) -> Frame: ...
     @overload
     def __getitem__(self, key: slice) -> npt.NDArray[Any]: ...
     def get_batch(self, indices: Sequence[int]) -> npt.NDArray[Any]:
-        """Frames at ``indices`` (any order, repeats) as ``(N, h, w, c)``."""
+        """Frames at ``indices`` (any order, repeats) as ``(N, h, w, c)``; ``(0, h, w, c)``
+        for no index."""
     def seek(self, time: float, exact: bool = True) -> int:
         """Moves to ``time`` seconds; returns the frame index ``read()`` returns next."""
     def read(self) -> Optional[Frame]:
@@ -598,6 +616,33 @@ def clips_at_regular_timestamps(
     policy: str,
 ) -> Clips:
     """Native part of ``VideoReader.clips_at_regular_timestamps``."""
+
+    @property
+    def streams(self) -> List[Dict[str, str]]:
+        """Every stream of the file: ``{"kind": "video" | "audio" | ..., "codec": ...}``."""
+    @property
+    def interlace_mode(self) -> str:
+        """``"progressive"``, ``"interleaved"``, ``"mixed"``, ..."""
+    @property
+    def field_order(self) -> Optional[str]:
+        """``"top-field-first"`` / ``"bottom-field-first"`` for interlaced video."""
+    @property
+    def rotation(self) -> int:
+        """Degrees the stored frames are turned clockwise to show them upright."""
+    @property
+    def upright(self) -> bool:
+        """Whether the reader turns frames upright."""
+    @property
+    def stream(self) -> int:
+        """Which video stream is read (0: the first)."""
+    @property
+    def index_origin(self) -> Literal["scanned", "process", "saved"]:
+        """Where the frame index came from (``"saved"``: an earlier scan's, from disk)."""
+    @property
+    def lost_frames(self) -> List[int]:
+        """Frames found not to decode so far (damaged data), ascending."""
+    def verify(self) -> List[int]:
+        """Decodes every frame once; returns the frames that did not decode."""
 
 def channels(format: str) -> Optional[int]:
     """Memory channels of a packed format (``None`` for planar ones)."""
