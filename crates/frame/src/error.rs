@@ -162,6 +162,13 @@ pub enum FrameError {
         format: VideoFormat,
     },
 
+    /// A format name that is not a raw video format GStreamer knows.
+    #[error("unknown raw video format {name:?} (`gstpipe formats` lists them)")]
+    UnknownFormatName {
+        /// The name given.
+        name: String,
+    },
+
     /// GStreamer refused to map the buffer as a video frame (unreadable memory, a `VideoMeta`
     /// that disagrees with the caps, ...).
     #[error("cannot map the {format} buffer as a video frame: {reason}")]

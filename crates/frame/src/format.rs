@@ -304,6 +304,33 @@ fn is_real_format(format: VideoFormat) -> bool {
     )
 }
 
+/// The raw video format called `name` (GStreamer's names: `RGB`, `GRAY16_BE`, `NV12`, ...):
+/// the one parser of format names (the CLI's options and the Python package use it).
+/// Initialises GStreamer if needed.
+///
+/// ```
+/// use gstpipe_frame::{FrameError, parse_format};
+///
+/// assert_eq!(parse_format("RGBx")?, gst_video::VideoFormat::Rgbx);
+/// assert!(matches!(parse_format("h264"), Err(FrameError::UnknownFormatName { .. })));
+/// # Ok::<(), FrameError>(())
+/// ```
+///
+/// # Errors
+/// [`FrameError::UnknownFormatName`] for a name that is not a raw format (`Unknown`,
+/// `Encoded` or not a format at all); [`FrameError::Init`].
+pub fn parse_format(name: &str) -> Result<VideoFormat, FrameError> {
+    ensure_init()?;
+    let format = VideoFormat::from_string(name.trim());
+    if is_real_format(format) {
+        Ok(format)
+    } else {
+        Err(FrameError::UnknownFormatName {
+            name: name.to_string(),
+        })
+    }
+}
+
 /// Describes `format` (a table lookup after the first call). Initialises GStreamer if
 /// needed.
 ///

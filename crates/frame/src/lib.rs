@@ -93,9 +93,9 @@ pub use crate::detections::{
 pub use crate::error::FrameError;
 pub use crate::format::{
     ByteOrder, FormatInfo, Layout, SampleType, channels, format_info, formats, formats_markdown,
-    sample_type,
+    parse_format, sample_type,
 };
-pub use crate::frame::Frame;
+pub use crate::frame::{AnyArray, Frame};
 pub use crate::layout::{FrameLayout, PlaneShape};
 pub use crate::sample::SampleValue;
 pub use crate::to_buffer::{Input, InputKind, array_to_buffer, planes_to_buffer, view_to_buffer};

@@ -10,14 +10,12 @@ use pyo3::types::{PyDict, PyList};
 /// The `VideoFormat` called `name` (`"RGB"`, `"GRAY16_BE"`, ...), or a `FrameError` (a
 /// `ValueError`) naming it.
 pub(crate) fn parse(_py: Python<'_>, name: &str) -> PyResult<VideoFormat> {
-    let format = VideoFormat::from_string(name);
-    match format {
-        VideoFormat::Unknown | VideoFormat::Encoded => Err(frame_mismatch(format!(
+    gstpipe_frame::parse_format(name).map_err(|_| {
+        frame_mismatch(format!(
             "unknown video format {name:?} (gstpipe.formats() lists them)"
         ))
-        .into()),
-        _ => Ok(format),
-    }
+        .into()
+    })
 }
 
 fn info(py: Python<'_>, name: &str) -> Result<FormatInfo> {

@@ -2,7 +2,7 @@
 
 use crate::arrays::{borrowed_array, layouts};
 use crate::errors::{Result, guard, value_error};
-use gstpipe_frame::{Detection, SampleType};
+use gstpipe_frame::Detection;
 use numpy::PyArray;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
@@ -73,12 +73,19 @@ pub(crate) fn detection_dict<'py>(py: Python<'py>, d: &Detection) -> PyResult<Bo
 }
 
 /// An owned numpy array from a Rust copy, made without the GIL.
-fn owned<'py, T: numpy::Element + Send>(
-    py: Python<'py>,
-    copy: impl FnOnce() -> Result<ndarray::Array3<T>, gstpipe_frame::FrameError> + Send,
-) -> Result<Bound<'py, PyAny>> {
-    let array = py.detach(copy)?;
-    Ok(PyArray::from_owned_array(py, array).into_any())
+/// A copy made by gstpipe-frame, handed to numpy without another copy.
+pub(crate) fn any_array(
+    py: Python<'_>,
+    array: gstpipe_frame::AnyArray,
+) -> Result<Bound<'_, PyAny>> {
+    match array {
+        gstpipe_frame::AnyArray::U16(a) => Ok(PyArray::from_owned_array(py, a).into_any()),
+        gstpipe_frame::AnyArray::U8(a) => Ok(PyArray::from_owned_array(py, a).into_any()),
+        other => Err(value_error(format!(
+            "no numpy dtype for samples of type {:?}",
+            other.sample_type()
+        ))),
+    }
 }
 
 #[pymethods]
@@ -118,10 +125,7 @@ impl Frame {
     fn copy<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
             let frame = &self.frame;
-            match frame.format_info().sample_type() {
-                SampleType::U16 => owned(py, || frame.to_array::<u16>()),
-                _ => owned(py, || frame.to_array::<u8>()),
-            }
+            any_array(py, py.detach(|| frame.to_any_array())?)
         })
     }
 

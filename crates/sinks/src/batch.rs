@@ -3,7 +3,7 @@
 use crate::error::SinkError;
 use crate::sink::FrameSink;
 use gstpipe_frame::SampleValue;
-use ndarray::{Array4, ArrayView3, ArrayViewMut4, Axis};
+use ndarray::{Array4, ArrayViewMut4, Axis};
 use std::marker::PhantomData;
 
 /// Frames stacked into one contiguous array, as models take them.
@@ -56,25 +56,13 @@ impl<T: SampleValue> Batch<T> {
         };
         let mut pts = Vec::with_capacity(frames.len());
         for (i, frame) in frames.iter().enumerate() {
-            let view = frame.view::<T>()?;
-            let (h, w, c) = view.dim();
+            let [h, w, c] = frame.view::<T>()?.dim().into();
             let expected = [frames.len(), h, w, c];
             if expected != found {
                 return Err(SinkError::BatchShape { expected, found });
             }
-            let mut dst = out.index_axis_mut(Axis(0), i);
-            // Tight rows on both sides: one copy for the whole frame.
-            if let (Some(d), Some(s)) = (dst.as_slice_mut(), view.as_slice()) {
-                d.copy_from_slice(s);
-                pts.push(frame.pts());
-                continue;
-            }
-            for (mut dst_row, src_row) in dst.outer_iter_mut().zip(view.outer_iter()) {
-                match (dst_row.as_slice_mut(), src_row.as_slice()) {
-                    (Some(d), Some(s)) => d.copy_from_slice(s),
-                    _ => dst_row.assign(&src_row),
-                }
-            }
+            // The one strided copy (gstpipe-frame), straight into the batch's slot.
+            frame.copy_into(out.index_axis_mut(Axis(0), i))?;
             pts.push(frame.pts());
         }
         if frames.is_empty() && found[0] != 0 {
@@ -195,8 +183,7 @@ impl<'a, T: SampleValue> Stack<'a, T> {
     }
 
     fn push(&mut self, frame: &gstpipe_frame::Frame) -> Result<(), SinkError> {
-        let view = frame.view::<T>()?;
-        let (h, w, c) = view.dim();
+        let [h, w, c] = frame.plane_shapes().first().copied().unwrap_or_default();
         match self.shape {
             None => {
                 self.shape = Some([h, w, c]);
@@ -211,7 +198,7 @@ impl<'a, T: SampleValue> Stack<'a, T> {
             }
             Some(_) => {}
         }
-        append(&mut self.data, view);
+        frame.append_to(&mut self.data)?;
         self.pts.push(frame.pts());
         Ok(())
     }
@@ -224,43 +211,5 @@ impl<'a, T: SampleValue> Stack<'a, T> {
             array,
             pts: self.pts,
         }
-    }
-}
-
-/// Appends a frame's samples in logical (row-major) order, row by row where rows are
-/// contiguous (the usual case: only row padding between them).
-fn append<T: SampleValue>(data: &mut Vec<T>, view: ArrayView3<'_, T>) {
-    if let Some(samples) = view.as_slice() {
-        // Tight rows: the whole frame in one copy.
-        data.extend_from_slice(samples);
-        return;
-    }
-    for row in view.outer_iter() {
-        match row.as_slice() {
-            Some(samples) => data.extend_from_slice(samples),
-            None => data.extend(row.iter().copied()),
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::append;
-    use ndarray::{Array3, s};
-
-    #[test]
-    fn append_skips_row_padding_and_follows_logical_order() {
-        // A padded layout: 3 rows of 2 pixels x 2 channels inside rows of 3 pixels.
-        let padded = Array3::<u8>::from_shape_fn((3, 3, 2), |(y, x, c)| (y * 10 + x * 2 + c) as u8);
-        let view = padded.slice(s![.., ..2, ..]);
-        let mut out = Vec::new();
-        append(&mut out, view);
-        let expected: Vec<u8> = view.iter().copied().collect();
-        assert_eq!(out, expected);
-        assert_eq!(out, [0, 1, 2, 3, 10, 11, 12, 13, 20, 21, 22, 23]);
-        // A view with reversed columns (no contiguous rows) goes element by element.
-        let mut out = Vec::new();
-        append(&mut out, padded.slice(s![..1, ..;-1, ..]));
-        assert_eq!(out, [4, 5, 2, 3, 0, 1]);
     }
 }
