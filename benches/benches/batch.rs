@@ -1,12 +1,12 @@
 //! `batch`: stacking 8 and 32 held frames into one `(N, H, W, C)` array, against plain
-//! memcpy of the same bytes. Two pairs: `Batch::from_frames` (a new array each batch) against
-//! a memcpy into a new `Vec` each time (`memcpy_alloc`), and `Batch::stack_into` (a reused
+//! memcpy of the same bytes. Two pairs: `FrameBatch::from_frames` (a new array each batch) against
+//! a memcpy into a new `Vec` each time (`memcpy_alloc`), and `FrameBatch::stack_into` (a reused
 //! array) against a memcpy into a reused buffer (`memcpy`).
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use gstpipe_benches::{RESOLUTIONS, gst_video::VideoFormat, prepared_buffer};
 use gstpipe_frame::Frame;
-use gstpipe_sinks::Batch;
+use gstpipe_sinks::FrameBatch;
 use std::hint::black_box;
 
 fn batch(c: &mut Criterion) {
@@ -21,7 +21,7 @@ fn batch(c: &mut Criterion) {
             group.throughput(Throughput::Bytes((frame_bytes * n) as u64));
             group.sample_size(20);
             group.bench_function(BenchmarkId::new("batch", n), |b| {
-                b.iter(|| black_box(Batch::<u8>::from_frames(&frames).unwrap()))
+                b.iter(|| black_box(FrameBatch::<u8>::from_frames(&frames).unwrap()))
             });
             // The limit: the same bytes copied frame by frame into one buffer that exists already.
             let maps: Vec<_> = frames.iter().map(|f| f.plane_bytes(0).unwrap()).collect();
@@ -46,7 +46,7 @@ fn batch(c: &mut Criterion) {
             let mut out =
                 ndarray::Array4::<u8>::zeros((n, res.height as usize, res.width as usize, 3));
             group.bench_function(BenchmarkId::new("stack_into", n), |b| {
-                b.iter(|| black_box(Batch::<u8>::stack_into(&frames, out.view_mut()).unwrap()))
+                b.iter(|| black_box(FrameBatch::<u8>::stack_into(&frames, out.view_mut()).unwrap()))
             });
             group.finish();
         }

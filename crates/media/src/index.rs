@@ -3,10 +3,10 @@
 //! trusted, by a decoding scan; cached per file.
 
 use crate::error::MediaError;
-use crate::order::{MpegVideo, Picture};
-use crate::source::{
+use crate::location::{
     BusLog, Location, StreamEntry, Streams, link_streams, make, run_to_eos, skip_non_video,
 };
+use crate::order::{MpegVideo, Picture};
 use gst::prelude::*;
 use gstpipe_core::Pipeline;
 use std::collections::{BTreeMap, HashMap};

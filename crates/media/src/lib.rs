@@ -55,14 +55,16 @@
 mod clips;
 mod error;
 mod index;
+mod location;
 mod order;
 mod reader;
 mod saved;
-mod source;
 
 pub use clips::{ClipPlan, ClipPolicy, ClipRange, Clips};
 pub use error::MediaError;
 pub use index::{IndexMode, IndexOrigin, IndexSource};
-pub use reader::{DEFAULT_TIMEOUT, Frames, SeekMode, StreamInfo, VideoReader, VideoReaderBuilder};
+pub use location::{StreamEntry, codec_name};
+pub use reader::{
+    DEFAULT_READ_TIMEOUT, Frames, SeekMode, StreamInfo, VideoReader, VideoReaderBuilder,
+};
 pub use saved::default_dir as default_index_cache_dir;
-pub use source::{StreamEntry, codec_name};

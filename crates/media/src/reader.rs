@@ -2,7 +2,7 @@
 
 use crate::error::MediaError;
 use crate::index::{Index, IndexMode, IndexOrigin, IndexSource};
-use crate::source::{
+use crate::location::{
     BusLog, Location, StreamEntry, Streams, link_streams, make, pipeline_error, skip_non_video,
 };
 use gst::prelude::*;
@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 /// How long a pull or a scan waits without progress before [`MediaError::Timeout`], unless
 /// [`VideoReaderBuilder::timeout`] says otherwise.
-pub const DEFAULT_TIMEOUT: Duration = gstpipe_sinks::DEFAULT_TIMEOUT;
+pub const DEFAULT_READ_TIMEOUT: Duration = gstpipe_sinks::DEFAULT_PULL_TIMEOUT;
 
 /// The decoder's appsink queue: small, since frames decoded ahead are wasted by a seek.
 const QUEUE: u32 = 4;
@@ -57,7 +57,7 @@ impl Default for VideoReaderBuilder {
     fn default() -> Self {
         VideoReaderBuilder {
             format: None,
-            timeout: DEFAULT_TIMEOUT,
+            timeout: DEFAULT_READ_TIMEOUT,
             max_forward: None,
             index_mode: IndexMode::Auto,
             index_cache: None,
@@ -79,7 +79,7 @@ impl VideoReaderBuilder {
     }
 
     /// How long a pull (or the index scan) waits without progress before
-    /// [`MediaError::Timeout`]. Default [`DEFAULT_TIMEOUT`].
+    /// [`MediaError::Timeout`]. Default [`DEFAULT_READ_TIMEOUT`].
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -1074,7 +1074,7 @@ impl VideoReader {
             };
             for (at, _) in indices.iter().enumerate().filter(|&(_, &k)| k == i) {
                 let slot = out.slice_mut(ndarray::s![at..at + 1, .., .., ..]);
-                gstpipe_sinks::Batch::stack_into(std::slice::from_ref(&frame), slot)?;
+                gstpipe_sinks::FrameBatch::stack_into(std::slice::from_ref(&frame), slot)?;
             }
         }
         match array {

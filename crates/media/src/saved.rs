@@ -7,7 +7,7 @@
 //! least recently written go first).
 
 use crate::index::{Index, IndexSource};
-use crate::source::{Location, StreamEntry};
+use crate::location::{Location, StreamEntry};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::hash::{Hash, Hasher};

@@ -9,14 +9,14 @@ use std::marker::PhantomData;
 /// Frames stacked into one contiguous array, as models take them.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
-pub struct Batch<T> {
+pub struct FrameBatch<T> {
     /// `(frames, height, width, channels)`, standard (C) layout.
     pub array: Array4<T>,
     /// Each frame's presentation timestamp, in order.
     pub pts: Vec<Option<gst::ClockTime>>,
 }
 
-impl<T> Batch<T> {
+impl<T> FrameBatch<T> {
     /// The number of frames in the batch (the last one may be short).
     pub fn len(&self) -> usize {
         self.pts.len()
@@ -28,13 +28,13 @@ impl<T> Batch<T> {
     }
 }
 
-impl<T: SampleValue> Batch<T> {
+impl<T: SampleValue> FrameBatch<T> {
     /// Stacks frames you already hold into one batch, copying each frame once (row by row,
     /// skipping row padding). Every frame must be one packed array of the same shape:
     /// otherwise [`SinkError::CapsChanged`] (or the frame's own error) names what differs.
     /// An empty slice gives an empty batch of shape `(0, 0, 0, 0)`.
     pub fn from_frames(frames: &[gstpipe_frame::Frame]) -> Result<Self, SinkError> {
-        let mut stack = Stack::new("Batch::from_frames", frames.len());
+        let mut stack = Stack::new("FrameBatch::from_frames", frames.len());
         for frame in frames {
             stack.push(frame)?;
         }
@@ -43,7 +43,7 @@ impl<T: SampleValue> Batch<T> {
 
     /// Copies `frames` into `out`, an array you keep between batches, of shape
     /// `(frames.len(), height, width, channels)`: no allocation, so filling a reused array
-    /// runs at copy speed where [`Batch::from_frames`] also pays for fresh memory. Returns the
+    /// runs at copy speed where [`FrameBatch::from_frames`] also pays for fresh memory. Returns the
     /// frames' timestamps. A frame of another shape, or an array of the wrong shape, is an
     /// error ([`SinkError::BatchShape`]); `out` may then be partly written.
     pub fn stack_into(
@@ -76,7 +76,7 @@ impl<T: SampleValue> Batch<T> {
 }
 
 impl FrameSink {
-    /// Batches of `n` frames as [`Batch`]es of `T` samples (`u8` or `u16`, as the format
+    /// Batches of `n` frames as [`FrameBatch`]es of `T` samples (`u8` or `u16`, as the format
     /// holds): each frame is copied once into the batch's array. The last batch is partial
     /// when the stream ends; the pipeline's error, a timeout, a frame of a format that is
     /// not one packed array (add `videoconvert` and caps such as `format=RGB`) or a change of
@@ -121,14 +121,14 @@ pub struct Batches<'a, T> {
 }
 
 impl<T: SampleValue> Batches<'_, T> {
-    fn fail(&mut self, error: SinkError) -> Option<Result<Batch<T>, SinkError>> {
+    fn fail(&mut self, error: SinkError) -> Option<Result<FrameBatch<T>, SinkError>> {
         self.done = true;
         Some(Err(error))
     }
 }
 
 impl<T: SampleValue> Iterator for Batches<'_, T> {
-    type Item = Result<Batch<T>, SinkError>;
+    type Item = Result<FrameBatch<T>, SinkError>;
 
     fn next(&mut self) -> Option<Self::Item> {
         if self.done {
@@ -203,11 +203,11 @@ impl<'a, T: SampleValue> Stack<'a, T> {
         Ok(())
     }
 
-    fn finish(self) -> Batch<T> {
+    fn finish(self) -> FrameBatch<T> {
         let [h, w, c] = self.shape.unwrap_or([0; 3]);
         let array = Array4::from_shape_vec((self.pts.len(), h, w, c), self.data)
             .expect("one (h, w, c) frame appended per timestamp");
-        Batch {
+        FrameBatch {
             array,
             pts: self.pts,
         }

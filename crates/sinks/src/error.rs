@@ -88,7 +88,7 @@ pub enum SinkError {
         error: CallbackError,
     },
 
-    /// The array given to [`Batch::stack_into`](crate::Batch::stack_into) does not have the
+    /// The array given to [`FrameBatch::stack_into`](crate::FrameBatch::stack_into) does not have the
     /// shape `(frames, height, width, channels)` of the frames to stack.
     #[error("batch array shape mismatch: the frames need {expected:?}, the array is {found:?}")]
     BatchShape {

@@ -79,6 +79,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod appsrc;
 mod batch;
 mod callback;
 mod channel;
@@ -86,21 +87,20 @@ mod delivery;
 mod error;
 mod queue;
 mod sink;
-mod source;
 #[cfg(feature = "stream")]
 mod stream;
 
-pub use crate::batch::{Batch, Batches};
+pub use crate::appsrc::{
+    DEFAULT_MAX_QUEUED, FrameSource, FrameSourceBuilder, PushFrame, frame_pts,
+};
+pub use crate::batch::{Batches, FrameBatch};
 pub use crate::callback::CallbackHandle;
 pub use crate::channel::FrameReceiver;
 pub use crate::delivery::{Consumer, Delivery, End, Refusal};
 pub use crate::error::SinkError;
 pub use crate::queue::{BoundedQueue, Policy, Pushed, QueuePolicy};
 pub use crate::sink::{
-    DEFAULT_MAX_BUFFERS, DEFAULT_TIMEOUT, FrameSink, FrameSinkBuilder, Frames, IntoFrames,
-};
-pub use crate::source::{
-    DEFAULT_MAX_QUEUED, FrameSource, FrameSourceBuilder, PushFrame, frame_pts,
+    DEFAULT_MAX_BUFFERS, DEFAULT_PULL_TIMEOUT, FrameSink, FrameSinkBuilder, Frames, IntoFrames,
 };
 #[cfg(feature = "stream")]
 pub use crate::stream::{DEFAULT_STREAM_CAPACITY, FrameStream};
@@ -126,7 +126,7 @@ mod tests {
         send_sync::<CallbackHandle>();
         send_sync::<FrameSource>();
         send_sync::<SinkError>();
-        send_sync::<Batch<u16>>();
+        send_sync::<FrameBatch<u16>>();
         #[cfg(feature = "stream")]
         send_sync::<FrameStream>();
     }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 /// How long a pull waits without a frame before it reports [`SinkError::Timeout`], unless
 /// [`FrameSinkBuilder::timeout`] says otherwise.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+pub const DEFAULT_PULL_TIMEOUT: Duration = Duration::from_secs(10);
 /// The appsink's queue length (`max-buffers`) when neither the description nor
 /// [`FrameSinkBuilder::max_buffers`] sets one. Measured (docs/performance.md, "Queue depth"):
 /// 2 and 8 give the same throughput within noise, so the shallower queue wins on what it
@@ -176,7 +176,7 @@ impl<'a> FrameSinkBuilder<'a> {
     }
 
     /// How long a pull waits for a frame before reporting [`SinkError::Timeout`] when the
-    /// pipeline neither ends nor fails. Default [`DEFAULT_TIMEOUT`] (10 s).
+    /// pipeline neither ends nor fails. Default [`DEFAULT_PULL_TIMEOUT`] (10 s).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -305,7 +305,7 @@ impl FrameSink {
             max_buffers: None,
             drop: None,
             sync: None,
-            timeout: DEFAULT_TIMEOUT,
+            timeout: DEFAULT_PULL_TIMEOUT,
         }
     }
 

@@ -137,13 +137,13 @@ fn formats_that_are_not_one_array_are_frame_errors() {
 
 #[test]
 fn from_frames_stacks_held_frames_and_refuses_mixed_sizes() {
-    use gstpipe_sinks::Batch;
+    use gstpipe_sinks::FrameBatch;
     bounded(30, || {
         let pipeline = Pipeline::launch(BALL).unwrap();
         let sink = FrameSink::new(&pipeline).unwrap();
         pipeline.play().unwrap();
         let frames: Vec<_> = sink.iter().take(3).map(|f| f.unwrap()).collect();
-        let batch = Batch::<u8>::from_frames(&frames).unwrap();
+        let batch = FrameBatch::<u8>::from_frames(&frames).unwrap();
         assert_eq!(batch.array.shape(), [3, 30, 40, 3]);
         for (i, frame) in frames.iter().enumerate() {
             // Reference: each frame's own view (stride-correct, independent of the batch).
@@ -166,7 +166,7 @@ fn from_frames_stacks_held_frames_and_refuses_mixed_sizes() {
         let sink = FrameSink::new(&big).unwrap();
         big.play().unwrap();
         let first = sink.iter().next().unwrap().unwrap();
-        match Batch::<u8>::from_frames(&[first, other]) {
+        match FrameBatch::<u8>::from_frames(&[first, other]) {
             Err(SinkError::CapsChanged {
                 expected, found, ..
             }) => {
@@ -176,7 +176,7 @@ fn from_frames_stacks_held_frames_and_refuses_mixed_sizes() {
             other => panic!("expected CapsChanged, got {other:?}"),
         }
         assert_eq!(
-            Batch::<u8>::from_frames(&[]).unwrap().array.shape(),
+            FrameBatch::<u8>::from_frames(&[]).unwrap().array.shape(),
             [0, 0, 0, 0]
         );
     });
@@ -184,7 +184,7 @@ fn from_frames_stacks_held_frames_and_refuses_mixed_sizes() {
 
 #[test]
 fn stack_into_fills_a_reused_array_and_checks_its_shape() {
-    use gstpipe_sinks::Batch;
+    use gstpipe_sinks::FrameBatch;
     use ndarray::Array4;
     bounded(30, || {
         let pipeline = Pipeline::launch(BALL).unwrap();
@@ -193,14 +193,14 @@ fn stack_into_fills_a_reused_array_and_checks_its_shape() {
         let frames: Vec<_> = sink.iter().take(4).map(|f| f.unwrap()).collect();
         let mut out = Array4::<u8>::zeros((2, 30, 40, 3));
         for pair in frames.chunks(2) {
-            let pts = Batch::<u8>::stack_into(pair, out.view_mut()).unwrap();
+            let pts = FrameBatch::<u8>::stack_into(pair, out.view_mut()).unwrap();
             for (i, frame) in pair.iter().enumerate() {
                 assert_eq!(out.index_axis(Axis(0), i), frame.view::<u8>().unwrap());
                 assert_eq!(pts[i], frame.pts());
             }
         }
         let mut wrong = Array4::<u8>::zeros((2, 30, 41, 3));
-        match Batch::<u8>::stack_into(&frames[..2], wrong.view_mut()) {
+        match FrameBatch::<u8>::stack_into(&frames[..2], wrong.view_mut()) {
             Err(SinkError::BatchShape { expected, found }) => {
                 assert_eq!(expected, [2, 30, 40, 3]);
                 assert_eq!(found, [2, 30, 41, 3]);
@@ -209,7 +209,7 @@ fn stack_into_fills_a_reused_array_and_checks_its_shape() {
         }
         let mut three = Array4::<u8>::zeros((3, 30, 40, 3));
         assert!(matches!(
-            Batch::<u8>::stack_into(&frames[..2], three.view_mut()),
+            FrameBatch::<u8>::stack_into(&frames[..2], three.view_mut()),
             Err(SinkError::BatchShape { .. })
         ));
     });

@@ -2,7 +2,7 @@
 //! timestamped from its framerate.
 
 use crate::error::SinkError;
-use crate::sink::DEFAULT_TIMEOUT;
+use crate::sink::DEFAULT_PULL_TIMEOUT;
 use gst::prelude::*;
 use gst_video::VideoInfo;
 use gstpipe_core::{Outcome, Pipeline, Subscription, Watch};
@@ -462,7 +462,7 @@ impl FrameSource {
             info: None,
             live: None,
             max_queued: None,
-            timeout: DEFAULT_TIMEOUT,
+            timeout: DEFAULT_PULL_TIMEOUT,
             default_fps: None,
         }
     }
