@@ -98,5 +98,10 @@ pub fn test() -> Result {
         .arg(root.join("crates").join("python").join("tests"))
         .current_dir(&root)
         .env("GSTPIPE_CLI", target.join("debug").join("gstpipe"));
-    run_with_timeout(pytest, "python tests (pytest)", Duration::from_secs(5 * 60))
+    // The Ray tests start a three-node cluster (about 1.5 min on a quiet machine).
+    run_with_timeout(
+        pytest,
+        "python tests (pytest)",
+        Duration::from_secs(10 * 60),
+    )
 }
