@@ -3,6 +3,7 @@
 //! the exit status is that of a normal end); the second exits at once with status 130.
 
 use gstpipe_core::Watch;
+use gstpipe_core::sync::Unpoisoned as _;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -21,7 +22,7 @@ pub fn install() {
         if INTERRUPTS.fetch_add(1, Ordering::SeqCst) >= 1 {
             std::process::exit(130);
         }
-        if let Some(action) = RUNNING.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+        if let Some(action) = RUNNING.lock_unpoisoned().as_ref() {
             tracing::info!("interrupted: ending the stream (interrupt again to quit)");
             action();
         }
@@ -50,13 +51,13 @@ impl EosOnInterrupt {
         if interrupted() {
             action();
         }
-        *RUNNING.lock().unwrap_or_else(|p| p.into_inner()) = Some(Box::new(action));
+        *RUNNING.lock_unpoisoned() = Some(Box::new(action));
         EosOnInterrupt
     }
 }
 
 impl Drop for EosOnInterrupt {
     fn drop(&mut self) {
-        *RUNNING.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        *RUNNING.lock_unpoisoned() = None;
     }
 }

@@ -4,11 +4,12 @@
 use crate::context::init;
 use crate::description::{Written, written};
 use crate::error::{ElementError, Error, Result};
+use crate::sync::{Unpoisoned as _, UnpoisonedWait as _};
 use gst::glib;
 use gst::prelude::*;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// How a pipeline ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,24 +88,24 @@ struct Shared {
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, Option<Outcome>> {
         // A panic while holding this lock cannot leave the Option half-written.
-        self.outcome.lock().unwrap_or_else(|p| p.into_inner())
+        self.outcome.lock_unpoisoned()
     }
 
     fn subscribers(&self) -> MutexGuard<'_, Subscribers> {
-        self.subscribers.lock().unwrap_or_else(|p| p.into_inner())
+        self.subscribers.lock_unpoisoned()
     }
 
     fn streaming(&self) -> MutexGuard<'_, Vec<std::thread::ThreadId>> {
-        self.streaming.lock().unwrap_or_else(|p| p.into_inner())
+        self.streaming.lock_unpoisoned()
     }
 
     /// Sends EOS to the pipeline's sources ([`send_eos_to_sources`]), counted: a source may
     /// hold its state lock for as long as its streaming thread takes to pick the event up, so
     /// state changes wait for the sends in flight first ([`Shared::wait_for_eos_sends`]).
     fn send_eos(&self, pipeline: &gst::Pipeline) {
-        *self.eos_sends.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+        *self.eos_sends.lock_unpoisoned() += 1;
         send_eos_to_sources(pipeline);
-        let mut sends = self.eos_sends.lock().unwrap_or_else(|p| p.into_inner());
+        let mut sends = self.eos_sends.lock_unpoisoned();
         *sends -= 1;
         self.eos_sent.notify_all();
     }
@@ -114,11 +115,8 @@ impl Shared {
     /// source's streaming thread may wait for that very state change (a live sink prerolling
     /// on its way to Playing): a deadlock.
     fn wait_for_eos_sends(&self, limit: Duration) -> bool {
-        let sends = self.eos_sends.lock().unwrap_or_else(|p| p.into_inner());
-        let (sends, _) = self
-            .eos_sent
-            .wait_timeout_while(sends, limit, |n| *n > 0)
-            .unwrap_or_else(|p| p.into_inner());
+        let sends = self.eos_sends.lock_unpoisoned();
+        let (sends, _) = self.eos_sent.wait_while_for(sends, limit, |n| *n > 0);
         *sends == 0
     }
 
@@ -201,8 +199,7 @@ impl Shared {
     fn tell_bus(&self, event: &BusEvent) {
         let subscribers: Vec<BusSubscriber> = self
             .bus_subscribers
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+            .lock_unpoisoned()
             .iter()
             .map(|(_, s)| Arc::clone(s))
             .collect();
@@ -257,7 +254,7 @@ impl Shared {
             }
             _ => {}
         }
-        let listeners = self.listeners.lock().unwrap_or_else(|p| p.into_inner());
+        let listeners = self.listeners.lock_unpoisoned();
         for listener in listeners.iter() {
             // This runs inside GStreamer's C bus handler: a panic unwinding out of it aborts
             // the process. Catch it and make it the pipeline's error instead.
@@ -328,8 +325,7 @@ impl Drop for Subscription {
             if self.bus {
                 shared
                     .bus_subscribers
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
+                    .lock_unpoisoned()
                     .retain(|(id, _)| *id != self.id);
             } else {
                 shared.subscribers().list.retain(|(id, _)| *id != self.id);
@@ -427,8 +423,7 @@ impl Watch {
         let id = self.shared.next_subscriber.fetch_add(1, Ordering::Relaxed);
         self.shared
             .bus_subscribers
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+            .lock_unpoisoned()
             .push((id, Arc::new(callback)));
         Subscription {
             shared: Arc::downgrade(&self.shared),
@@ -462,11 +457,7 @@ impl Watch {
     pub fn wait(&self) -> Result<()> {
         let mut guard = self.shared.lock();
         while guard.is_none() || self.shared.telling() {
-            guard = self
-                .shared
-                .done
-                .wait(guard)
-                .unwrap_or_else(|p| p.into_inner());
+            guard = self.shared.done.wait_unpoisoned(guard);
         }
         self.result(guard.as_ref())
     }
@@ -485,27 +476,11 @@ impl Watch {
 
     /// Waits at most `limit` for the pipeline to end and returns how it ended, or `None`.
     pub fn wait_outcome(&self, limit: Duration) -> Option<Outcome> {
-        let deadline = Instant::now().checked_add(limit);
-        let mut guard = self.shared.lock();
-        while guard.is_none() || self.shared.telling() {
-            let wait = match deadline {
-                Some(deadline) => {
-                    let now = Instant::now();
-                    if now >= deadline {
-                        return None;
-                    }
-                    deadline - now
-                }
-                None => Duration::from_secs(3600),
-            };
-            guard = self
-                .shared
-                .done
-                .wait_timeout(guard, wait)
-                .unwrap_or_else(|p| p.into_inner())
-                .0;
-        }
-        guard.clone()
+        let guard = self.shared.lock();
+        let (guard, timed_out) = self.shared.done.wait_while_for(guard, limit, |outcome| {
+            outcome.is_none() || self.shared.telling()
+        });
+        if timed_out { None } else { guard.clone() }
     }
 
     /// Turns an outcome into the `wait` result.
@@ -744,8 +719,7 @@ impl Pipeline {
         self.watch
             .shared
             .listeners
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+            .lock_unpoisoned()
             .push(Box::new(listener));
     }
 

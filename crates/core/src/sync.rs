@@ -34,6 +34,14 @@ pub trait UnpoisonedWait {
     /// [`Condvar::wait`], unpoisoned.
     fn wait_unpoisoned<'a, T>(&self, guard: MutexGuard<'a, T>) -> MutexGuard<'a, T>;
 
+    /// [`Condvar::wait_timeout`], unpoisoned: for a wait whose condition is outside the
+    /// guarded data (an appsink's queue, a clock), looked at again after every wake-up.
+    fn wait_timeout_unpoisoned<'a, T>(
+        &self,
+        guard: MutexGuard<'a, T>,
+        limit: Duration,
+    ) -> MutexGuard<'a, T>;
+
     /// [`Condvar::wait_timeout_while`], unpoisoned: waits while `condition` holds, at most
     /// `limit`; returns the guard and whether the wait ended by timeout (the condition still
     /// holding).
@@ -48,6 +56,16 @@ pub trait UnpoisonedWait {
 impl UnpoisonedWait for Condvar {
     fn wait_unpoisoned<'a, T>(&self, guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
         self.wait(guard).unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn wait_timeout_unpoisoned<'a, T>(
+        &self,
+        guard: MutexGuard<'a, T>,
+        limit: Duration,
+    ) -> MutexGuard<'a, T> {
+        self.wait_timeout(guard, limit)
+            .unwrap_or_else(|p| p.into_inner())
+            .0
     }
 
     fn wait_while_for<'a, T>(

@@ -6,6 +6,7 @@ use crate::builder::{DEFAULT_CAPACITY, DEFAULT_STALL_TIMEOUT, DEFAULT_TEARDOWN_T
 use crate::error::LiveError;
 use crate::event::{HealthEvent, LiveItem, LiveStats};
 use crate::supervisor::{Config, IN_SUBSCRIBER, Shared};
+use gstpipe_core::sync::{Unpoisoned as _, UnpoisonedWait as _};
 use gstpipe_sinks::Policy;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -116,17 +117,13 @@ impl LiveSource {
                 return Some(None);
             }
             state = match deadline {
-                None => shared.items.wait(state).unwrap_or_else(|p| p.into_inner()),
+                None => shared.items.wait_unpoisoned(state),
                 Some(deadline) => {
                     let now = Instant::now();
                     if now >= deadline {
                         return None;
                     }
-                    shared
-                        .items
-                        .wait_timeout(state, deadline - now)
-                        .unwrap_or_else(|p| p.into_inner())
-                        .0
+                    shared.items.wait_timeout_unpoisoned(state, deadline - now)
                 }
             };
         }
@@ -147,8 +144,7 @@ impl LiveSource {
     {
         self.shared
             .subscribers
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+            .lock_unpoisoned()
             .push(Arc::new(subscriber));
     }
 
@@ -200,8 +196,7 @@ impl LiveSource {
                 .is_some_and(|n| n.starts_with("gstpipe-live"))
                 || self
                     .thread
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
+                    .lock_unpoisoned()
                     .as_ref()
                     .is_some_and(|t| t.thread().id() == current.id())
                 || IN_SUBSCRIBER.with(std::cell::Cell::get)
@@ -227,12 +222,10 @@ impl LiveSource {
             state = self
                 .shared
                 .items
-                .wait_timeout(state, deadline - now)
-                .unwrap_or_else(|p| p.into_inner())
-                .0;
+                .wait_timeout_unpoisoned(state, deadline - now);
         }
         drop(state);
-        if let Some(thread) = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        if let Some(thread) = self.thread.lock_unpoisoned().take() {
             let _ = thread.join();
         }
     }

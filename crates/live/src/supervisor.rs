@@ -7,7 +7,7 @@ use crate::event::{HealthEvent, LiveFrame, LiveItem, capture_time};
 use crate::queue::State;
 use gst::prelude::*;
 use gstpipe_core::Pipeline;
-use gstpipe_core::sync::UnpoisonedWait;
+use gstpipe_core::sync::{Unpoisoned as _, UnpoisonedWait as _};
 use gstpipe_frame::Frame;
 use gstpipe_sinks::{Consumer, Delivery, End, FrameSink, Policy, Refusal};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -73,7 +73,7 @@ pub(crate) enum Ended {
 impl Shared {
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
         // Every update of the state is complete before anything that can panic.
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        self.state.lock_unpoisoned()
     }
 
     /// Queues `event` and calls the subscribers (outside the state lock).
@@ -87,11 +87,7 @@ impl Shared {
 
     pub(crate) fn notify_subscribers(&self, event: &HealthEvent) {
         tracing::info!(event = event.name(), "live source: {event}");
-        let subscribers: Vec<Subscriber> = self
-            .subscribers
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
+        let subscribers: Vec<Subscriber> = self.subscribers.lock_unpoisoned().clone();
         let was = IN_SUBSCRIBER.with(|f| f.replace(true));
         for subscriber in subscribers {
             let caught =
@@ -285,9 +281,7 @@ impl Shared {
             }
             state = self
                 .supervisor
-                .wait_timeout(state, deadline - now)
-                .unwrap_or_else(|p| p.into_inner())
-                .0;
+                .wait_timeout_unpoisoned(state, deadline - now);
         }
     }
 
@@ -414,22 +408,10 @@ impl Shared {
 
     /// Waits `delay` unless a stop comes first (false then).
     fn pause(&self, delay: Duration) -> bool {
-        let deadline = Instant::now() + delay;
-        let mut state = self.lock();
-        loop {
-            if state.stop {
-                return false;
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                return true;
-            }
-            state = self
-                .supervisor
-                .wait_timeout(state, deadline - now)
-                .unwrap_or_else(|p| p.into_inner())
-                .0;
-        }
+        let state = self.lock();
+        let (state, timed_out) = self.supervisor.wait_while_for(state, delay, |s| !s.stop);
+        drop(state);
+        timed_out
     }
 }
 

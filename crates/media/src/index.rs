@@ -9,6 +9,7 @@ use crate::location::{
 use crate::order::{MpegVideo, Picture};
 use gst::prelude::*;
 use gstpipe_core::Pipeline;
+use gstpipe_core::sync::Unpoisoned as _;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -366,15 +367,12 @@ fn scan(
                     let picture = mpeg
                         .and_then(|m| buffer.map_readable().ok().map(|data| m.picture(&data)))
                         .unwrap_or(Picture::Unknown);
-                    entries
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .push(Entry {
-                            pts: buffer.pts(),
-                            dts: buffer.dts(),
-                            key,
-                            picture,
-                        });
+                    entries.lock_unpoisoned().push(Entry {
+                        pts: buffer.pts(),
+                        dts: buffer.dts(),
+                        key,
+                        picture,
+                    });
                 };
                 match &info.data {
                     Some(gst::PadProbeData::Buffer(b)) => record(b),
@@ -393,8 +391,7 @@ fn scan(
                 && let gst::EventView::Tag(tag) = event.view()
                 && let Some(value) = tag.tag().get::<gst::tags::ImageOrientation>()
             {
-                *orientation.lock().unwrap_or_else(|p| p.into_inner()) =
-                    Some(value.get().to_string());
+                *orientation.lock_unpoisoned() = Some(value.get().to_string());
             }
             gst::PadProbeReturn::Ok
         });
@@ -436,12 +433,11 @@ fn scan(
         });
     }
     ran?;
-    let entries = std::mem::take(&mut *entries.lock().unwrap_or_else(|p| p.into_inner()));
+    let entries = std::mem::take(&mut *entries.lock_unpoisoned());
     let mut index = Index::from_entries(entries, source, uri)?;
-    index.streams = std::mem::take(&mut *streams.seen.lock().unwrap_or_else(|p| p.into_inner()));
+    index.streams = std::mem::take(&mut *streams.seen.lock_unpoisoned());
     index.orientation = orientation
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
+        .lock_unpoisoned()
         .take()
         .filter(|o| o != "rotate-0");
     tracing::debug!(%uri, ?source, frames = index.pts.len(), keyframes = index.keyframes.len(), "indexed");
@@ -485,11 +481,7 @@ pub(crate) fn index(
     let usable = |index: &Index| mode != IndexMode::Decode || index.source == IndexSource::Decode;
     let key = cache_key(location);
     if let Some(key) = &key {
-        let cached = cache()
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(key)
-            .cloned();
+        let cached = cache().lock_unpoisoned().get(key).cloned();
         if let Some(index) = cached
             && usable(&index)
         {
@@ -524,10 +516,7 @@ pub(crate) fn index(
 /// the process and in `saved`.
 pub(crate) fn remember(location: &Location, index: &Arc<Index>, saved: Option<&Path>) {
     if let Some(key) = cache_key(location) {
-        cache()
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(key, Arc::clone(index));
+        cache().lock_unpoisoned().insert(key, Arc::clone(index));
     }
     if let Some(dir) = saved {
         crate::saved::save(dir, location, index);

@@ -4,6 +4,7 @@
 use crate::error::MediaError;
 use gst::glib;
 use gst::prelude::*;
+use gstpipe_core::sync::{Unpoisoned as _, UnpoisonedWait as _};
 use gstpipe_core::{BusEvent, ElementError, Pipeline};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -130,30 +131,24 @@ pub(crate) struct Wake {
 
 impl Wake {
     pub fn notify(&self) {
-        *self.generation.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+        *self.generation.lock_unpoisoned() += 1;
         self.changed.notify_all();
     }
 
     /// The counter now: read it before checking what is waited for, then wait past it.
     pub fn generation(&self) -> u64 {
-        *self.generation.lock().unwrap_or_else(|p| p.into_inner())
+        *self.generation.lock_unpoisoned()
     }
 
     /// Waits until something happened after `seen` or `deadline` passes; whether it did.
     pub fn wait_past(&self, seen: u64, deadline: Instant) -> bool {
-        let mut generation = self.generation.lock().unwrap_or_else(|p| p.into_inner());
-        while *generation == seen {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return false;
-            }
-            generation = self
-                .changed
-                .wait_timeout(generation, left)
-                .unwrap_or_else(|p| p.into_inner())
-                .0;
-        }
-        true
+        let generation = self.generation.lock_unpoisoned();
+        let left = deadline.saturating_duration_since(Instant::now());
+        let (generation, timed_out) = self
+            .changed
+            .wait_while_for(generation, left, |g| *g == seen);
+        drop(generation);
+        !timed_out
     }
 }
 
@@ -184,7 +179,7 @@ impl BusLog {
         let subscription = pipeline.watch().subscribe_bus(move |event| {
             match event {
                 BusEvent::Error(error) => {
-                    let mut slot = log.error.lock().unwrap_or_else(|p| p.into_inner());
+                    let mut slot = log.error.lock_unpoisoned();
                     slot.get_or_insert_with(|| error.clone());
                 }
                 BusEvent::Eos => log.ended.store(true, Ordering::Release),
@@ -192,7 +187,7 @@ impl BusLog {
             }
             log.wake.notify();
         });
-        *self.subscription.lock().unwrap_or_else(|p| p.into_inner()) = Some(subscription);
+        *self.subscription.lock_unpoisoned() = Some(subscription);
         let warnings = Arc::clone(&self.warnings);
         pipeline.on_message(move |msg| {
             if let gst::MessageView::Warning(_) = msg.view() {
@@ -202,7 +197,7 @@ impl BusLog {
     }
 
     pub fn error(&self) -> Option<ElementError> {
-        self.error.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.error.lock_unpoisoned().clone()
     }
 
     /// Whether an end of stream was posted.
@@ -313,8 +308,7 @@ impl Streams {
     /// How many video streams appeared.
     pub fn videos(&self) -> usize {
         self.seen
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+            .lock_unpoisoned()
             .iter()
             .filter(|s| s.kind == "video")
             .count()
@@ -332,7 +326,7 @@ pub(crate) fn link_streams(bin: &gst::Element, video: &gst::Element, streams: Ar
         let caps = pad_caps(pad);
         let entry = StreamEntry::of(caps.as_ref());
         let video_number = {
-            let mut seen = streams.seen.lock().unwrap_or_else(|p| p.into_inner());
+            let mut seen = streams.seen.lock_unpoisoned();
             let n = seen.iter().filter(|s| s.kind == "video").count();
             let is_video = entry.kind == "video";
             seen.push(entry);

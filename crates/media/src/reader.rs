@@ -7,6 +7,7 @@ use crate::location::{
 };
 use gst::prelude::*;
 use gstpipe_core::Pipeline;
+use gstpipe_core::sync::Unpoisoned as _;
 use gstpipe_frame::Frame;
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -389,7 +390,7 @@ struct SkipState {
 
 impl Skipper {
     fn lock(&self) -> std::sync::MutexGuard<'_, SkipState> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        self.state.lock_unpoisoned()
     }
 
     /// Installs the skipper on `pad` (the converter's sink pad).

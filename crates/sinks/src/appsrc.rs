@@ -5,6 +5,7 @@ use crate::error::SinkError;
 use crate::sink::DEFAULT_PULL_TIMEOUT;
 use gst::prelude::*;
 use gst_video::VideoInfo;
+use gstpipe_core::sync::{Unpoisoned as _, UnpoisonedWait as _};
 use gstpipe_core::{Outcome, Pipeline, Subscription, Watch};
 use gstpipe_frame::{Detection, FrameError, FrameLayout, Input, InputKind, add_detections};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -161,7 +162,7 @@ struct RoomState {
 impl Room {
     fn lock(&self) -> MutexGuard<'_, RoomState> {
         // Two plain fields: a panic elsewhere cannot leave them half-written.
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        self.state.lock_unpoisoned()
     }
 
     /// Records an event (`full` when the queue state changed) and wakes every waiter.
@@ -291,7 +292,7 @@ impl<'a> FrameSourceBuilder<'a> {
         let room = Arc::new(Room::default());
         let alive = Arc::new(());
         {
-            let mut attached = ATTACHED.lock().unwrap_or_else(|p| p.into_inner());
+            let mut attached = ATTACHED.lock_unpoisoned();
             attached.retain(|a| a.alive.strong_count() > 0 && a.appsrc.upgrade().is_some());
             if let Some(other) = attached
                 .iter()
@@ -553,7 +554,7 @@ impl FrameSource {
     /// `Pipeline(Stopped)` when it was stopped first.
     pub fn finish(&self) -> Result<(), SinkError> {
         {
-            let _guard = self.push_lock.lock().unwrap_or_else(|p| p.into_inner());
+            let _guard = self.push_lock.lock_unpoisoned();
             if !self.finished.swap(true, Ordering::AcqRel) {
                 tracing::debug!(appsrc = %self.name, frames = self.pushed(), "end of stream");
                 if let Err(flow) = self.appsrc.end_of_stream() {
@@ -708,9 +709,7 @@ impl FrameSource {
                 state = self
                     .room
                     .changed
-                    .wait_timeout(state, deadline - now)
-                    .unwrap_or_else(|p| p.into_inner())
-                    .0;
+                    .wait_timeout_unpoisoned(state, deadline - now);
             }
         }
     }
@@ -723,7 +722,7 @@ impl FrameSource {
         pts: Option<Option<gst::ClockTime>>,
         duration: Option<Option<gst::ClockTime>>,
     ) -> Result<(), SinkError> {
-        let _guard = self.push_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let _guard = self.push_lock.lock_unpoisoned();
         if self.is_finished() {
             return Err(SinkError::Flow {
                 element: self.name.clone(),

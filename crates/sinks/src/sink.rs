@@ -4,6 +4,7 @@
 use crate::delivery::{Claim, InfoCache, wake_on_samples};
 use crate::error::SinkError;
 use gst::prelude::*;
+use gstpipe_core::sync::{Unpoisoned as _, UnpoisonedWait as _};
 use gstpipe_core::{Event, Outcome, Pipeline, Subscription, Watch};
 use gstpipe_frame::Frame;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
@@ -44,7 +45,7 @@ const STOPPED: u8 = 2;
 impl Wake {
     pub(crate) fn notify(&self) {
         if self.waiters.load(Ordering::SeqCst) > 0 {
-            let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
+            let _guard = self.lock.lock_unpoisoned();
             self.cond.notify_all();
         }
     }
@@ -254,12 +255,12 @@ impl<'a> FrameSinkBuilder<'a> {
                         appsink.set_drop(drop);
                         appsink.set_wait_on_eos(wait_on_eos);
                         appsink.set_sync(sync);
-                        *wake.error.lock().unwrap_or_else(|p| p.into_inner()) = None;
+                        *wake.error.lock_unpoisoned() = None;
                         wake.state.store(0, Ordering::SeqCst);
                         wake.ended.store(false, Ordering::SeqCst);
                     }
                     Event::Ended(Outcome::Error(e)) => {
-                        *wake.error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.clone());
+                        *wake.error.lock_unpoisoned() = Some(e.clone());
                         wake.state.store(FAILED, Ordering::SeqCst);
                     }
                     Event::Ended(Outcome::Stopped) => wake.state.store(STOPPED, Ordering::SeqCst),
@@ -354,7 +355,7 @@ impl FrameSink {
     /// Like [`pull`](FrameSink::pull) with another stall timeout for this call.
     pub fn pull_timeout(&self, timeout: Duration) -> Option<Result<Frame, SinkError>> {
         let sample = self.pull_sample(timeout)?;
-        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        let mut cache = self.cache.lock_unpoisoned();
         Some(sample.and_then(|s| Ok(cache.frame(&s)?)))
     }
 
@@ -413,7 +414,7 @@ impl FrameSink {
             if !waiting {
                 // Announce the wait, then look again before sleeping: a sample queued in
                 // between is either seen by that look or wakes the sleep.
-                guard = Some(self.wake.lock.lock().unwrap_or_else(|p| p.into_inner()));
+                guard = Some(self.wake.lock.lock_unpoisoned());
                 self.wake.waiters.fetch_add(1, Ordering::SeqCst);
                 waiting = true;
                 continue;
@@ -421,13 +422,7 @@ impl FrameSink {
             // Before Paused the appsink has no events to send: the watch (play, error, stop)
             // or the deadline wakes the wait.
             let held = guard.take().expect("the wake lock is held while waiting");
-            guard = Some(
-                self.wake
-                    .cond
-                    .wait_timeout(held, left)
-                    .unwrap_or_else(|p| p.into_inner())
-                    .0,
-            );
+            guard = Some(self.wake.cond.wait_timeout_unpoisoned(held, left));
         };
         if waiting {
             self.wake.waiters.fetch_sub(1, Ordering::SeqCst);
@@ -446,12 +441,7 @@ impl FrameSink {
         if self.wake.ended.swap(true, Ordering::AcqRel) {
             return None;
         }
-        let error = self
-            .wake
-            .error
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
+        let error = self.wake.error.lock_unpoisoned().clone();
         error.map(|e| Err(SinkError::Pipeline(gstpipe_core::Error::Element(e))))
     }
 
