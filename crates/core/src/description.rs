@@ -15,11 +15,11 @@ pub(crate) struct Written {
 }
 
 /// The elements a launch description creates by factory name and the properties it writes on
-/// them, read from the tokens of [`crate::launch::tokens`] (GStreamer's own lexer rules,
+/// them, read from the tokens of [`crate::lexer::tokens`] (GStreamer's own lexer rules,
 /// checked against it). URIs (which pick a factory at run time), caps, name references and
 /// bins' own properties are not elements of this list.
 pub(crate) fn written(description: &str) -> Vec<Written> {
-    use crate::launch::{Kind, tokens};
+    use crate::lexer::{Kind, tokens};
     let mut out: Vec<Written> = Vec::new();
     // Whether an assignment now belongs to the last element: after its identifier and its
     // other assignments or preset, not after a link, a bracket or a reference (GStreamer then

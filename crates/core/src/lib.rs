@@ -25,6 +25,7 @@ mod context;
 mod description;
 mod error;
 mod launch;
+mod lexer;
 mod pipeline;
 mod redact;
 pub mod sync;
