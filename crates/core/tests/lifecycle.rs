@@ -348,7 +348,11 @@ fn request_eos_from_a_streaming_callback_ends_the_pipeline() {
 fn request_eos_then_drop_or_play_at_once_does_not_deadlock() {
     bounded(60, || {
         for i in 0..30 {
-            let live = if i % 2 == 0 { "is-live=true" } else { "num-buffers=8" };
+            let live = if i % 2 == 0 {
+                "is-live=true"
+            } else {
+                "num-buffers=8"
+            };
             let pipeline = Pipeline::launch(&format!(
                 "videotestsrc {live} ! video/x-raw,width=16,height=16 ! appsink wait-on-eos=false"
             ))
