@@ -757,7 +757,9 @@ impl Pipeline {
     }
 
     /// Sets the pipeline to Paused and waits (bounded) for preroll; a live pipeline does
-    /// not preroll and returns at once.
+    /// not preroll and returns at once. An EOS still being sent into the sources
+    /// ([`Pipeline::request_eos`]) is waited for first (at most the state timeout, else
+    /// [`Error::Timeout`]): a source holds its state lock until its streaming thread takes it.
     pub fn pause(&self) -> Result<()> {
         self.wait_for_eos_sends()?;
         self.set_state(gst::State::Paused).map(|_| ())
