@@ -102,12 +102,37 @@ impl Shared {
     /// Sends EOS to the pipeline's sources ([`send_eos_to_sources`]), counted: a source may
     /// hold its state lock for as long as its streaming thread takes to pick the event up, so
     /// state changes wait for the sends in flight first ([`Shared::wait_for_eos_sends`]).
-    fn send_eos(&self, pipeline: &gst::Pipeline) {
+    /// The send runs on a thread of its own (`send_event` returns only once every source has
+    /// taken the event); it is counted from before that thread starts, so that a state change
+    /// right after sees it. `sent` hears when it is done.
+    fn send_eos(
+        self: &Arc<Self>,
+        pipeline: gst::Pipeline,
+        sent: Option<std::sync::mpsc::SyncSender<()>>,
+    ) {
         *self.eos_sends.lock_unpoisoned() += 1;
-        send_eos_to_sources(pipeline);
-        let mut sends = self.eos_sends.lock_unpoisoned();
-        *sends -= 1;
-        self.eos_sent.notify_all();
+        let shared = Arc::clone(self);
+        let done = move || {
+            let mut sends = shared.eos_sends.lock_unpoisoned();
+            *sends -= 1;
+            shared.eos_sent.notify_all();
+        };
+        let spawned = std::thread::Builder::new()
+            .name("gstpipe-eos".into())
+            .spawn({
+                let done = done.clone();
+                move || {
+                    send_eos_to_sources(&pipeline);
+                    done();
+                    if let Some(sent) = sent {
+                        let _ = sent.send(());
+                    }
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::warn!(pipeline = %self.name, "cannot spawn a thread to send EOS: {e}");
+            done();
+        }
     }
 
     /// Waits (at most `limit`) until no EOS is being sent into the sources. A state change
@@ -199,7 +224,8 @@ impl Shared {
     fn tell_bus(&self, event: &BusEvent) {
         let subscribers: Vec<BusSubscriber> = self
             .bus_subscribers
-            .lock_unpoisoned()
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
             .iter()
             .map(|(_, s)| Arc::clone(s))
             .collect();
@@ -325,7 +351,8 @@ impl Drop for Subscription {
             if self.bus {
                 shared
                     .bus_subscribers
-                    .lock_unpoisoned()
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
                     .retain(|(id, _)| *id != self.id);
             } else {
                 shared.subscribers().list.retain(|(id, _)| *id != self.id);
@@ -423,7 +450,8 @@ impl Watch {
         let id = self.shared.next_subscriber.fetch_add(1, Ordering::Relaxed);
         self.shared
             .bus_subscribers
-            .lock_unpoisoned()
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
             .push((id, Arc::new(callback)));
         Subscription {
             shared: Arc::downgrade(&self.shared),
@@ -444,13 +472,7 @@ impl Watch {
         let Some(pipeline) = self.shared.pipeline.upgrade() else {
             return;
         };
-        let shared = Arc::clone(&self.shared);
-        let spawned = std::thread::Builder::new()
-            .name("gstpipe-eos".into())
-            .spawn(move || shared.send_eos(&pipeline));
-        if let Err(e) = spawned {
-            tracing::warn!(pipeline = %self.shared.name, "cannot spawn a thread to send EOS: {e}");
-        }
+        self.shared.send_eos(pipeline, None);
     }
 
     /// Blocks until the pipeline ends: `Ok` at EOS, the element's error otherwise.
@@ -734,9 +756,13 @@ impl Pipeline {
     /// could only fail with `not-linked`. For those it returns [`Error::NotReplayable`]
     /// naming the element; build a new pipeline with [`Pipeline::relaunch`].
     pub fn play(&self) -> Result<()> {
-        self.wait_for_eos_sends()?;
         let (_, current, pending) = self.pipeline.state(gst::ClockTime::ZERO);
-        if current == gst::State::Playing && pending == gst::State::VoidPending {
+        if (current == gst::State::Playing && pending == gst::State::VoidPending)
+            || pending == gst::State::Playing
+        {
+            // Playing, or on its way there (a live pipeline completes it in the background):
+            // changing the state again would only wait behind that change, and behind any
+            // EOS being sent meanwhile, whose source waits for that change to complete.
             return Ok(());
         }
         if current <= gst::State::Ready && pending == gst::State::VoidPending {
@@ -799,7 +825,9 @@ impl Pipeline {
     }
 
     /// Sets the pipeline to Paused and waits (bounded) for preroll; a live pipeline does
-    /// not preroll and returns at once.
+    /// not preroll and returns at once. An EOS still being sent into the sources
+    /// ([`Pipeline::request_eos`]) is waited for first (at most the state timeout, else
+    /// [`Error::Timeout`]): a source holds its state lock until its streaming thread takes it.
     pub fn pause(&self) -> Result<()> {
         self.wait_for_eos_sends()?;
         self.set_state(gst::State::Paused).map(|_| ())
@@ -955,7 +983,7 @@ impl Pipeline {
     }
 
     fn to_null(&self) {
-        Stopper::to_null(&self.pipeline, &self.watch);
+        self.stopper().to_null();
     }
 
     /// The stream's duration, when the pipeline knows it (files; not live sources).
@@ -1132,7 +1160,7 @@ impl Stopper {
             }
         }
         let outcome = self.watch.outcome();
-        Self::to_null(&self.pipeline, &self.watch);
+        self.to_null();
         match outcome {
             Some(Outcome::Error(e)) => Err(Error::Element(e)),
             _ => Ok(()),
@@ -1144,17 +1172,7 @@ impl Stopper {
     /// not do); the receiver gets a message once it has been delivered.
     fn send_eos(&self) -> std::sync::mpsc::Receiver<()> {
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
-        let pipeline = self.pipeline.clone();
-        let shared = Arc::clone(&self.watch.shared);
-        let spawned = std::thread::Builder::new()
-            .name("gstpipe-eos".into())
-            .spawn(move || {
-                shared.send_eos(&pipeline);
-                let _ = tx.send(());
-            });
-        if let Err(e) = spawned {
-            tracing::warn!(pipeline = %self.name(), "cannot spawn a thread to send EOS: {e}");
-        }
+        self.watch.shared.send_eos(self.pipeline.clone(), Some(tx));
         rx
     }
 
@@ -1188,11 +1206,21 @@ impl Stopper {
         }
     }
 
-    fn to_null(pipeline: &gst::Pipeline, watch: &Watch) {
-        if let Err(e) = pipeline.set_state(gst::State::Null) {
-            tracing::warn!(pipeline = %watch.shared.name, "setting the pipeline to Null failed: {e}");
+    fn to_null(&self) {
+        if !self.watch.shared.wait_for_eos_sends(Duration::ZERO) {
+            // An EOS send in flight holds a source's state lock until the source's streaming
+            // thread takes the event, and that thread may be blocked in a sink (prerolling in
+            // a paused pipeline, or in a full appsink): release it first, or going to Null
+            // waits for that lock forever.
+            self.shut_down_sinks();
+            if !self.watch.shared.wait_for_eos_sends(self.stop_timeout) {
+                tracing::warn!(pipeline = %self.name(), "EOS still being sent after shutting the sinks down");
+            }
         }
-        watch.shared.finish(Outcome::Stopped);
+        if let Err(e) = self.pipeline.set_state(gst::State::Null) {
+            tracing::warn!(pipeline = %self.name(), "setting the pipeline to Null failed: {e}");
+        }
+        self.watch.shared.finish(Outcome::Stopped);
     }
 }
 

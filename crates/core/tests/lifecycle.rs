@@ -375,3 +375,33 @@ fn request_eos_from_a_streaming_callback_ends_the_pipeline() {
         pipeline.stop().unwrap();
     });
 }
+
+/// `request_eos()` then at once a state change (drop, stop, play) must not deadlock: the EOS
+/// send holds a source's state lock while its streaming thread may wait in a sink for that
+/// very state change.
+#[test]
+fn request_eos_then_drop_or_play_at_once_does_not_deadlock() {
+    bounded(60, || {
+        for i in 0..30 {
+            let live = if i % 2 == 0 {
+                "is-live=true"
+            } else {
+                "num-buffers=8"
+            };
+            let pipeline = Pipeline::launch(&format!(
+                "videotestsrc {live} ! video/x-raw,width=16,height=16 ! appsink wait-on-eos=false"
+            ))
+            .unwrap();
+            pipeline.play().unwrap();
+            pipeline.request_eos();
+            match i % 3 {
+                0 => drop(pipeline),
+                1 => pipeline.stop().unwrap(),
+                _ => {
+                    let _ = pipeline.play();
+                    pipeline.stop().unwrap();
+                }
+            }
+        }
+    });
+}

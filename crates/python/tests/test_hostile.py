@@ -340,3 +340,26 @@ def test_play_right_after_request_eos_on_a_live_pipeline_returns():
     result = run_child(EOS_THEN_PLAY, timeout=60)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "done" in result.stdout
+
+
+EOS_THEN_DEL = """
+import gc, threading, gstpipe
+for i in range(40):
+    p = gstpipe.Pipeline(
+        "videotestsrc num-buffers=8 ! video/x-raw,format=RGB,width=32,height=24 ! appsink"
+    )
+    t = threading.Thread(target=p.play)
+    t.start()
+    t.join(10)
+    p.request_eos()
+    del p  # going to Null while the EOS is being sent
+    gc.collect()
+print("done", flush=True)
+"""
+
+
+def test_dropping_a_pipeline_right_after_request_eos_returns():
+    # Found by test_fuzz_api (seed 2540). In a child.
+    result = run_child(EOS_THEN_DEL, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "done" in result.stdout
