@@ -14,6 +14,7 @@
 
 use crate::error::SinkError;
 use crate::sink::{FrameSink, release};
+use gst::glib;
 use gst::prelude::*;
 use gstpipe_core::sync::Unpoisoned;
 use gstpipe_core::{Event, Outcome, Subscription};
@@ -22,19 +23,48 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
-/// The appsinks that have a consumer, by object address, with what that consumer is.
-fn claims() -> &'static Mutex<HashMap<usize, Arc<Mutex<&'static str>>>> {
-    static CLAIMS: OnceLock<Mutex<HashMap<usize, Arc<Mutex<&'static str>>>>> = OnceLock::new();
+/// The settings a release changes (`max-buffers`, `drop`, `wait-on-eos`, `sync`), as they were
+/// before it: a later consumer of the same appsink gets them back.
+type Settings = (u32, bool, bool, bool);
+
+/// What the registry knows of an appsink.
+enum Entry {
+    /// Read by a consumer, described by the label.
+    Claimed(Arc<Mutex<&'static str>>),
+    /// Let go by its last consumer, with the settings it had before.
+    Released(Settings),
+}
+
+/// Every appsink gstpipe has read, by object address: whether a consumer holds it, or the
+/// settings to restore for the next one. A weak reference tells a live appsink from a dead
+/// one whose address was reused.
+type Registry = HashMap<usize, (glib::WeakRef<gst_app::AppSink>, Entry)>;
+
+fn claims() -> &'static Mutex<Registry> {
+    static CLAIMS: OnceLock<Mutex<Registry>> = OnceLock::new();
     CLAIMS.get_or_init(Default::default)
+}
+
+fn settings(appsink: &gst_app::AppSink) -> Settings {
+    (
+        appsink.max_buffers(),
+        appsink.is_drop(),
+        appsink.is_wait_on_eos(),
+        appsink.is_sync(),
+    )
 }
 
 /// An appsink's one consumer: held by the [`FrameSink`] and the adapter that takes it over,
 /// released when they are dropped. A second claim on the same appsink is
-/// [`SinkError::Busy`], naming the appsink and its consumer.
+/// [`SinkError::Busy`], naming the appsink and its consumer. When the last consumer lets the
+/// appsink go (it then drops frames and passes EOS unread), the next claim first puts back
+/// the settings it had.
 #[derive(Debug)]
 pub(crate) struct Claim {
     key: usize,
     label: Arc<Mutex<&'static str>>,
+    /// The settings to restore for the next consumer (as the first claim found them).
+    settings: Settings,
 }
 
 impl Claim {
@@ -43,19 +73,39 @@ impl Claim {
         appsink: &gst_app::AppSink,
         label: &'static str,
     ) -> Result<Claim, SinkError> {
-        // The claim holds a reference to the appsink through its FrameSink, so the address
-        // cannot be reused while it is claimed.
         let key = appsink.as_ptr() as usize;
         let mut claims = claims().lock_unpoisoned();
-        if let Some(holder) = claims.get(&key) {
-            return Err(SinkError::Busy {
-                element: appsink.name().to_string(),
-                consumer: *holder.lock_unpoisoned(),
-            });
-        }
+        // Forget appsinks that are gone.
+        claims.retain(|_, (weak, _)| weak.upgrade().is_some());
+        let same =
+            |weak: &glib::WeakRef<gst_app::AppSink>| weak.upgrade().as_ref() == Some(appsink);
+        let settings = match claims.get(&key) {
+            Some((weak, Entry::Claimed(holder))) if same(weak) => {
+                return Err(SinkError::Busy {
+                    element: appsink.name().to_string(),
+                    consumer: *holder.lock_unpoisoned(),
+                });
+            }
+            Some((weak, Entry::Released(before))) if same(weak) => {
+                let (max_buffers, drop, wait_on_eos, sync) = *before;
+                appsink.set_max_buffers(max_buffers);
+                appsink.set_drop(drop);
+                appsink.set_wait_on_eos(wait_on_eos);
+                appsink.set_sync(sync);
+                *before
+            }
+            _ => settings(appsink),
+        };
         let label = Arc::new(Mutex::new(label));
-        claims.insert(key, Arc::clone(&label));
-        Ok(Claim { key, label })
+        claims.insert(
+            key,
+            (appsink.downgrade(), Entry::Claimed(Arc::clone(&label))),
+        );
+        Ok(Claim {
+            key,
+            label,
+            settings,
+        })
     }
 
     /// Says what the consumer now is (a sink turned into a channel, a callback, ...).
@@ -66,7 +116,9 @@ impl Claim {
 
 impl Drop for Claim {
     fn drop(&mut self) {
-        claims().lock_unpoisoned().remove(&self.key);
+        if let Some((_, entry)) = claims().lock_unpoisoned().get_mut(&self.key) {
+            *entry = Entry::Released(self.settings);
+        }
     }
 }
 
