@@ -119,17 +119,17 @@ impl BatchSource for Arc<LiveSource> {
             .name(format!("gstpipe-batch-live-{stream}"))
             .spawn(move || {
                 while let Some(item) = source.next() {
-                    match item {
-                        LiveItem::Frame(frame) => {
-                            if !feed.push(frame.into_frame()) {
-                                source.request_stop();
-                                return;
-                            }
-                        }
+                    let taken = match item {
+                        LiveItem::Frame(frame) => feed.push(frame.into_frame()),
                         LiveItem::Event(HealthEvent::GaveUp { last_error, .. }) => {
                             return feed.fail(last_error);
                         }
-                        _ => {}
+                        _ => true,
+                    };
+                    if !taken {
+                        // The stream was removed or the batcher is gone.
+                        source.request_stop();
+                        return;
                     }
                 }
                 feed.end();

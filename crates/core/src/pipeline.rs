@@ -1246,7 +1246,7 @@ fn send_eos_to_sources(pipeline: &gst::Pipeline) {
 /// gstpipe-sinks does it when its reader goes away. Does nothing to an element that is not an
 /// appsink.
 pub fn release_appsink(appsink: &gst::Element) {
-    if !appsink.factory().is_some_and(|f| f.name() == "appsink") {
+    if appsink.factory().is_none_or(|f| f.name() != "appsink") {
         return;
     }
     appsink.set_property("wait-on-eos", false);

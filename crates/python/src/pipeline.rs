@@ -318,7 +318,7 @@ impl Pipeline {
                 let receiver = py.detach(|| frame_sink.channel(1, Policy::DropOldest));
                 Reader::Latest(receiver)
             } else {
-                Reader::Pull(frame_sink)
+                Reader::Pull(Box::new(frame_sink))
             };
             self.start(py)?;
             Ok(Frames {
@@ -520,7 +520,7 @@ impl Pipeline {
 }
 
 enum Reader {
-    Pull(FrameSink),
+    Pull(Box<FrameSink>),
     Latest(FrameReceiver),
 }
 
