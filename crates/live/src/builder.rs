@@ -63,7 +63,7 @@ impl LiveSourceBuilder {
     }
 
     /// What happens to a frame when `capacity` frames already wait: [`Policy::DropOldest`]
-    /// (the default: latest frame wins, [`LiveStats::dropped`] counts the losses) or
+    /// (the default: latest frame wins, [`LiveStats::dropped`](crate::LiveStats::dropped) counts the losses) or
     /// [`Policy::Block`] (the pipeline waits for the consumer; while it waits, the watchdog
     /// counts the consumer's progress as the source's).
     pub fn policy(mut self, policy: Policy) -> Self {
