@@ -184,3 +184,15 @@ pub(crate) fn wait_interruptibly<T: Send>(
         }
     }
 }
+
+/// A Python callable registered with a pipeline or a live source, released (set to `None`)
+/// when they stop, so no reference cycle keeps them alive.
+pub(crate) type Releasable = std::sync::Arc<std::sync::Mutex<Option<Py<PyAny>>>>;
+
+/// Releases every callable of `callbacks` (after the pipeline or source has stopped).
+pub(crate) fn release_callables(callbacks: &std::sync::Mutex<Vec<Releasable>>) {
+    use gstpipe_core::sync::Unpoisoned as _;
+    for callback in callbacks.lock_unpoisoned().drain(..) {
+        callback.lock_unpoisoned().take();
+    }
+}

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// A Python callable shared with the supervisor's threads, which ``stop()`` releases.
-type Releasable = Arc<Mutex<Option<Py<PyAny>>>>;
+use crate::gil::Releasable;
 
 /// A change in a live source's health, in the order it happened.
 ///
@@ -204,14 +204,7 @@ impl Live {
     }
 
     fn release_callbacks(&self) {
-        for callback in self
-            .callbacks
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .drain(..)
-        {
-            callback.lock().unwrap_or_else(|p| p.into_inner()).take();
-        }
+        crate::gil::release_callables(&self.callbacks);
     }
 
     fn register(&self, callback: Py<PyAny>) -> Releasable {

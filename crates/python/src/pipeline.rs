@@ -28,6 +28,14 @@ thread_local! {
 /// the garbage collector.
 type ExceptionSlot = Arc<Mutex<Option<Py<pyo3::exceptions::PyBaseException>>>>;
 
+/// The exception a callback raised, kept in `slot`, to raise again.
+fn stored_exception(py: Python<'_>, slot: &ExceptionSlot) -> Option<PyErr> {
+    use gstpipe_core::sync::Unpoisoned as _;
+    slot.lock_unpoisoned()
+        .as_ref()
+        .map(|e| PyErr::from_value(e.bind(py).clone().into_any()))
+}
+
 /// Shows the exception in `slot` to the garbage collector. The slot's lock is only taken with
 /// the GIL held, which the collector holds: `try_lock` never misses one in use.
 fn visit_slot(
@@ -43,7 +51,7 @@ fn visit_slot(
 }
 
 /// A Python callable shared with a GStreamer callback, which stop() can release.
-type Releasable = Arc<Mutex<Option<Py<PyAny>>>>;
+use crate::gil::Releasable;
 
 /// "Wait forever" for the Rust adapters' own stall timeouts: a year.
 const NO_TIMEOUT: Duration = Duration::from_secs(365 * 24 * 3600);
@@ -145,23 +153,11 @@ impl Pipeline {
 
     /// Drops the ``on_frame`` callables (after the pipeline has stopped).
     fn release_callbacks(&self) {
-        for callback in self
-            .callbacks
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .drain(..)
-        {
-            callback.lock().unwrap_or_else(|p| p.into_inner()).take();
-        }
+        crate::gil::release_callables(&self.callbacks);
     }
 
     fn take_callback_error(&self, py: Python<'_>) -> Option<PyErr> {
-        let slot = self
-            .callback_error
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        slot.as_ref()
-            .map(|e| PyErr::from_value(e.bind(py).clone().into_any()))
+        stored_exception(py, &self.callback_error)
     }
 }
 
@@ -814,14 +810,7 @@ impl Callback {
                     let raised = e
                         .callback_error()
                         .and_then(|c| c.downcast_ref::<Raised>())
-                        .and_then(|_| {
-                            let slot = self
-                                .callback_error
-                                .lock()
-                                .unwrap_or_else(|p| p.into_inner());
-                            slot.as_ref()
-                                .map(|e| PyErr::from_value(e.bind(py).clone().into_any()))
-                        });
+                        .and_then(|_| stored_exception(py, &self.callback_error));
                     Err(raised.unwrap_or_else(|| sink_error(&e)).into())
                 }
                 None => Err(SinkError::Timeout {
