@@ -4,7 +4,7 @@ use std::fmt;
 
 use gst_video::VideoFrameExt as _;
 use gst_video::video_frame::{IsVideoFrame as _, Readable};
-use ndarray::{Array3, ArrayView3, ShapeBuilder as _};
+use ndarray::{Array3, ArrayView3, ArrayViewMut3, ShapeBuilder as _};
 
 use crate::error::FrameError;
 use crate::format::{ByteOrder, FormatInfo, Layout};
@@ -503,25 +503,105 @@ impl Frame {
         (0..self.n_planes()).map(|p| self.copy_plane(p)).collect()
     }
 
-    fn copy_plane<T: SampleValue>(&self, plane: usize) -> Result<Array3<T>, FrameError> {
-        let format = self.format();
-        let (bytes, [h, w, c], row_bytes, row_stride) = self.checked_plane::<T>(plane)?;
-        let needed = h.saturating_sub(1) * row_stride + row_bytes;
+    /// Copies a packed frame into `out`, an array you own of shape `(height, width,
+    /// channels)` in standard (C) layout: row padding skipped, big-endian samples converted to
+    /// native order, one copy (a single one when the frame's rows are tight). Works at any
+    /// memory alignment.
+    ///
+    /// # Errors
+    /// As [`to_array`](Frame::to_array); [`FrameError::ShapeMismatch`] when `out` has another
+    /// shape or is not in standard layout (its shape is then reported with the layout's
+    /// shape, so the message names both). `out` is not written on error.
+    pub fn copy_into<T: SampleValue>(&self, out: ArrayViewMut3<'_, T>) -> Result<(), FrameError> {
+        self.layout.ensure_packed()?;
+        self.copy_plane_into(0, out)
+    }
+
+    /// Copies plane `plane` into `out` as [`copy_into`](Frame::copy_into) does for packed
+    /// frames (see [`planes`](Frame::planes) for the plane shapes).
+    ///
+    /// # Errors
+    /// [`FrameError::PlaneOutOfRange`], [`FrameError::NotRepresentable`],
+    /// [`FrameError::WrongSampleType`], [`FrameError::ShapeMismatch`].
+    pub fn copy_plane_into<T: SampleValue>(
+        &self,
+        plane: usize,
+        mut out: ArrayViewMut3<'_, T>,
+    ) -> Result<(), FrameError> {
+        self.layout.ensure_representable()?;
+        self.layout.ensure_sample_type(T::TYPE)?;
+        self.check_plane(plane)?;
+        let (h, w, c) = out.dim();
+        let expected = self.layout.plane(plane)?.dims();
+        let dst = match out.as_slice_mut() {
+            Some(dst) if [h, w, c] == expected => dst,
+            _ => {
+                return Err(FrameError::ShapeMismatch {
+                    format: self.format(),
+                    plane,
+                    expected,
+                    found: [h, w, c],
+                });
+            }
+        };
         let swap = !self.layout.format_info().byte_order().is_native();
+        let mut at = 0;
+        self.for_each_rows::<T>(plane, |rows| {
+            let n = rows.len() / T::TYPE.size_bytes();
+            T::copy_from_bytes(&mut dst[at..at + n], rows, swap);
+            at += n;
+        })
+    }
+
+    /// Appends a packed frame's samples to `out` in `(height, width, channels)` order, as
+    /// [`copy_into`](Frame::copy_into) copies them: for stacking frames into a growing batch
+    /// without first filling it with zeros.
+    ///
+    /// # Errors
+    /// As [`to_array`](Frame::to_array); `out` is unchanged on error.
+    pub fn append_to<T: SampleValue>(&self, out: &mut Vec<T>) -> Result<(), FrameError> {
+        self.layout.ensure_packed()?;
+        self.layout.ensure_sample_type(T::TYPE)?;
+        self.append_plane(0, out)
+    }
+
+    fn copy_plane<T: SampleValue>(&self, plane: usize) -> Result<Array3<T>, FrameError> {
+        let [h, w, c] = self.layout.plane(plane)?.dims();
         let mut out = Vec::with_capacity(h * w * c);
+        self.append_plane(plane, &mut out)?;
+        Ok(Array3::from_shape_vec((h, w, c), out).expect("one sample per element appended"))
+    }
+
+    fn append_plane<T: SampleValue>(
+        &self,
+        plane: usize,
+        out: &mut Vec<T>,
+    ) -> Result<(), FrameError> {
+        let swap = !self.layout.format_info().byte_order().is_native();
+        let [h, w, c] = self.layout.plane(plane)?.dims();
+        out.reserve(h * w * c);
+        self.for_each_rows::<T>(plane, |rows| T::extend_from_bytes(out, rows, swap))
+    }
+
+    /// The strided copy: calls `each` with the bytes of the rows of `T` samples of `plane`,
+    /// in order, row padding left out: once with every row when the rows are tight, else once
+    /// per row. Checks first that the plane holds every row, so `each` is called for all rows
+    /// or not at all.
+    fn for_each_rows<T: SampleValue>(
+        &self,
+        plane: usize,
+        mut each: impl FnMut(&[u8]),
+    ) -> Result<(), FrameError> {
+        let (bytes, [h, _, _], row_bytes, row_stride) = self.checked_plane::<T>(plane)?;
         if row_stride == row_bytes {
-            T::extend_from_bytes(&mut out, &bytes[..h * row_bytes], swap);
+            each(&bytes[..h * row_bytes]);
         } else {
             for row in 0..h {
                 let start = row * row_stride;
-                T::extend_from_bytes(&mut out, &bytes[start..start + row_bytes], swap);
+                each(&bytes[start..start + row_bytes]);
             }
         }
-        Array3::from_shape_vec((h, w, c), out).map_err(|_| FrameError::BufferTooSmall {
-            format,
-            expected: needed,
-            found: bytes.len(),
-        })
+        Ok(())
     }
 
     #[cfg(feature = "image")]
@@ -534,15 +614,14 @@ impl Frame {
         self.layout.ensure_packed()?;
         self.layout.ensure_sample_type(T::TYPE)?;
         let size = T::TYPE.size_bytes();
-        let (bytes, [h, w, c], row_bytes, row_stride) = self.checked_plane::<T>(0)?;
+        let [h, w, c] = self.layout.plane(0)?.dims();
         let swap = !self.layout.format_info().byte_order().is_native();
         let mut out = Vec::with_capacity(h * w * offsets.len());
-        for row in 0..h {
-            let start = row * row_stride;
-            for px in bytes[start..start + row_bytes].chunks_exact(c * size) {
+        self.for_each_rows::<T>(0, |rows| {
+            for px in rows.chunks_exact(c * size) {
                 out.extend(offsets.iter().map(|&o| T::read_one(&px[o * size..], swap)));
             }
-        }
+        })?;
         Ok(out)
     }
 

@@ -34,6 +34,9 @@ pub(crate) mod sealed {
         fn planes_input(planes: Vec<ArrayView3<'_, Self>>) -> Input<'_>;
         /// Appends the samples stored in `src` (whole samples, any alignment).
         fn extend_from_bytes(dst: &mut Vec<Self>, src: &[u8], swap: bool);
+        /// Writes the samples stored in `src` (whole samples, any alignment) into `dst`, which
+        /// holds exactly that many.
+        fn copy_from_bytes(dst: &mut [Self], src: &[u8], swap: bool);
         /// Writes `src` into `dst` (exactly `src.len()` samples long).
         fn write_bytes(src: &[Self], dst: &mut [u8], swap: bool);
         /// Reads one sample from the first bytes of `src`.
@@ -58,6 +61,11 @@ pub(crate) mod sealed {
         #[inline]
         fn extend_from_bytes(dst: &mut Vec<Self>, src: &[u8], _swap: bool) {
             dst.extend_from_slice(src);
+        }
+
+        #[inline]
+        fn copy_from_bytes(dst: &mut [Self], src: &[u8], _swap: bool) {
+            dst.copy_from_slice(src);
         }
 
         #[inline]
@@ -100,6 +108,20 @@ pub(crate) mod sealed {
                 dst.extend(pairs.map(|b| u16::from_ne_bytes([b[1], b[0]])));
             } else {
                 dst.extend(pairs.map(|b| u16::from_ne_bytes([b[0], b[1]])));
+            }
+        }
+
+        #[inline]
+        fn copy_from_bytes(dst: &mut [Self], src: &[u8], swap: bool) {
+            if !swap && let Ok(samples) = bytemuck::try_cast_slice::<u8, u16>(src) {
+                dst.copy_from_slice(samples);
+                return;
+            }
+            let pairs = dst.iter_mut().zip(src.chunks_exact(2));
+            if swap {
+                pairs.for_each(|(d, b)| *d = u16::from_ne_bytes([b[1], b[0]]));
+            } else {
+                pairs.for_each(|(d, b)| *d = u16::from_ne_bytes([b[0], b[1]]));
             }
         }
 
