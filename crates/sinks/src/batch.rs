@@ -3,7 +3,7 @@
 use crate::error::SinkError;
 use crate::sink::FrameSink;
 use gstpipe_frame::SampleValue;
-use ndarray::{Array4, ArrayView3, ArrayViewMut4, Axis};
+use ndarray::{Array4, ArrayViewMut4, Axis};
 use std::marker::PhantomData;
 
 /// Frames stacked into one contiguous array, as models take them.
@@ -56,25 +56,12 @@ impl<T: SampleValue> Batch<T> {
         };
         let mut pts = Vec::with_capacity(frames.len());
         for (i, frame) in frames.iter().enumerate() {
-            let view = frame.view::<T>()?;
-            let (h, w, c) = view.dim();
+            let [h, w, c] = packed_dims::<T>(frame)?;
             let expected = [frames.len(), h, w, c];
             if expected != found {
                 return Err(SinkError::BatchShape { expected, found });
             }
-            let mut dst = out.index_axis_mut(Axis(0), i);
-            // Tight rows on both sides: one copy for the whole frame.
-            if let (Some(d), Some(s)) = (dst.as_slice_mut(), view.as_slice()) {
-                d.copy_from_slice(s);
-                pts.push(frame.pts());
-                continue;
-            }
-            for (mut dst_row, src_row) in dst.outer_iter_mut().zip(view.outer_iter()) {
-                match (dst_row.as_slice_mut(), src_row.as_slice()) {
-                    (Some(d), Some(s)) => d.copy_from_slice(s),
-                    _ => dst_row.assign(&src_row),
-                }
-            }
+            frame.copy_into(out.index_axis_mut(Axis(0), i))?;
             pts.push(frame.pts());
         }
         if frames.is_empty() && found[0] != 0 {
@@ -195,8 +182,7 @@ impl<'a, T: SampleValue> Stack<'a, T> {
     }
 
     fn push(&mut self, frame: &gstpipe_frame::Frame) -> Result<(), SinkError> {
-        let view = frame.view::<T>()?;
-        let (h, w, c) = view.dim();
+        let [h, w, c] = packed_dims::<T>(frame)?;
         match self.shape {
             None => {
                 self.shape = Some([h, w, c]);
@@ -211,7 +197,7 @@ impl<'a, T: SampleValue> Stack<'a, T> {
             }
             Some(_) => {}
         }
-        append(&mut self.data, view);
+        frame.append_to(&mut self.data)?;
         self.pts.push(frame.pts());
         Ok(())
     }
@@ -227,40 +213,76 @@ impl<'a, T: SampleValue> Stack<'a, T> {
     }
 }
 
-/// Appends a frame's samples in logical (row-major) order, row by row where rows are
-/// contiguous (the usual case: only row padding between them).
-fn append<T: SampleValue>(data: &mut Vec<T>, view: ArrayView3<'_, T>) {
-    if let Some(samples) = view.as_slice() {
-        // Tight rows: the whole frame in one copy.
-        data.extend_from_slice(samples);
-        return;
-    }
-    for row in view.outer_iter() {
-        match row.as_slice() {
-            Some(samples) => data.extend_from_slice(samples),
-            None => data.extend(row.iter().copied()),
-        }
-    }
+/// The `(height, width, channels)` of a frame that is one packed array of `T` samples, or the
+/// frame's error saying why it is not.
+fn packed_dims<T: SampleValue>(frame: &gstpipe_frame::Frame) -> Result<[usize; 3], SinkError> {
+    let layout = frame.layout();
+    layout.ensure_packed()?;
+    layout.ensure_sample_type(T::TYPE)?;
+    Ok(layout.plane(0)?.dims())
 }
 
 #[cfg(test)]
 mod tests {
-    use super::append;
-    use ndarray::{Array3, s};
+    use super::Batch;
+    use gst_video::{VideoFormat, VideoInfo};
+    use gstpipe_frame::Frame;
+    use ndarray::{Array4, Axis};
+
+    /// Frames of `info`'s default layout whose byte `i` is `(i + seed) % 251`.
+    fn frames(info: &VideoInfo, n: usize) -> Vec<Frame> {
+        (0..n)
+            .map(|seed| {
+                let data: Vec<u8> = (0..info.size()).map(|i| ((i + seed) % 251) as u8).collect();
+                Frame::from_buffer(gst::Buffer::from_mut_slice(data), info).unwrap()
+            })
+            .collect()
+    }
 
     #[test]
-    fn append_skips_row_padding_and_follows_logical_order() {
-        // A padded layout: 3 rows of 2 pixels x 2 channels inside rows of 3 pixels.
-        let padded = Array3::<u8>::from_shape_fn((3, 3, 2), |(y, x, c)| (y * 10 + x * 2 + c) as u8);
-        let view = padded.slice(s![.., ..2, ..]);
-        let mut out = Vec::new();
-        append(&mut out, view);
-        let expected: Vec<u8> = view.iter().copied().collect();
-        assert_eq!(out, expected);
-        assert_eq!(out, [0, 1, 2, 3, 10, 11, 12, 13, 20, 21, 22, 23]);
-        // A view with reversed columns (no contiguous rows) goes element by element.
-        let mut out = Vec::new();
-        append(&mut out, padded.slice(s![..1, ..;-1, ..]));
-        assert_eq!(out, [4, 5, 2, 3, 0, 1]);
+    fn batches_skip_padding_and_convert_big_endian() {
+        gst::init().unwrap();
+        // Odd width: rows of 15 bytes in GStreamer's default 16-byte stride; GRAY16_BE rows
+        // of 6 bytes in 8: each batch slot must equal the frame's own copy.
+        for info in [
+            VideoInfo::builder(VideoFormat::Rgb, 5, 3).build().unwrap(),
+            VideoInfo::builder(VideoFormat::Gray16Be, 3, 2)
+                .build()
+                .unwrap(),
+        ] {
+            let frames = frames(&info, 3);
+            let sample = gstpipe_frame::sample_type(info.format());
+            if sample == gstpipe_frame::SampleType::U8 {
+                let batch = Batch::<u8>::from_frames(&frames).unwrap();
+                let mut reused = Array4::<u8>::zeros(batch.array.dim());
+                Batch::stack_into(&frames, reused.view_mut()).unwrap();
+                assert_eq!(reused, batch.array);
+                for (i, frame) in frames.iter().enumerate() {
+                    let mut expected = Vec::new();
+                    for row in 0..3 {
+                        let bytes = frame.plane_bytes(0).unwrap();
+                        expected.extend_from_slice(&bytes[row * 16..row * 16 + 15]);
+                    }
+                    let slot: Vec<u8> =
+                        batch.array.index_axis(Axis(0), i).iter().copied().collect();
+                    assert_eq!(slot, expected);
+                }
+            } else {
+                let batch = Batch::<u16>::from_frames(&frames).unwrap();
+                for (i, frame) in frames.iter().enumerate() {
+                    let bytes = frame.plane_bytes(0).unwrap();
+                    let expected: Vec<u16> = (0..2)
+                        .flat_map(|row| {
+                            bytes[row * 8..row * 8 + 6]
+                                .chunks_exact(2)
+                                .map(|b| u16::from_be_bytes([b[0], b[1]]))
+                        })
+                        .collect();
+                    let slot: Vec<u16> =
+                        batch.array.index_axis(Axis(0), i).iter().copied().collect();
+                    assert_eq!(slot, expected);
+                }
+            }
+        }
     }
 }
