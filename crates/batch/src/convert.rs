@@ -3,7 +3,7 @@
 
 use crate::batcher::Batch;
 use crate::error::BatchError;
-use ndarray::{Array4, ArrayView3, ArrayViewMut4};
+use ndarray::{Array4, ArrayView3, ArrayViewMut3, ArrayViewMut4};
 
 /// `y = (x * scale - mean[c]) / std[c]` per channel `c`, applied while converting `u8` samples
 /// to `f32`. `mean` and `std` hold one value per channel, or one value for all.
@@ -151,15 +151,28 @@ impl Batch {
     /// and both shapes), [`BatchError::Frame`] for a frame that is not packed `u8`,
     /// [`BatchError::Output`] for an array of another shape. `out` may be partly written.
     pub fn write_nhwc(&self, out: ArrayViewMut4<'_, u8>) -> Result<(), BatchError> {
-        let views = self.views()?;
+        self.views()?;
         let [n, h, w, c] = self.shape_nhwc().unwrap_or_default();
         let dst = contiguous(out, [n, h, w, c])?;
         let frame_len = h * w * c;
-        for (view, dst) in views.iter().zip(dst.chunks_exact_mut(frame_len.max(1))) {
-            match view {
-                None => dst.fill(0),
-                Some(view) => copy_rows(view, dst, w * c),
-            }
+        for (slot, dst) in self
+            .slots
+            .iter()
+            .zip(dst.chunks_exact_mut(frame_len.max(1)))
+        {
+            let Some(slot) = slot else {
+                dst.fill(0);
+                continue;
+            };
+            let dst = ArrayViewMut3::from_shape((h, w, c), dst)
+                .expect("a chunk of one frame's length has the frame's shape");
+            slot.frame
+                .copy_into(dst)
+                .map_err(|source| BatchError::Frame {
+                    stream: slot.stream,
+                    name: self.name(slot.stream),
+                    source,
+                })?;
         }
         Ok(())
     }
@@ -275,24 +288,6 @@ fn contiguous<T>(out: ArrayViewMut4<'_, T>, shape: [usize; 4]) -> Result<&mut [T
     Ok(out
         .into_slice()
         .expect("a standard-layout array is one slice"))
-}
-
-/// Copies a `(h, w, c)` view row by row into `dst` (tight rows of `row_len` samples).
-fn copy_rows(view: &ArrayView3<'_, u8>, dst: &mut [u8], row_len: usize) {
-    if let Some(src) = view.as_slice() {
-        dst.copy_from_slice(src);
-        return;
-    }
-    for (src, dst) in view.outer_iter().zip(dst.chunks_exact_mut(row_len.max(1))) {
-        match src.as_slice() {
-            Some(src) => dst.copy_from_slice(src),
-            None => {
-                for (d, s) in dst.iter_mut().zip(src.iter()) {
-                    *d = *s;
-                }
-            }
-        }
-    }
 }
 
 /// The fused conversion of one frame: `(h, w, c)` `u8` rows (any strides) into `c` planes of
