@@ -42,13 +42,7 @@ pub struct FramesArgs {
 pub fn run(args: FramesArgs) -> Result<()> {
     let format = match (&args.format, &args.save) {
         (Some(name), _) => {
-            let format = gst_video::VideoFormat::from_string(name);
-            if format == gst_video::VideoFormat::Unknown {
-                return Err(usage(format!(
-                    "unknown raw video format {name:?} (see `gstpipe formats`)"
-                )));
-            }
-            Some(format)
+            Some(gstpipe_frame::parse_format(name).map_err(|e| usage(e.to_string()))?)
         }
         (None, Some(_)) => Some(gst_video::VideoFormat::Rgb),
         (None, None) => None,

@@ -45,14 +45,7 @@ pub struct PushArgs {
 }
 
 fn parse_format(s: &str) -> Result<VideoFormat, String> {
-    // Format names are looked up in GStreamer's table, which needs it initialised.
-    gstpipe_core::init().map_err(|e| e.to_string())?;
-    match VideoFormat::from_string(s) {
-        VideoFormat::Unknown | VideoFormat::Encoded => Err(format!(
-            "unknown raw video format {s:?} (`gstpipe formats` lists them)"
-        )),
-        format => Ok(format),
-    }
+    gstpipe_frame::parse_format(s).map_err(|e| e.to_string())
 }
 
 fn parse_framerate(s: &str) -> Result<gst::Fraction, String> {
