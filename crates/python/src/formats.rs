@@ -9,14 +9,7 @@ use pyo3::types::{PyDict, PyList};
 
 /// The `VideoFormat` called `name` (`"RGB"`, `"GRAY16_BE"`, ...), or a `FrameError` naming it.
 pub(crate) fn parse(py: Python<'_>, name: &str) -> PyResult<VideoFormat> {
-    let format = VideoFormat::from_string(name);
-    match format {
-        VideoFormat::Unknown | VideoFormat::Encoded => Err(value_error(
-            py,
-            format!("unknown video format {name:?} (gstpipe.formats() lists them)"),
-        )),
-        _ => Ok(format),
-    }
+    gstpipe_frame::parse_format(name).map_err(|e| value_error(py, e.to_string()))
 }
 
 fn info(py: Python<'_>, name: &str) -> PyResult<FormatInfo> {

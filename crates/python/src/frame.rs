@@ -2,7 +2,7 @@
 
 use crate::arrays::{borrowed_array, layouts};
 use crate::errors::{frame_error, value_error};
-use gstpipe_frame::{Detection, SampleType};
+use gstpipe_frame::{AnyArray, Detection};
 use numpy::PyArray;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
@@ -72,15 +72,6 @@ pub(crate) fn detection_dict<'py>(py: Python<'py>, d: &Detection) -> PyResult<Bo
     Ok(dict)
 }
 
-/// An owned numpy array from a Rust copy, made without the GIL.
-fn owned<'py, T: numpy::Element + Send>(
-    py: Python<'py>,
-    copy: impl FnOnce() -> Result<ndarray::Array3<T>, gstpipe_frame::FrameError> + Send,
-) -> PyResult<Bound<'py, PyAny>> {
-    let array = py.detach(copy).map_err(|e| frame_error(py, &e))?;
-    Ok(PyArray::from_owned_array(py, array).into_any())
-}
-
 #[pymethods]
 impl Frame {
     /// The frame as a read-only numpy array ``(height, width, channels)`` over its memory (no
@@ -114,10 +105,11 @@ impl Frame {
     /// frame.planes]``.
     fn copy<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let frame = &self.frame;
-        match frame.format_info().sample_type() {
-            SampleType::U16 => owned(py, || frame.to_array::<u16>()),
-            _ => owned(py, || frame.to_array::<u8>()),
-        }
+        let array = py.detach(|| frame.to_any_array());
+        Ok(match array.map_err(|e| frame_error(py, &e))? {
+            AnyArray::U8(a) => PyArray::from_owned_array(py, a).into_any(),
+            AnyArray::U16(a) => PyArray::from_owned_array(py, a).into_any(),
+        })
     }
 
     /// Presentation timestamp in seconds, or ``None``.
