@@ -162,11 +162,18 @@ pub enum FrameError {
         format: VideoFormat,
     },
 
-    /// A format name that is not a raw video format GStreamer knows.
-    #[error("unknown raw video format {name:?} (`gstpipe formats` lists them)")]
+    /// A format name that is not a raw video format GStreamer knows (names are
+    /// case-sensitive, as in caps: `RGB`, `GRAY16_BE`, `NV12`).
+    #[error(
+        "unknown raw video format {name:?}{}: the formats table (`gstpipe formats`, \
+         gstpipe.formats()) lists them",
+        match suggestion { Some(s) => format!(" (did you mean {s:?}?)"), None => String::new() }
+    )]
     UnknownFormatName {
         /// The name given.
         name: String,
+        /// The format of that name in other letter case, when there is one.
+        suggestion: Option<String>,
     },
 
     /// GStreamer refused to map the buffer as a video frame (unreadable memory, a `VideoMeta`

@@ -304,31 +304,28 @@ fn is_real_format(format: VideoFormat) -> bool {
     )
 }
 
-/// The raw video format called `name` (GStreamer's names: `RGB`, `GRAY16_BE`, `NV12`, ...):
-/// the one parser of format names (the CLI's options and the Python package use it).
-/// Initialises GStreamer if needed.
-///
-/// ```
-/// use gstpipe_frame::{FrameError, parse_format};
-///
-/// assert_eq!(parse_format("RGBx")?, gst_video::VideoFormat::Rgbx);
-/// assert!(matches!(parse_format("h264"), Err(FrameError::UnknownFormatName { .. })));
-/// # Ok::<(), FrameError>(())
-/// ```
+/// The raw video format called `name`, as caps spell it (`"RGB"`, `"GRAY16_BE"`, `"NV12"`;
+/// case-sensitive). Initialises GStreamer if needed.
 ///
 /// # Errors
-/// [`FrameError::UnknownFormatName`] for a name that is not a raw format (`Unknown`,
-/// `Encoded` or not a format at all); [`FrameError::Init`].
+/// [`FrameError::UnknownFormatName`] for names GStreamer does not know and for `ENCODED`
+/// (naming the format of that name in other letter case when there is one, e.g. `rgb`);
+/// [`FrameError::Init`] when GStreamer cannot be initialised.
 pub fn parse_format(name: &str) -> Result<VideoFormat, FrameError> {
     ensure_init()?;
-    let format = VideoFormat::from_string(name.trim());
+    let format = VideoFormat::from_string(name);
     if is_real_format(format) {
-        Ok(format)
-    } else {
-        Err(FrameError::UnknownFormatName {
-            name: name.to_string(),
-        })
+        return Ok(format);
     }
+    let suggestion = table()
+        .iter()
+        .map(|i| i.name)
+        .find(|known| known.eq_ignore_ascii_case(name) && *known != name)
+        .map(str::to_string);
+    Err(FrameError::UnknownFormatName {
+        name: name.to_string(),
+        suggestion,
+    })
 }
 
 /// Describes `format` (a table lookup after the first call). Initialises GStreamer if

@@ -7,40 +7,12 @@ use gst_video::video_frame::{IsVideoFrame as _, Readable};
 use ndarray::{Array3, ArrayView3, ArrayViewMut3, ShapeBuilder as _};
 
 use crate::error::FrameError;
-use crate::format::{ByteOrder, FormatInfo, Layout, SampleType};
+use crate::format::{ByteOrder, FormatInfo, Layout};
 use crate::layout::{FrameLayout, is_alternate};
 use crate::sample::SampleValue;
 
 /// Bytes of the `RGB8P` palette plane: 256 32-bit entries.
 pub(crate) const PALETTE_BYTES: usize = 256 * 4;
-
-/// A contiguous copy of a frame in its own sample type ([`Frame::to_any_array`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum AnyArray {
-    /// 8-bit samples.
-    U8(Array3<u8>),
-    /// 16-bit samples (native byte order).
-    U16(Array3<u16>),
-}
-
-impl AnyArray {
-    /// The array's shape.
-    pub fn shape(&self) -> &[usize] {
-        match self {
-            AnyArray::U8(a) => a.shape(),
-            AnyArray::U16(a) => a.shape(),
-        }
-    }
-
-    /// The sample type.
-    pub fn sample_type(&self) -> SampleType {
-        match self {
-            AnyArray::U8(_) => SampleType::U8,
-            AnyArray::U16(_) => SampleType::U16,
-        }
-    }
-}
 
 /// One mapped, readable video frame.
 ///
@@ -531,150 +503,105 @@ impl Frame {
         (0..self.n_planes()).map(|p| self.copy_plane(p)).collect()
     }
 
-    /// A contiguous copy of a packed frame whatever its sample type: the one `u8`/`u16`
-    /// dispatch (the CLI, the Python package and the batch conversion call it instead of
-    /// matching on [`SampleType`] themselves).
+    /// Copies a packed frame into `out`, an array you own of shape `(height, width,
+    /// channels)` in standard (C) layout: row padding skipped, big-endian samples converted to
+    /// native order, one copy (a single one when the frame's rows are tight). Works at any
+    /// memory alignment.
     ///
     /// # Errors
-    /// As [`to_array`](Frame::to_array); [`FrameError::NotRepresentable`] for bit-packed
-    /// formats.
-    pub fn to_any_array(&self) -> Result<AnyArray, FrameError> {
-        match self.layout.sample_type() {
-            SampleType::U8 => self.to_array().map(AnyArray::U8),
-            SampleType::U16 => self.to_array().map(AnyArray::U16),
-            _ => self.to_array::<u8>().map(AnyArray::U8),
-        }
+    /// As [`to_array`](Frame::to_array); [`FrameError::ShapeMismatch`] when `out` has another
+    /// shape or is not in standard layout (its shape is then reported with the layout's
+    /// shape, so the message names both). `out` is not written on error.
+    pub fn copy_into<T: SampleValue>(&self, out: ArrayViewMut3<'_, T>) -> Result<(), FrameError> {
+        self.layout.ensure_packed()?;
+        self.copy_plane_into(0, out)
     }
 
-    /// [`planes_to_arrays`](Frame::planes_to_arrays) whatever the sample type.
+    /// Copies plane `plane` into `out` as [`copy_into`](Frame::copy_into) does for packed
+    /// frames (see [`planes`](Frame::planes) for the plane shapes).
     ///
     /// # Errors
-    /// As [`planes_to_arrays`](Frame::planes_to_arrays).
-    pub fn planes_to_any_arrays(&self) -> Result<Vec<AnyArray>, FrameError> {
-        match self.layout.sample_type() {
-            SampleType::U16 => Ok(self
-                .planes_to_arrays()?
-                .into_iter()
-                .map(AnyArray::U16)
-                .collect()),
-            _ => Ok(self
-                .planes_to_arrays()?
-                .into_iter()
-                .map(AnyArray::U8)
-                .collect()),
-        }
-    }
-
-    /// Copies a packed frame into `out`, an array of the caller's of shape `(height, width,
-    /// channels)`: row padding and `VideoMeta` strides honoured, big-endian samples converted
-    /// to native order, `out`'s own strides honoured too (a slot of a batch, a view of memory
-    /// you own). The one strided copy of gstpipe: [`to_array`](Frame::to_array), batches and
-    /// the batch conversion go through it.
-    ///
-    /// ```
-    /// use gstpipe_frame::{Frame, gst, gst_video};
-    /// use ndarray::Array4;
-    ///
-    /// gst::init()?;
-    /// // RGB at width 5: rows of 15 bytes padded to 16.
-    /// let info = gst_video::VideoInfo::builder(gst_video::VideoFormat::Rgb, 5, 2).build()?;
-    /// let buffer = gst::Buffer::from_slice((0..info.size() as u8).collect::<Vec<_>>());
-    /// let frame = Frame::from_buffer(buffer, &info)?;
-    /// let mut batch = Array4::<u8>::zeros((3, 2, 5, 3));
-    /// frame.copy_into(batch.index_axis_mut(ndarray::Axis(0), 1))?;
-    /// assert_eq!(batch[[1, 1, 0, 0]], 16); // the second row starts after the padding
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    ///
-    /// # Errors
-    /// [`FrameError::NotPacked`], [`FrameError::WrongSampleType`],
-    /// [`FrameError::ShapeMismatch`] when `out` is not the frame's shape.
-    pub fn copy_into<T: SampleValue>(
+    /// [`FrameError::PlaneOutOfRange`], [`FrameError::NotRepresentable`],
+    /// [`FrameError::WrongSampleType`], [`FrameError::ShapeMismatch`].
+    pub fn copy_plane_into<T: SampleValue>(
         &self,
+        plane: usize,
         mut out: ArrayViewMut3<'_, T>,
     ) -> Result<(), FrameError> {
-        self.layout.ensure_packed()?;
+        self.layout.ensure_representable()?;
         self.layout.ensure_sample_type(T::TYPE)?;
-        let (bytes, shape @ [h, w, c], row_bytes, row_stride) = self.checked_plane::<T>(0)?;
-        let (oh, ow, oc) = out.dim();
-        if [oh, ow, oc] != shape {
-            return Err(FrameError::ShapeMismatch {
-                format: self.format(),
-                plane: 0,
-                expected: shape,
-                found: [oh, ow, oc],
-            });
-        }
+        self.check_plane(plane)?;
+        let (h, w, c) = out.dim();
+        let expected = self.layout.plane(plane)?.dims();
+        let dst = match out.as_slice_mut() {
+            Some(dst) if [h, w, c] == expected => dst,
+            _ => {
+                return Err(FrameError::ShapeMismatch {
+                    format: self.format(),
+                    plane,
+                    expected,
+                    found: [h, w, c],
+                });
+            }
+        };
         let swap = !self.layout.format_info().byte_order().is_native();
-        let row_len = w * c;
-        if let Some(dst) = out.as_slice_mut() {
-            if row_stride == row_bytes {
-                T::copy_from_bytes(dst, &bytes[..h * row_bytes], swap);
-            } else {
-                for (row, dst) in dst.chunks_exact_mut(row_len.max(1)).enumerate() {
-                    let start = row * row_stride;
-                    T::copy_from_bytes(dst, &bytes[start..start + row_bytes], swap);
-                }
-            }
-            return Ok(());
-        }
-        for (row, mut dst) in out.outer_iter_mut().enumerate() {
-            let start = row * row_stride;
-            let src = &bytes[start..start + row_bytes];
-            match dst.as_slice_mut() {
-                Some(dst) => T::copy_from_bytes(dst, src, swap),
-                None => {
-                    let size = T::TYPE.size_bytes();
-                    for (d, s) in dst.iter_mut().zip(src.chunks_exact(size)) {
-                        *d = T::read_one(s, swap);
-                    }
-                }
-            }
-        }
-        Ok(())
+        let mut at = 0;
+        self.for_each_rows::<T>(plane, |rows| {
+            let n = rows.len() / T::TYPE.size_bytes();
+            T::copy_from_bytes(&mut dst[at..at + n], rows, swap);
+            at += n;
+        })
     }
 
-    /// Appends a packed frame's samples to `out` in row-major order (row padding skipped,
-    /// big-endian samples converted) and returns the frame's shape `(height, width,
-    /// channels)`: one pass into memory nobody zero-filled first, for a caller that stacks
-    /// frames (a batch growing frame by frame). [`to_array`](Frame::to_array) is this into a
-    /// new `Vec`.
+    /// Appends a packed frame's samples to `out` in `(height, width, channels)` order, as
+    /// [`copy_into`](Frame::copy_into) copies them: for stacking frames into a growing batch
+    /// without first filling it with zeros.
     ///
     /// # Errors
-    /// As [`to_array`](Frame::to_array).
-    pub fn append_to<T: SampleValue>(&self, out: &mut Vec<T>) -> Result<[usize; 3], FrameError> {
+    /// As [`to_array`](Frame::to_array); `out` is unchanged on error.
+    pub fn append_to<T: SampleValue>(&self, out: &mut Vec<T>) -> Result<(), FrameError> {
         self.layout.ensure_packed()?;
         self.layout.ensure_sample_type(T::TYPE)?;
         self.append_plane(0, out)
+    }
+
+    fn copy_plane<T: SampleValue>(&self, plane: usize) -> Result<Array3<T>, FrameError> {
+        let [h, w, c] = self.layout.plane(plane)?.dims();
+        let mut out = Vec::with_capacity(h * w * c);
+        self.append_plane(plane, &mut out)?;
+        Ok(Array3::from_shape_vec((h, w, c), out).expect("one sample per element appended"))
     }
 
     fn append_plane<T: SampleValue>(
         &self,
         plane: usize,
         out: &mut Vec<T>,
-    ) -> Result<[usize; 3], FrameError> {
-        let (bytes, shape @ [h, w, c], row_bytes, row_stride) = self.checked_plane::<T>(plane)?;
+    ) -> Result<(), FrameError> {
         let swap = !self.layout.format_info().byte_order().is_native();
+        let [h, w, c] = self.layout.plane(plane)?.dims();
         out.reserve(h * w * c);
+        self.for_each_rows::<T>(plane, |rows| T::extend_from_bytes(out, rows, swap))
+    }
+
+    /// The strided copy: calls `each` with the bytes of the rows of `T` samples of `plane`,
+    /// in order, row padding left out: once with every row when the rows are tight, else once
+    /// per row. Checks first that the plane holds every row, so `each` is called for all rows
+    /// or not at all.
+    fn for_each_rows<T: SampleValue>(
+        &self,
+        plane: usize,
+        mut each: impl FnMut(&[u8]),
+    ) -> Result<(), FrameError> {
+        let (bytes, [h, _, _], row_bytes, row_stride) = self.checked_plane::<T>(plane)?;
         if row_stride == row_bytes {
-            T::extend_from_bytes(out, &bytes[..h * row_bytes], swap);
+            each(&bytes[..h * row_bytes]);
         } else {
             for row in 0..h {
                 let start = row * row_stride;
-                T::extend_from_bytes(out, &bytes[start..start + row_bytes], swap);
+                each(&bytes[start..start + row_bytes]);
             }
         }
-        Ok(shape)
-    }
-
-    fn copy_plane<T: SampleValue>(&self, plane: usize) -> Result<Array3<T>, FrameError> {
-        let mut out = Vec::new();
-        let [h, w, c] = self.append_plane(plane, &mut out)?;
-        Array3::from_shape_vec((h, w, c), out).map_err(|_| FrameError::BufferTooSmall {
-            format: self.format(),
-            expected: h * w * c,
-            found: 0,
-        })
+        Ok(())
     }
 
     #[cfg(feature = "image")]
@@ -687,15 +614,14 @@ impl Frame {
         self.layout.ensure_packed()?;
         self.layout.ensure_sample_type(T::TYPE)?;
         let size = T::TYPE.size_bytes();
-        let (bytes, [h, w, c], row_bytes, row_stride) = self.checked_plane::<T>(0)?;
+        let [h, w, c] = self.layout.plane(0)?.dims();
         let swap = !self.layout.format_info().byte_order().is_native();
         let mut out = Vec::with_capacity(h * w * offsets.len());
-        for row in 0..h {
-            let start = row * row_stride;
-            for px in bytes[start..start + row_bytes].chunks_exact(c * size) {
+        self.for_each_rows::<T>(0, |rows| {
+            for px in rows.chunks_exact(c * size) {
                 out.extend(offsets.iter().map(|&o| T::read_one(&px[o * size..], swap)));
             }
-        }
+        })?;
         Ok(out)
     }
 

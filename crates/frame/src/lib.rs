@@ -76,6 +76,7 @@
 //! GStreamer must be initialised (`gst::init()`) before buffers are made; the format table
 //! functions initialise it themselves.
 
+mod any_array;
 mod detections;
 mod error;
 mod format;
@@ -86,6 +87,7 @@ mod layout;
 mod sample;
 mod to_buffer;
 
+pub use crate::any_array::{AnyArray, AnyView};
 pub use crate::detections::{
     Detection, PARAMS_NAME as DETECTION_PARAMS, add_detection, add_detections, clear_detections,
     detections, remove_detections,
@@ -95,7 +97,7 @@ pub use crate::format::{
     ByteOrder, FormatInfo, Layout, SampleType, channels, format_info, formats, formats_markdown,
     parse_format, sample_type,
 };
-pub use crate::frame::{AnyArray, Frame};
+pub use crate::frame::Frame;
 pub use crate::layout::{FrameLayout, PlaneShape};
 pub use crate::sample::SampleValue;
 pub use crate::to_buffer::{Input, InputKind, array_to_buffer, planes_to_buffer, view_to_buffer};

@@ -34,6 +34,8 @@ pub(crate) mod sealed {
         fn planes_input(planes: Vec<ArrayView3<'_, Self>>) -> Input<'_>;
         /// Appends the samples stored in `src` (whole samples, any alignment).
         fn extend_from_bytes(dst: &mut Vec<Self>, src: &[u8], swap: bool);
+        /// Writes the samples stored in `src` (whole samples, any alignment) into `dst`, which
+        /// holds exactly that many.
         fn copy_from_bytes(dst: &mut [Self], src: &[u8], swap: bool);
         /// Writes `src` into `dst` (exactly `src.len()` samples long).
         fn write_bytes(src: &[Self], dst: &mut [u8], swap: bool);
@@ -115,9 +117,11 @@ pub(crate) mod sealed {
                 dst.copy_from_slice(samples);
                 return;
             }
-            for (d, b) in dst.iter_mut().zip(src.chunks_exact(2)) {
-                let v = u16::from_ne_bytes([b[0], b[1]]);
-                *d = if swap { v.swap_bytes() } else { v };
+            let pairs = dst.iter_mut().zip(src.chunks_exact(2));
+            if swap {
+                pairs.for_each(|(d, b)| *d = u16::from_ne_bytes([b[1], b[0]]));
+            } else {
+                pairs.for_each(|(d, b)| *d = u16::from_ne_bytes([b[0], b[1]]));
             }
         }
 

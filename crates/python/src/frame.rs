@@ -1,7 +1,7 @@
 //! `gstpipe.Frame`: one mapped video frame, as zero-copy numpy views and copies.
 
 use crate::arrays::{borrowed_array, layouts};
-use crate::errors::{Result, guard, value_error};
+use crate::errors::{guard, value_error};
 use gstpipe_frame::Detection;
 use numpy::PyArray;
 use pyo3::prelude::*;
@@ -74,17 +74,10 @@ pub(crate) fn detection_dict<'py>(py: Python<'py>, d: &Detection) -> PyResult<Bo
 
 /// An owned numpy array from a Rust copy, made without the GIL.
 /// A copy made by gstpipe-frame, handed to numpy without another copy.
-pub(crate) fn any_array(
-    py: Python<'_>,
-    array: gstpipe_frame::AnyArray,
-) -> Result<Bound<'_, PyAny>> {
+pub(crate) fn any_array(py: Python<'_>, array: gstpipe_frame::AnyArray) -> Bound<'_, PyAny> {
     match array {
-        gstpipe_frame::AnyArray::U16(a) => Ok(PyArray::from_owned_array(py, a).into_any()),
-        gstpipe_frame::AnyArray::U8(a) => Ok(PyArray::from_owned_array(py, a).into_any()),
-        other => Err(value_error(format!(
-            "no numpy dtype for samples of type {:?}",
-            other.sample_type()
-        ))),
+        gstpipe_frame::AnyArray::U16(a) => PyArray::from_owned_array(py, a).into_any(),
+        gstpipe_frame::AnyArray::U8(a) => PyArray::from_owned_array(py, a).into_any(),
     }
 }
 
@@ -125,7 +118,7 @@ impl Frame {
     fn copy<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
             let frame = &self.frame;
-            any_array(py, py.detach(|| frame.to_any_array())?)
+            Ok(any_array(py, py.detach(|| frame.to_any_array())?))
         })
     }
 
