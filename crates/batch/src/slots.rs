@@ -167,12 +167,13 @@ impl<S: BatchSource> BatchSource for Named<S> {
     }
 }
 
-/// Stops a live source taken over by a batcher when its stream goes.
+/// Stops a live source taken over by a batcher when its stream goes, and waits (bounded by
+/// its teardown timeout) until its pipeline is down.
 struct StopOnDrop(Arc<LiveSource>);
 
 impl Drop for StopOnDrop {
     fn drop(&mut self) {
-        self.0.request_stop();
+        self.0.stop();
     }
 }
 
