@@ -534,16 +534,9 @@ impl Decoder {
         pipeline.set_state_timeout(timeout);
         let log = BusLog::new(Arc::clone(warnings));
         log.attach(&pipeline);
-        let (on_sample, on_eos) = (Arc::clone(&log.wake), Arc::clone(&log.wake));
-        appsink.set_callbacks(
-            gst_app::AppSinkCallbacks::builder()
-                .new_sample(move |_| {
-                    on_sample.notify();
-                    Ok(gst::FlowSuccess::Ok)
-                })
-                .eos(move |_| on_eos.notify())
-                .build(),
-        );
+        // The delivery core's wake-up: the appsink's new-sample and eos wake the pull.
+        let wake = Arc::clone(&log.wake);
+        gstpipe_sinks::wake_on_samples(&appsink, move || wake.notify());
         pipeline.play().map_err(|e| pipeline_error(uri, e))?;
         Ok(Decoder {
             pipeline,

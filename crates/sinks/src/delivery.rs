@@ -162,8 +162,10 @@ impl InfoCache {
 
 /// Makes the appsink's `new-sample` and `eos` call `wake` (pull consumers): through
 /// callbacks, or through the signals when the description asked for them
-/// (`emit-signals=true`), which callbacks would silence.
-pub(crate) fn wake_on_samples(appsink: &gst_app::AppSink, wake: impl Fn() + Send + Sync + 'static) {
+/// (`emit-signals=true`), which callbacks would silence. [`FrameSink`] pulls wake this way;
+/// so does a reader that pulls an appsink of its own making (gstpipe-media's decoder, which
+/// seeks and so sees several ends of stream).
+pub fn wake_on_samples(appsink: &gst_app::AppSink, wake: impl Fn() + Send + Sync + 'static) {
     let wake = Arc::new(wake);
     if appsink.property::<bool>("emit-signals") {
         let on_sample = Arc::clone(&wake);

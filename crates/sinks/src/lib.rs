@@ -96,7 +96,7 @@ pub use crate::appsrc::{
 pub use crate::batch::{Batches, FrameBatch};
 pub use crate::callback::CallbackHandle;
 pub use crate::channel::FrameReceiver;
-pub use crate::delivery::{Consumer, Delivery, End, Refusal};
+pub use crate::delivery::{Consumer, Delivery, End, Refusal, wake_on_samples};
 pub use crate::error::SinkError;
 pub use crate::queue::{BoundedQueue, Policy, Pushed, QueuePolicy};
 pub use crate::sink::{
