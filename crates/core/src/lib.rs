@@ -29,14 +29,13 @@ mod lexer;
 mod pipeline;
 mod redact;
 pub mod sync;
+mod watch;
 
 pub use context::{Context, init};
 pub use error::{ElementError, Error, Result};
-pub use pipeline::{
-    BusEvent, DEFAULT_STATE_TIMEOUT, DEFAULT_STOP_TIMEOUT, Event, Outcome, Pipeline, Subscription,
-    Watch, release_appsink,
-};
+pub use pipeline::{DEFAULT_STATE_TIMEOUT, DEFAULT_STOP_TIMEOUT, Pipeline, release_appsink};
 pub use redact::{ECHO_CHARS, MASK, echo, redact};
+pub use watch::{BusEvent, Event, Outcome, Subscription, Watch};
 
 /// The gstreamer crate gstpipe is built on, re-exported so users need no version match.
 pub use gst;
