@@ -213,3 +213,67 @@ impl<'a, T: SampleValue> Stack<'a, T> {
         }
     }
 }
+#[cfg(test)]
+mod tests {
+    use super::FrameBatch as Batch;
+    use gst_video::{VideoFormat, VideoInfo};
+    use gstpipe_frame::Frame;
+    use ndarray::{Array4, Axis};
+
+    /// Frames of `info`'s default layout whose byte `i` is `(i + seed) % 251`.
+    fn frames(info: &VideoInfo, n: usize) -> Vec<Frame> {
+        (0..n)
+            .map(|seed| {
+                let data: Vec<u8> = (0..info.size()).map(|i| ((i + seed) % 251) as u8).collect();
+                Frame::from_buffer(gst::Buffer::from_mut_slice(data), info).unwrap()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn batches_skip_padding_and_convert_big_endian() {
+        gst::init().unwrap();
+        // Odd width: rows of 15 bytes in GStreamer's default 16-byte stride; GRAY16_BE rows
+        // of 6 bytes in 8: each batch slot must equal the frame's own copy.
+        for info in [
+            VideoInfo::builder(VideoFormat::Rgb, 5, 3).build().unwrap(),
+            VideoInfo::builder(VideoFormat::Gray16Be, 3, 2)
+                .build()
+                .unwrap(),
+        ] {
+            let frames = frames(&info, 3);
+            let sample = gstpipe_frame::sample_type(info.format());
+            if sample == gstpipe_frame::SampleType::U8 {
+                let batch = Batch::<u8>::from_frames(&frames).unwrap();
+                let mut reused = Array4::<u8>::zeros(batch.array.dim());
+                Batch::stack_into(&frames, reused.view_mut()).unwrap();
+                assert_eq!(reused, batch.array);
+                for (i, frame) in frames.iter().enumerate() {
+                    let mut expected = Vec::new();
+                    for row in 0..3 {
+                        let bytes = frame.plane_bytes(0).unwrap();
+                        expected.extend_from_slice(&bytes[row * 16..row * 16 + 15]);
+                    }
+                    let slot: Vec<u8> =
+                        batch.array.index_axis(Axis(0), i).iter().copied().collect();
+                    assert_eq!(slot, expected);
+                }
+            } else {
+                let batch = Batch::<u16>::from_frames(&frames).unwrap();
+                for (i, frame) in frames.iter().enumerate() {
+                    let bytes = frame.plane_bytes(0).unwrap();
+                    let expected: Vec<u16> = (0..2)
+                        .flat_map(|row| {
+                            bytes[row * 8..row * 8 + 6]
+                                .chunks_exact(2)
+                                .map(|b| u16::from_be_bytes([b[0], b[1]]))
+                        })
+                        .collect();
+                    let slot: Vec<u16> =
+                        batch.array.index_axis(Axis(0), i).iter().copied().collect();
+                    assert_eq!(slot, expected);
+                }
+            }
+        }
+    }
+}
