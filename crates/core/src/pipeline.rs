@@ -607,6 +607,20 @@ impl Drop for Pipeline {
         // Adapters waiting on the streaming thread (a full channel) let go first: going to
         // Null waits for the streaming threads.
         self.watch.shared.notify(&Event::Stopping);
+        if self.watch.shared.on_streaming_thread() {
+            // Dropped on one of its own streaming threads (the last reference let go inside
+            // a frame callback, e.g. by a garbage collector running there): going to Null
+            // would wait for this very thread. A thread of its own does it once the callback
+            // has returned; the sync handler goes with the pipeline.
+            let stopper = self.stopper();
+            let spawned = std::thread::Builder::new()
+                .name("gstpipe-drop".into())
+                .spawn(move || stopper.to_null());
+            if let Err(e) = spawned {
+                tracing::warn!(pipeline = %self.name(), "cannot spawn a thread to stop: {e}");
+            }
+            return;
+        }
         self.to_null();
         if let Some(bus) = self.pipeline.bus() {
             bus.unset_sync_handler();

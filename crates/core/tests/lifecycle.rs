@@ -405,3 +405,41 @@ fn request_eos_then_drop_or_play_at_once_does_not_deadlock() {
         }
     });
 }
+
+/// The last reference to a pipeline dropped inside its own appsink callback (as a garbage
+/// collector running there may do) must not deadlock: Null is set from another thread.
+#[test]
+fn dropping_a_pipeline_on_its_own_streaming_thread_does_not_deadlock() {
+    bounded(30, || {
+        let pipeline =
+            Pipeline::launch("videotestsrc ! video/x-raw,width=16,height=16 ! appsink name=out")
+                .unwrap();
+        let appsink: gst_app::AppSink = pipeline.element("out").unwrap();
+        let gst_pipeline = pipeline.gst().clone();
+        let watch = pipeline.watch();
+        let slot = std::sync::Arc::new(std::sync::Mutex::new(Some(pipeline)));
+        let (dropped, done) = std::sync::mpsc::channel();
+        let in_callback = std::sync::Arc::clone(&slot);
+        appsink.set_callbacks(
+            gst_app::AppSinkCallbacks::builder()
+                .new_sample(move |sink| {
+                    let _ = sink.pull_sample();
+                    if let Some(pipeline) = in_callback.lock().unwrap().take() {
+                        drop(pipeline); // the last reference, on the streaming thread
+                        let _ = dropped.send(());
+                    }
+                    Ok(gst::FlowSuccess::Ok)
+                })
+                .build(),
+        );
+        slot.lock().unwrap().as_ref().unwrap().play().unwrap();
+        done.recv_timeout(Duration::from_secs(10)).unwrap();
+        // Told once Null is set.
+        assert_eq!(
+            watch.wait_outcome(Duration::from_secs(10)),
+            Some(Outcome::Stopped)
+        );
+        let (_, state, _) = gst_pipeline.state(gst::ClockTime::ZERO);
+        assert_eq!(state, gst::State::Null);
+    });
+}

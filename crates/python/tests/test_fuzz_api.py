@@ -46,6 +46,18 @@ DESCRIPTIONS = [
 EXPECTED = ("Error", "ValueError", "TypeError", "TimeoutError", "StopIteration")
 
 
+def thread_names() -> list:
+    """The names of this process's threads (what a leaked thread is)."""
+    names = []
+    for task in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{task}/comm") as f:
+                names.append(f.read().strip())
+        except OSError:
+            pass  # ended meanwhile
+    return sorted(names)
+
+
 def resources() -> dict:
     """Threads, open file descriptors and resident memory (KiB) of this process."""
     with open("/proc/self/statm") as f:
@@ -265,6 +277,10 @@ def child(first_seed: int, count: int) -> None:
                 "before": before,
                 "after": after,
                 "slowest_s": round(slowest, 2),
+                "threads_after": thread_names(),
+                "gstpipe_objects_after": sorted(
+                    type(o).__name__ for o in gc.get_objects() if type(o).__module__ == "gstpipe"
+                ),
             }
         ),
         flush=True,
