@@ -92,7 +92,11 @@ impl FrameSink {
     /// has failed, later frames are refused and the callback is not called again.
     ///
     /// The callback keeps running until the pipeline ends, whether or not the handle is kept;
-    /// the handle only observes. Do not stop the pipeline from inside the callback.
+    /// the handle only observes. [`Pipeline::stop`](gstpipe_core::Pipeline::stop) may be
+    /// called from inside the callback on the streaming thread: it sends EOS, returns at
+    /// once and finishes the stop on a thread of its own. For frames the appsink held before
+    /// `on_frame` (handed over on the calling thread), use
+    /// [`Pipeline::stop_in_background`](gstpipe_core::Pipeline::stop_in_background) there.
     ///
     /// Installed after [`Pipeline::play`](gstpipe_core::Pipeline::play), frames the appsink
     /// had already queued are handed to the callback first, in order, on the calling thread
