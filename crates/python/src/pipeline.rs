@@ -28,6 +28,16 @@ thread_local! {
 /// the garbage collector.
 type ExceptionSlot = Arc<Mutex<Option<Py<pyo3::exceptions::PyBaseException>>>>;
 
+/// Empties an exception slot when its Python owner (a `Pipeline` or a `Callback`) goes: the
+/// callback closure that GStreamer keeps shares the slot, and a reference left there would
+/// be one the garbage collector cannot see (it could keep the exception's traceback, and
+/// every object its frames hold, alive for good).
+fn empty_slot(slot: &ExceptionSlot) {
+    use gstpipe_core::sync::Unpoisoned as _;
+    let exception = slot.lock_unpoisoned().take();
+    drop(exception);
+}
+
 /// The exception a callback raised, kept in `slot`, to raise again.
 fn stored_exception(py: Python<'_>, slot: &ExceptionSlot) -> Option<PyErr> {
     use gstpipe_core::sync::Unpoisoned as _;
@@ -120,6 +130,12 @@ pub(crate) struct Pipeline {
     /// callback that refers to its pipeline would otherwise keep both alive (GStreamer's
     /// callbacks are invisible to Python's garbage collector).
     callbacks: Mutex<Vec<Releasable>>,
+}
+
+impl Drop for Pipeline {
+    fn drop(&mut self) {
+        empty_slot(&self.callback_error);
+    }
 }
 
 impl Pipeline {
@@ -766,6 +782,12 @@ pub(crate) struct Callback {
     reported: Arc<AtomicBool>,
     /// The handle's own reference to the exception the callback raised.
     callback_error: ExceptionSlot,
+}
+
+impl Drop for Callback {
+    fn drop(&mut self) {
+        empty_slot(&self.callback_error);
+    }
 }
 
 #[pymethods]
