@@ -164,12 +164,20 @@ impl<T> BoundedQueue<T> {
     /// closed, finished or released); returns at once under [`Policy::DropOldest`]. For a
     /// single producer that must not hold its own locks while it waits.
     pub fn wait_for_room(&self) {
-        if self.policy.overflow() == Policy::Block {
-            let state = self.lock();
-            drop(self.changed.wait_while_for(state, Duration::MAX, |s| {
-                s.items.len() >= self.policy.depth() && !s.closed && !s.finished && !s.released
-            }));
+        drop(self.room(self.lock()));
+    }
+
+    /// The lock, once a blocking queue has room (or is closed, finished or released).
+    fn room<'a>(&self, state: MutexGuard<'a, State<T>>) -> MutexGuard<'a, State<T>> {
+        if self.policy.overflow() != Policy::Block {
+            return state;
         }
+        let depth = self.policy.depth();
+        self.changed
+            .wait_while_for(state, Duration::MAX, |s| {
+                s.items.len() >= depth && !s.closed && !s.finished && !s.released
+            })
+            .0
     }
 
     /// Queues `item`. Under [`Policy::Block`] with `wait`, waits for room first (until the
@@ -178,13 +186,8 @@ impl<T> BoundedQueue<T> {
     /// existed). Under [`Policy::DropOldest`] the oldest items make room.
     pub fn push(&self, item: T, wait: bool) -> Pushed<T> {
         let mut state = self.lock();
-        if self.policy.overflow() == Policy::Block && wait {
-            state = self
-                .changed
-                .wait_while_for(state, Duration::MAX, |s| {
-                    s.items.len() >= self.policy.depth() && !s.closed && !s.finished && !s.released
-                })
-                .0;
+        if wait {
+            state = self.room(state);
         }
         if state.closed || state.finished {
             return Pushed::Refused(item);
