@@ -7,7 +7,7 @@
 //! taken on GStreamer's thread and no thread waits per frame. The Python half is
 //! `gstpipe/_aio.py`.
 
-use crate::errors::guard;
+use crate::errors::guard_py;
 use crate::errors::sink_error;
 use crate::frame::Frame;
 use crate::gil::DropDetached;
@@ -66,34 +66,31 @@ impl FramePoller {
         timeout: Option<f64>,
         sampling: Sampling,
     ) -> PyResult<Self> {
-        guard(|| {
-            let body = || -> PyResult<Self> {
-                let timeout = timeout_arg(py, timeout)?;
-                let frame_sink = pipeline.sink(sink, timeout)?;
-                let (capacity, policy) = if latest {
-                    (1, Policy::DropOldest)
-                } else {
-                    (DEFAULT_STREAM_CAPACITY, Policy::Block)
-                };
-                let stream = py.detach(|| frame_sink.stream_with(capacity, policy));
-                let (tx, rx) = UnixStream::pair()?;
-                tx.set_nonblocking(true)?;
-                rx.set_nonblocking(true)?;
-                let waker = Arc::new(SocketWaker {
-                    tx,
-                    armed: AtomicBool::new(false),
-                });
-                pipeline.start(py)?;
-                Ok(FramePoller {
-                    stream: DropDetached::new(Mutex::new(Some(stream))),
-                    waker_handle: Waker::from(Arc::clone(&waker)),
-                    waker,
-                    rx,
-                    sampling: Mutex::new(sampling),
-                    _pipeline: pipeline.shared(),
-                })
+        guard_py(|| {
+            let timeout = timeout_arg(py, timeout)?;
+            let frame_sink = pipeline.sink(sink, timeout)?;
+            let (capacity, policy) = if latest {
+                (1, Policy::DropOldest)
+            } else {
+                (DEFAULT_STREAM_CAPACITY, Policy::Block)
             };
-            Ok(body()?)
+            let stream = py.detach(|| frame_sink.stream_with(capacity, policy));
+            let (tx, rx) = UnixStream::pair()?;
+            tx.set_nonblocking(true)?;
+            rx.set_nonblocking(true)?;
+            let waker = Arc::new(SocketWaker {
+                tx,
+                armed: AtomicBool::new(false),
+            });
+            pipeline.start(py)?;
+            Ok(FramePoller {
+                stream: DropDetached::new(Mutex::new(Some(stream))),
+                waker_handle: Waker::from(Arc::clone(&waker)),
+                waker,
+                rx,
+                sampling: Mutex::new(sampling),
+                _pipeline: pipeline.shared(),
+            })
         })
     }
 }
@@ -104,39 +101,36 @@ impl FramePoller {
     /// ``fileno()``; raises ``StopAsyncIteration`` at the end and the pipeline's error (or
     /// ``TimeoutError`` when it stalls).
     fn poll(&self, py: Python<'_>) -> PyResult<Option<Frame>> {
-        guard(|| {
-            let body = || -> PyResult<Option<Frame>> {
-                let mut guard = self.stream.lock().unwrap_or_else(|p| p.into_inner());
-                let Some(stream) = guard.as_mut() else {
-                    return Err(PyStopAsyncIteration::new_err(()));
-                };
-                let mut sampling = self.sampling.lock().unwrap_or_else(|p| p.into_inner());
-                let mut cx = Context::from_waker(&self.waker_handle);
-                loop {
-                    let polled = futures_core::Stream::poll_next(Pin::new(&mut *stream), &mut cx);
-                    match polled {
-                        Poll::Pending => return Ok(None),
-                        Poll::Ready(Some(Ok(frame))) => {
-                            if sampling.keep(&frame) {
-                                return Ok(Some(Frame::new(frame)));
-                            }
-                            // Not wanted: dropped here, before any Python object exists for it.
-                            py.detach(|| drop(frame));
+        guard_py(|| {
+            let mut guard = self.stream.lock().unwrap_or_else(|p| p.into_inner());
+            let Some(stream) = guard.as_mut() else {
+                return Err(PyStopAsyncIteration::new_err(()));
+            };
+            let mut sampling = self.sampling.lock().unwrap_or_else(|p| p.into_inner());
+            let mut cx = Context::from_waker(&self.waker_handle);
+            loop {
+                let polled = futures_core::Stream::poll_next(Pin::new(&mut *stream), &mut cx);
+                match polled {
+                    Poll::Pending => return Ok(None),
+                    Poll::Ready(Some(Ok(frame))) => {
+                        if sampling.keep(&frame) {
+                            return Ok(Some(Frame::new(frame)));
                         }
-                        Poll::Ready(Some(Err(e))) => {
-                            let stream = guard.take();
-                            py.detach(|| drop(stream));
-                            return Err(sink_error(&e));
-                        }
-                        Poll::Ready(None) => {
-                            let stream = guard.take();
-                            py.detach(|| drop(stream));
-                            return Err(PyStopAsyncIteration::new_err(()));
-                        }
+                        // Not wanted: dropped here, before any Python object exists for it.
+                        py.detach(|| drop(frame));
+                    }
+                    Poll::Ready(Some(Err(e))) => {
+                        let stream = guard.take();
+                        py.detach(|| drop(stream));
+                        return Err(sink_error(&e));
+                    }
+                    Poll::Ready(None) => {
+                        let stream = guard.take();
+                        py.detach(|| drop(stream));
+                        return Err(PyStopAsyncIteration::new_err(()));
                     }
                 }
-            };
-            Ok(body()?)
+            }
         })
     }
 
@@ -187,23 +181,17 @@ pub(crate) fn frame_poller(
     every: u64,
     max_fps: Option<f64>,
 ) -> PyResult<FramePoller> {
-    guard(|| {
-        let body = || -> PyResult<FramePoller> {
-            let sampling = Sampling::new(every, max_fps)?;
-            FramePoller::new(py, pipeline.get(), sink, latest, timeout, sampling)
-        };
-        Ok(body()?)
+    guard_py(|| {
+        let sampling = Sampling::new(every, max_fps)?;
+        FramePoller::new(py, pipeline.get(), sink, latest, timeout, sampling)
     })
 }
 
 /// Adds the asyncio classes and functions to the extension module.
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    guard(|| {
-        let body = || -> PyResult<()> {
-            m.add_class::<FramePoller>()?;
-            m.add_function(wrap_pyfunction!(frame_poller, m)?)?;
-            Ok(())
-        };
-        Ok(body()?)
+    guard_py(|| {
+        m.add_class::<FramePoller>()?;
+        m.add_function(wrap_pyfunction!(frame_poller, m)?)?;
+        Ok(())
     })
 }

@@ -3,7 +3,7 @@
 //! The functions take the reader as their first argument; `gstpipe/_clips.py` makes them
 //! `VideoReader` methods.
 
-use crate::errors::guard;
+use crate::errors::guard_py;
 use crate::errors::{frame_error, media_error};
 use crate::reader::VideoReader;
 use gstpipe_frame::SampleType;
@@ -32,12 +32,7 @@ impl Clips {
     /// Each frame's pts in seconds (``float64``), ``(num_clips, frames_per_clip)``.
     #[getter]
     fn pts<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        guard(|| {
-            let body = || -> PyResult<Bound<'py, PyAny>> {
-                self.pts_ns.bind(py).call_method1("__truediv__", (1e9,))
-            };
-            Ok(body()?)
-        })
+        guard_py(|| self.pts_ns.bind(py).call_method1("__truediv__", (1e9,)))
     }
 
     /// Each frame's pts in nanoseconds (``uint64``), ``(num_clips, frames_per_clip)``.
@@ -54,19 +49,13 @@ impl Clips {
 
     /// The number of clips.
     fn __len__(&self, py: Python<'_>) -> PyResult<usize> {
-        guard(|| {
-            let body = || -> PyResult<usize> { self.indices.bind(py).len() };
-            Ok(body()?)
-        })
+        guard_py(|| self.indices.bind(py).len())
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        guard(|| {
-            let body = || -> PyResult<String> {
-                let shape = self.data.bind(py).getattr("shape")?;
-                Ok(format!("<gstpipe.Clips {shape}>"))
-            };
-            Ok(body()?)
+        guard_py(|| {
+            let shape = self.data.bind(py).getattr("shape")?;
+            Ok(format!("<gstpipe.Clips {shape}>"))
         })
     }
 }
@@ -81,41 +70,38 @@ fn sample_error(py: Python<'_>, e: &MediaError) -> PyErr {
 
 /// Decodes `plan` (without the GIL) into a `Clips`.
 fn decode(py: Python<'_>, reader: &VideoReader, plan: &ClipPlan) -> PyResult<Clips> {
-    guard(|| {
-        let body = || -> PyResult<Clips> {
-            let format = reader.lock().info().format;
-            let sample = gstpipe_frame::format_info(format)
-                .map_err(|e| frame_error(py, &e))?
-                .sample_type();
-            let (data, pts) = match sample {
-                SampleType::U16 => {
-                    let clips = py
-                        .detach(|| reader.lock().decode_clips::<u16>(plan))
-                        .map_err(|e| media_error(py, &e))?;
-                    (
-                        PyArray::from_owned_array(py, clips.data).into_any(),
-                        clips.pts,
-                    )
-                }
-                _ => {
-                    let clips = py
-                        .detach(|| reader.lock().decode_clips::<u8>(plan))
-                        .map_err(|e| media_error(py, &e))?;
-                    (
-                        PyArray::from_owned_array(py, clips.data).into_any(),
-                        clips.pts,
-                    )
-                }
-            };
-            let pts_ns = PyArray::from_owned_array(py, pts.mapv(|t| t.nseconds()));
-            let indices = PyArray::from_owned_array(py, plan.indices.mapv(|i| i as i64));
-            Ok(Clips {
-                data: data.unbind(),
-                pts_ns: pts_ns.into_any().unbind(),
-                indices: indices.into_any().unbind(),
-            })
+    guard_py(|| {
+        let format = reader.lock().info().format;
+        let sample = gstpipe_frame::format_info(format)
+            .map_err(|e| frame_error(py, &e))?
+            .sample_type();
+        let (data, pts) = match sample {
+            SampleType::U16 => {
+                let clips = py
+                    .detach(|| reader.lock().decode_clips::<u16>(plan))
+                    .map_err(|e| media_error(py, &e))?;
+                (
+                    PyArray::from_owned_array(py, clips.data).into_any(),
+                    clips.pts,
+                )
+            }
+            _ => {
+                let clips = py
+                    .detach(|| reader.lock().decode_clips::<u8>(plan))
+                    .map_err(|e| media_error(py, &e))?;
+                (
+                    PyArray::from_owned_array(py, clips.data).into_any(),
+                    clips.pts,
+                )
+            }
         };
-        Ok(body()?)
+        let pts_ns = PyArray::from_owned_array(py, pts.mapv(|t| t.nseconds()));
+        let indices = PyArray::from_owned_array(py, plan.indices.mapv(|i| i as i64));
+        Ok(Clips {
+            data: data.unbind(),
+            pts_ns: pts_ns.into_any().unbind(),
+            indices: indices.into_any().unbind(),
+        })
     })
 }
 
@@ -126,15 +112,12 @@ fn range<T>(
     end: Option<T>,
     policy: &str,
 ) -> PyResult<ClipRange<T>> {
-    guard(|| {
-        let body = || -> PyResult<ClipRange<T>> {
-            Ok(ClipRange {
-                start,
-                end,
-                policy: ClipPolicy::from_name(policy).map_err(|e| sample_error(py, &e))?,
-            })
-        };
-        Ok(body()?)
+    guard_py(|| {
+        Ok(ClipRange {
+            start,
+            end,
+            policy: ClipPolicy::from_name(policy).map_err(|e| sample_error(py, &e))?,
+        })
     })
 }
 
@@ -144,13 +127,10 @@ fn sample(
     reader: &Bound<'_, VideoReader>,
     plan: impl FnOnce(&gstpipe_media::VideoReader) -> Result<ClipPlan, MediaError>,
 ) -> PyResult<Clips> {
-    guard(|| {
-        let body = || -> PyResult<Clips> {
-            let reader = reader.get();
-            let plan = plan(&reader.lock()).map_err(|e| sample_error(py, &e))?;
-            decode(py, reader, &plan)
-        };
-        Ok(body()?)
+    guard_py(|| {
+        let reader = reader.get();
+        let plan = plan(&reader.lock()).map_err(|e| sample_error(py, &e))?;
+        decode(py, reader, &plan)
     })
 }
 
@@ -169,14 +149,11 @@ fn clips_at_random_indices(
     end: Option<isize>,
     policy: &str,
 ) -> PyResult<Clips> {
-    guard(|| {
-        let body = || -> PyResult<Clips> {
-            let range = range(py, Some(start), end, policy)?;
-            sample(py, reader, |r| {
-                r.clips_at_random_indices(num_clips, frames_per_clip, step, &range, seed)
-            })
-        };
-        Ok(body()?)
+    guard_py(|| {
+        let range = range(py, Some(start), end, policy)?;
+        sample(py, reader, |r| {
+            r.clips_at_random_indices(num_clips, frames_per_clip, step, &range, seed)
+        })
     })
 }
 
@@ -194,14 +171,11 @@ fn clips_at_regular_indices(
     end: Option<isize>,
     policy: &str,
 ) -> PyResult<Clips> {
-    guard(|| {
-        let body = || -> PyResult<Clips> {
-            let range = range(py, Some(start), end, policy)?;
-            sample(py, reader, |r| {
-                r.clips_at_regular_indices(num_clips, frames_per_clip, step, &range)
-            })
-        };
-        Ok(body()?)
+    guard_py(|| {
+        let range = range(py, Some(start), end, policy)?;
+        sample(py, reader, |r| {
+            r.clips_at_regular_indices(num_clips, frames_per_clip, step, &range)
+        })
     })
 }
 
@@ -220,20 +194,17 @@ fn clips_at_random_timestamps(
     end: Option<f64>,
     policy: &str,
 ) -> PyResult<Clips> {
-    guard(|| {
-        let body = || -> PyResult<Clips> {
-            let range = range(py, start, end, policy)?;
-            sample(py, reader, |r| {
-                r.clips_at_random_timestamps(
-                    num_clips,
-                    frames_per_clip,
-                    seconds_between_frames,
-                    &range,
-                    seed,
-                )
-            })
-        };
-        Ok(body()?)
+    guard_py(|| {
+        let range = range(py, start, end, policy)?;
+        sample(py, reader, |r| {
+            r.clips_at_random_timestamps(
+                num_clips,
+                frames_per_clip,
+                seconds_between_frames,
+                &range,
+                seed,
+            )
+        })
     })
 }
 
@@ -251,33 +222,27 @@ fn clips_at_regular_timestamps(
     end: Option<f64>,
     policy: &str,
 ) -> PyResult<Clips> {
-    guard(|| {
-        let body = || -> PyResult<Clips> {
-            let range = range(py, start, end, policy)?;
-            sample(py, reader, |r| {
-                r.clips_at_regular_timestamps(
-                    seconds_between_clip_starts,
-                    frames_per_clip,
-                    seconds_between_frames,
-                    &range,
-                )
-            })
-        };
-        Ok(body()?)
+    guard_py(|| {
+        let range = range(py, start, end, policy)?;
+        sample(py, reader, |r| {
+            r.clips_at_regular_timestamps(
+                seconds_between_clip_starts,
+                frames_per_clip,
+                seconds_between_frames,
+                &range,
+            )
+        })
     })
 }
 
 /// Adds `Clips` and the sampler functions to the extension module.
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    guard(|| {
-        let body = || -> PyResult<()> {
-            m.add_class::<Clips>()?;
-            m.add_function(wrap_pyfunction!(clips_at_random_indices, m)?)?;
-            m.add_function(wrap_pyfunction!(clips_at_regular_indices, m)?)?;
-            m.add_function(wrap_pyfunction!(clips_at_random_timestamps, m)?)?;
-            m.add_function(wrap_pyfunction!(clips_at_regular_timestamps, m)?)?;
-            Ok(())
-        };
-        Ok(body()?)
+    guard_py(|| {
+        m.add_class::<Clips>()?;
+        m.add_function(wrap_pyfunction!(clips_at_random_indices, m)?)?;
+        m.add_function(wrap_pyfunction!(clips_at_regular_indices, m)?)?;
+        m.add_function(wrap_pyfunction!(clips_at_random_timestamps, m)?)?;
+        m.add_function(wrap_pyfunction!(clips_at_regular_timestamps, m)?)?;
+        Ok(())
     })
 }

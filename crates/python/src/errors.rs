@@ -120,6 +120,12 @@ pub(crate) fn guard<T>(body: impl FnOnce() -> Result<T>) -> PyResult<T> {
     }
 }
 
+/// [`guard`] for a body written against `PyResult` (the bindings that raise their exceptions
+/// themselves): the same panic net, no conversion.
+pub(crate) fn guard_py<T>(body: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
+    guard(|| Ok(body()?))
+}
+
 /// Panics with `message` inside [`guard`]: how the test suite checks that a panic in the
 /// bindings reaches Python as `gstpipe.Error` (not part of the API).
 #[pyfunction]

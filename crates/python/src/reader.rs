@@ -1,6 +1,6 @@
 //! `gstpipe.VideoReader`: exact random access to the frames of a video file (gstpipe-media).
 
-use crate::errors::guard;
+use crate::errors::guard_py;
 use crate::errors::{frame_error, media_error};
 use crate::formats::parse;
 use crate::frame::Frame;
@@ -39,21 +39,18 @@ pub(crate) struct VideoReader {
 
 /// An index as Python means it (negative from the end), or the `IndexError` naming the count.
 fn wrap(index: isize, len: usize) -> PyResult<usize> {
-    guard(|| {
-        let body = || -> PyResult<usize> {
-            let resolved = if index < 0 {
-                len.checked_sub(index.unsigned_abs())
-            } else {
-                Some(index.unsigned_abs())
-            };
-            match resolved {
-                Some(i) if i < len => Ok(i),
-                _ => Err(pyo3::exceptions::PyIndexError::new_err(format!(
-                    "frame index {index} is out of range: the video has {len} frames"
-                ))),
-            }
+    guard_py(|| {
+        let resolved = if index < 0 {
+            len.checked_sub(index.unsigned_abs())
+        } else {
+            Some(index.unsigned_abs())
         };
-        Ok(body()?)
+        match resolved {
+            Some(i) if i < len => Ok(i),
+            _ => Err(pyo3::exceptions::PyIndexError::new_err(format!(
+                "frame index {index} is out of range: the video has {len} frames"
+            ))),
+        }
     })
 }
 
@@ -70,15 +67,12 @@ impl<'a, 'py> FromPyObject<'a, 'py> for IndexCacheArg {
     type Error = PyErr;
 
     fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
-        guard(|| {
-            let body = || -> PyResult<Self> {
-                if obj.is_none() {
-                    Ok(IndexCacheArg::Off)
-                } else {
-                    Ok(IndexCacheArg::Dir(obj.extract()?))
-                }
-            };
-            Ok(body()?)
+        guard_py(|| {
+            if obj.is_none() {
+                Ok(IndexCacheArg::Off)
+            } else {
+                Ok(IndexCacheArg::Dir(obj.extract()?))
+            }
         })
     }
 }
@@ -86,25 +80,18 @@ impl<'a, 'py> FromPyObject<'a, 'py> for IndexCacheArg {
 /// An index argument: an integer (negative from the end), `IndexError` when past either end
 /// (however large), `TypeError` for anything else.
 fn index_arg(key: &Bound<'_, PyAny>, len: usize) -> PyResult<usize> {
-    guard(|| {
-        let body = || -> PyResult<usize> {
-            match key.extract::<isize>() {
-                Ok(index) => wrap(index, len),
-                Err(_) if key.cast::<PyInt>().is_ok() => {
-                    Err(pyo3::exceptions::PyIndexError::new_err(format!(
-                        "frame index {key} is out of range: the video has {len} frames"
-                    )))
-                }
-                Err(_) => Err(pyo3::exceptions::PyTypeError::new_err(format!(
-                    "VideoReader indices are integers or slices, not {}",
-                    key.get_type()
-                        .name()
-                        .map(|n| n.to_string())
-                        .unwrap_or_default()
-                ))),
-            }
-        };
-        Ok(body()?)
+    guard_py(|| match key.extract::<isize>() {
+        Ok(index) => wrap(index, len),
+        Err(_) if key.cast::<PyInt>().is_ok() => Err(pyo3::exceptions::PyIndexError::new_err(
+            format!("frame index {key} is out of range: the video has {len} frames"),
+        )),
+        Err(_) => Err(pyo3::exceptions::PyTypeError::new_err(format!(
+            "VideoReader indices are integers or slices, not {}",
+            key.get_type()
+                .name()
+                .map(|n| n.to_string())
+                .unwrap_or_default()
+        ))),
     })
 }
 
@@ -115,28 +102,25 @@ impl VideoReader {
 
     /// The frames at `indices` stacked as numpy `(N, H, W, C)`, decoded without the GIL.
     fn batch<'py>(&self, py: Python<'py>, indices: &[usize]) -> PyResult<Bound<'py, PyAny>> {
-        guard(|| {
-            let body = || -> PyResult<Bound<'py, PyAny>> {
-                let sample = gstpipe_frame::format_info(self.info.format)
-                    .map_err(|e| frame_error(py, &e))?
-                    .sample_type();
-                let fail = |e: MediaError| media_error(py, &e);
-                match sample {
-                    SampleType::U16 => {
-                        let array = py
-                            .detach(|| self.lock().get_batch_array::<u16>(indices))
-                            .map_err(fail)?;
-                        Ok(PyArray::from_owned_array(py, array).into_any())
-                    }
-                    _ => {
-                        let array = py
-                            .detach(|| self.lock().get_batch_array::<u8>(indices))
-                            .map_err(fail)?;
-                        Ok(PyArray::from_owned_array(py, array).into_any())
-                    }
+        guard_py(|| {
+            let sample = gstpipe_frame::format_info(self.info.format)
+                .map_err(|e| frame_error(py, &e))?
+                .sample_type();
+            let fail = |e: MediaError| media_error(py, &e);
+            match sample {
+                SampleType::U16 => {
+                    let array = py
+                        .detach(|| self.lock().get_batch_array::<u16>(indices))
+                        .map_err(fail)?;
+                    Ok(PyArray::from_owned_array(py, array).into_any())
                 }
-            };
-            Ok(body()?)
+                _ => {
+                    let array = py
+                        .detach(|| self.lock().get_batch_array::<u8>(indices))
+                        .map_err(fail)?;
+                    Ok(PyArray::from_owned_array(py, array).into_any())
+                }
+            }
         })
     }
 }
@@ -173,54 +157,51 @@ impl VideoReader {
         deinterlace: bool,
         size: Option<(u32, u32)>,
     ) -> PyResult<Self> {
-        guard(|| {
-            let body = || -> PyResult<Self> {
-                // `str` or `os.PathLike` (pathlib.Path); the reader takes UTF-8 paths and URIs.
-                let path = path.to_str().ok_or_else(|| {
-                    pyo3::exceptions::PyValueError::new_err(format!(
-                        "VideoReader needs a UTF-8 path, got {}",
-                        path.display()
-                    ))
-                })?;
-                let mut builder = RustReader::builder()
-                    .stream(stream)
-                    .upright(upright)
-                    .deinterlace(deinterlace);
-                if let Some(format) = format {
-                    builder = builder.format(parse(py, format)?);
+        guard_py(|| {
+            // `str` or `os.PathLike` (pathlib.Path); the reader takes UTF-8 paths and URIs.
+            let path = path.to_str().ok_or_else(|| {
+                pyo3::exceptions::PyValueError::new_err(format!(
+                    "VideoReader needs a UTF-8 path, got {}",
+                    path.display()
+                ))
+            })?;
+            let mut builder = RustReader::builder()
+                .stream(stream)
+                .upright(upright)
+                .deinterlace(deinterlace);
+            if let Some(format) = format {
+                builder = builder.format(parse(py, format)?);
+            }
+            if let Some(timeout) = timeout_arg(py, timeout)? {
+                builder = builder.timeout(timeout);
+            }
+            if let Some((width, height)) = size {
+                if width == 0 || height == 0 {
+                    return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                        "size must be (width, height) of at least 1 pixel, got ({width}, {height})"
+                    )));
                 }
-                if let Some(timeout) = timeout_arg(py, timeout)? {
-                    builder = builder.timeout(timeout);
-                }
-                if let Some((width, height)) = size {
-                    if width == 0 || height == 0 {
-                        return Err(pyo3::exceptions::PyValueError::new_err(format!(
-                            "size must be (width, height) of at least 1 pixel, got ({width}, {height})"
-                        )));
-                    }
-                    builder = builder.size(width, height);
-                }
-                match index_cache {
-                    IndexCacheArg::Default => {}
-                    IndexCacheArg::Off => builder = builder.index_cache(None),
-                    IndexCacheArg::Dir(dir) => builder = builder.index_cache(Some(dir)),
-                }
-                let reader = py
-                    .detach(|| builder.open(path))
-                    .map_err(|e| media_error(py, &e))?;
-                Ok(VideoReader {
-                    len: reader.len(),
-                    info: reader.info().clone(),
-                    pts: reader.pts().iter().map(|t| t.nseconds()).collect(),
-                    keyframes: reader.keyframes().to_vec(),
-                    uri: reader.uri().to_owned(),
-                    index_origin: reader.index_origin(),
-                    streams: reader.streams().to_vec(),
-                    video_stream: reader.video_stream(),
-                    reader: Mutex::new(reader),
-                })
-            };
-            Ok(body()?)
+                builder = builder.size(width, height);
+            }
+            match index_cache {
+                IndexCacheArg::Default => {}
+                IndexCacheArg::Off => builder = builder.index_cache(None),
+                IndexCacheArg::Dir(dir) => builder = builder.index_cache(Some(dir)),
+            }
+            let reader = py
+                .detach(|| builder.open(path))
+                .map_err(|e| media_error(py, &e))?;
+            Ok(VideoReader {
+                len: reader.len(),
+                info: reader.info().clone(),
+                pts: reader.pts().iter().map(|t| t.nseconds()).collect(),
+                keyframes: reader.keyframes().to_vec(),
+                uri: reader.uri().to_owned(),
+                index_origin: reader.index_origin(),
+                streams: reader.streams().to_vec(),
+                video_stream: reader.video_stream(),
+                reader: Mutex::new(reader),
+            })
         })
     }
 
@@ -235,24 +216,21 @@ impl VideoReader {
         slf: &Bound<'py, Self>,
         key: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        guard(|| {
-            let body = || -> PyResult<Bound<'py, PyAny>> {
-                let py = slf.py();
-                let this = slf.get();
-                if let Ok(slice) = key.cast::<PySlice>() {
-                    let range = slice.indices(this.len as isize)?;
-                    let indices: Vec<usize> = (0..range.slicelength)
-                        .map(|k| (range.start + k as isize * range.step) as usize)
-                        .collect();
-                    return this.batch(py, &indices);
-                }
-                let i = index_arg(key, this.len)?;
-                let frame = py
-                    .detach(|| this.lock().get(i))
-                    .map_err(|e| media_error(py, &e))?;
-                Ok(Bound::new(py, Frame::new(frame))?.into_any())
-            };
-            Ok(body()?)
+        guard_py(|| {
+            let py = slf.py();
+            let this = slf.get();
+            if let Ok(slice) = key.cast::<PySlice>() {
+                let range = slice.indices(this.len as isize)?;
+                let indices: Vec<usize> = (0..range.slicelength)
+                    .map(|k| (range.start + k as isize * range.step) as usize)
+                    .collect();
+                return this.batch(py, &indices);
+            }
+            let i = index_arg(key, this.len)?;
+            let frame = py
+                .detach(|| this.lock().get(i))
+                .map_err(|e| media_error(py, &e))?;
+            Ok(Bound::new(py, Frame::new(frame))?.into_any())
         })
     }
 
@@ -264,15 +242,12 @@ impl VideoReader {
         py: Python<'py>,
         indices: Vec<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        guard(|| {
-            let body = || -> PyResult<Bound<'py, PyAny>> {
-                let indices = indices
-                    .iter()
-                    .map(|i| index_arg(i, self.len))
-                    .collect::<PyResult<Vec<_>>>()?;
-                self.batch(py, &indices)
-            };
-            Ok(body()?)
+        guard_py(|| {
+            let indices = indices
+                .iter()
+                .map(|i| index_arg(i, self.len))
+                .collect::<PyResult<Vec<_>>>()?;
+            self.batch(py, &indices)
         })
     }
 
@@ -281,37 +256,29 @@ impl VideoReader {
     /// ``read()`` returns it. ``IndexError`` for a time at or past the end.
     #[pyo3(signature = (time, exact=true))]
     fn seek(&self, py: Python<'_>, time: f64, exact: bool) -> PyResult<usize> {
-        guard(|| {
-            let body = || -> PyResult<usize> {
-                let t = Duration::try_from_secs_f64(time).map_err(|_| {
-                    pyo3::exceptions::PyValueError::new_err(format!(
-                        "time must be a number of seconds >= 0, got {time}"
-                    ))
-                })?;
-                let mode = if exact {
-                    SeekMode::Exact
-                } else {
-                    SeekMode::Keyframe
-                };
-                py.detach(|| self.lock().seek_time(t, mode))
-                    .map_err(|e| media_error(py, &e))
+        guard_py(|| {
+            let t = Duration::try_from_secs_f64(time).map_err(|_| {
+                pyo3::exceptions::PyValueError::new_err(format!(
+                    "time must be a number of seconds >= 0, got {time}"
+                ))
+            })?;
+            let mode = if exact {
+                SeekMode::Exact
+            } else {
+                SeekMode::Keyframe
             };
-            Ok(body()?)
+            py.detach(|| self.lock().seek_time(t, mode))
+                .map_err(|e| media_error(py, &e))
         })
     }
 
     /// The frame at ``position``, then the next on the following call (sequential decoding);
     /// ``None`` after the last frame.
     fn read(&self, py: Python<'_>) -> PyResult<Option<Frame>> {
-        guard(|| {
-            let body = || -> PyResult<Option<Frame>> {
-                match py.detach(|| self.lock().read()) {
-                    None => Ok(None),
-                    Some(Ok(frame)) => Ok(Some(Frame::new(frame))),
-                    Some(Err(e)) => Err(media_error(py, &e)),
-                }
-            };
-            Ok(body()?)
+        guard_py(|| match py.detach(|| self.lock().read()) {
+            None => Ok(None),
+            Some(Ok(frame)) => Ok(Some(Frame::new(frame))),
+            Some(Err(e)) => Err(media_error(py, &e)),
         })
     }
 
@@ -393,21 +360,18 @@ impl VideoReader {
     /// "text" | "other", "codec": ...}``; the reader reads the ``stream``-th video stream.
     #[getter]
     fn streams<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        guard(|| {
-            let body = || -> PyResult<Bound<'py, PyList>> {
-                let items = self
-                    .streams
-                    .iter()
-                    .map(|s| {
-                        let d = PyDict::new(py);
-                        d.set_item("kind", &s.kind)?;
-                        d.set_item("codec", &s.codec)?;
-                        Ok(d)
-                    })
-                    .collect::<PyResult<Vec<_>>>()?;
-                PyList::new(py, items)
-            };
-            Ok(body()?)
+        guard_py(|| {
+            let items = self
+                .streams
+                .iter()
+                .map(|s| {
+                    let d = PyDict::new(py);
+                    d.set_item("kind", &s.kind)?;
+                    d.set_item("codec", &s.codec)?;
+                    Ok(d)
+                })
+                .collect::<PyResult<Vec<_>>>()?;
+            PyList::new(py, items)
         })
     }
 
@@ -466,12 +430,9 @@ impl VideoReader {
     /// Decodes every frame once (a full decode, without the GIL) and returns the frames that
     /// did not decode (damaged data), ascending.
     fn verify(&self, py: Python<'_>) -> PyResult<Vec<usize>> {
-        guard(|| {
-            let body = || -> PyResult<Vec<usize>> {
-                py.detach(|| self.lock().verify())
-                    .map_err(|e| media_error(py, &e))
-            };
-            Ok(body()?)
+        guard_py(|| {
+            py.detach(|| self.lock().verify())
+                .map_err(|e| media_error(py, &e))
         })
     }
 
