@@ -99,7 +99,7 @@ impl Pipeline {
             next_subscriber: AtomicU64::new(0),
             pipeline: pipeline.downgrade(),
             streaming: Mutex::new(Vec::new()),
-            eos_sends: Mutex::new(0),
+            eos_sends: Mutex::new(Default::default()),
             eos_sent: Condvar::new(),
         });
         let handler = Arc::clone(&shared);
@@ -649,7 +649,7 @@ impl Stopper {
         let (_, current, pending) = self.pipeline.state(gst::ClockTime::ZERO);
         let running = current >= gst::State::Paused || pending >= gst::State::Paused;
         if running && !self.watch.is_done() {
-            let sent = self.send_eos();
+            self.watch.shared.send_eos(self.pipeline.clone());
             if self.watch.wait_outcome(self.stop_timeout).is_none() {
                 tracing::warn!(
                     pipeline = %self.name(),
@@ -657,14 +657,14 @@ impl Stopper {
                     "end of stream did not reach the sinks in time; stopping anyway"
                 );
             }
-            if sent.try_recv().is_err() {
+            if !self.watch.shared.wait_for_eos_sends(Duration::ZERO) {
                 // The EOS event is stuck in a source whose streaming thread is blocked
                 // downstream (e.g. an appsink of the user's holding back EOS until its queued
                 // samples are pulled, `wait-on-eos`). The thread sending it holds the
                 // pipeline's state lock, so going to Null would wait for it forever: release
                 // the streaming thread by shutting the sinks down first.
                 self.shut_down_sinks();
-                if sent.recv_timeout(self.stop_timeout).is_err() {
+                if !self.watch.shared.wait_for_eos_sends(self.stop_timeout) {
                     tracing::warn!(pipeline = %self.name(), "EOS still not delivered after shutting the sinks down");
                 }
             }
@@ -675,15 +675,6 @@ impl Stopper {
             Some(Outcome::Error(e)) => Err(Error::Element(e)),
             _ => Ok(()),
         }
-    }
-
-    /// Sends EOS into the pipeline from a helper thread (`send_event` blocks until every
-    /// source has taken it, which a source whose streaming thread is blocked downstream does
-    /// not do); the receiver gets a message once it has been delivered.
-    fn send_eos(&self) -> std::sync::mpsc::Receiver<()> {
-        let (tx, rx) = std::sync::mpsc::sync_channel(1);
-        self.watch.shared.send_eos(self.pipeline.clone(), Some(tx));
-        rx
     }
 
     /// Lets every appsink drop what it queues and pass EOS without being read (see

@@ -80,10 +80,21 @@ pub(crate) struct Shared {
     /// `Enter`/`Leave`, posted by the streaming thread itself): [`Pipeline::stop`] called on
     /// one of them must not wait for it.
     pub(crate) streaming: Mutex<Vec<std::thread::ThreadId>>,
-    /// How many threads are sending EOS into the sources right now (see
-    /// [`Shared::send_eos`]), and its change.
-    pub(crate) eos_sends: Mutex<u32>,
+    /// The EOS sent into the sources in this run (see [`Shared::send_eos`]), and its change.
+    pub(crate) eos_sends: Mutex<EosSends>,
     pub(crate) eos_sent: Condvar,
+}
+
+/// The end of stream a run of the pipeline sent into its sources.
+#[derive(Debug, Default)]
+pub(crate) struct EosSends {
+    /// How many threads are sending EOS into the sources right now (0 or 1).
+    pub(crate) in_flight: u32,
+    /// Whether this run has sent it already: a source takes EOS once. A second EOS sent
+    /// into a `GstBaseSrc` while its streaming thread acts on the first flushes the first
+    /// away under it, and GStreamer 1.22 aborts the process (`gst_base_src_loop: assertion
+    /// failed: has_pending_eos`): `request_eos()` from every frame's callback did it.
+    pub(crate) sent: bool,
 }
 
 impl Shared {
@@ -100,22 +111,26 @@ impl Shared {
         self.streaming.lock_unpoisoned()
     }
 
-    /// Sends EOS to the pipeline's sources ([`send_eos_to_sources`]), counted: a source may
-    /// hold its state lock for as long as its streaming thread takes to pick the event up, so
-    /// state changes wait for the sends in flight first ([`Shared::wait_for_eos_sends`]).
-    /// The send runs on a thread of its own (`send_event` returns only once every source has
-    /// taken the event); it is counted from before that thread starts, so that a state change
-    /// right after sees it. `sent` hears when it is done.
-    pub(crate) fn send_eos(
-        self: &Arc<Self>,
-        pipeline: gst::Pipeline,
-        sent: Option<std::sync::mpsc::SyncSender<()>>,
-    ) {
-        *self.eos_sends.lock_unpoisoned() += 1;
+    /// Sends EOS to the pipeline's sources ([`send_eos_to_sources`]), once a run (see
+    /// [`EosSends::sent`]; a second call does nothing) and counted: a source may hold its
+    /// state lock for as long as its streaming thread takes to pick the event up, so state
+    /// changes wait for the send in flight first ([`Shared::wait_for_eos_sends`]). The send
+    /// runs on a thread of its own (`send_event` returns only once every source has taken the
+    /// event); it is counted from before that thread starts, so that a state change right
+    /// after sees it.
+    pub(crate) fn send_eos(self: &Arc<Self>, pipeline: gst::Pipeline) {
+        {
+            let mut sends = self.eos_sends.lock_unpoisoned();
+            if sends.sent {
+                return;
+            }
+            sends.sent = true;
+            sends.in_flight += 1;
+        }
         let shared = Arc::clone(self);
         let done = move || {
             let mut sends = shared.eos_sends.lock_unpoisoned();
-            *sends -= 1;
+            sends.in_flight -= 1;
             shared.eos_sent.notify_all();
         };
         let spawned = std::thread::Builder::new()
@@ -125,9 +140,6 @@ impl Shared {
                 move || {
                     send_eos_to_sources(&pipeline);
                     done();
-                    if let Some(sent) = sent {
-                        let _ = sent.send(());
-                    }
                 }
             });
         if let Err(e) = spawned {
@@ -142,8 +154,10 @@ impl Shared {
     /// on its way to Playing): a deadlock.
     pub(crate) fn wait_for_eos_sends(&self, limit: Duration) -> bool {
         let sends = self.eos_sends.lock_unpoisoned();
-        let (sends, _) = self.eos_sent.wait_while_for(sends, limit, |n| *n > 0);
-        *sends == 0
+        let (sends, _) = self
+            .eos_sent
+            .wait_while_for(sends, limit, |s| s.in_flight > 0);
+        sends.in_flight == 0
     }
 
     /// Whether the calling thread is one of the pipeline's streaming threads.
@@ -189,6 +203,7 @@ impl Shared {
     /// Forgets the outcome for a new run; returns the previous one.
     pub(crate) fn reset(&self) -> Option<Outcome> {
         // One lock at a time: waiters take the outcome lock, then the subscribers'.
+        self.eos_sends.lock_unpoisoned().sent = false;
         self.subscribers().ended = None;
         self.lock().take()
     }
@@ -465,7 +480,8 @@ impl Watch {
     /// at once, so it can be called from any thread, a Ctrl-C handler or an appsink callback.
     /// The pipeline then ends as it would at the end of its input (muxers finish their
     /// files); wait for it with [`Watch::wait_timeout`]. Does nothing once the pipeline has
-    /// ended or is gone.
+    /// ended or is gone, or when this run has sent its EOS already: calling it again (from
+    /// every frame's callback, say) is harmless.
     pub fn request_eos(&self) {
         if self.is_done() {
             return;
@@ -473,7 +489,7 @@ impl Watch {
         let Some(pipeline) = self.shared.pipeline.upgrade() else {
             return;
         };
-        self.shared.send_eos(pipeline, None);
+        self.shared.send_eos(pipeline);
     }
 
     /// Blocks until the pipeline ends: `Ok` at EOS, the element's error otherwise.

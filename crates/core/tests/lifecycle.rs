@@ -406,6 +406,67 @@ fn request_eos_then_drop_or_play_at_once_does_not_deadlock() {
     });
 }
 
+/// `request_eos()` called again and again, from several threads at once, while the sources
+/// act on the first: GStreamer's `GstBaseSrc` aborted the process when a second EOS flushed
+/// the first away under its streaming thread (`gst_base_src_loop: assertion failed:
+/// has_pending_eos`; the Python API fuzz found it). A run sends its EOS once.
+#[test]
+fn request_eos_again_and_again_from_many_threads_ends_the_pipeline_once() {
+    bounded(120, || {
+        for _ in 0..150 {
+            let pipeline = std::sync::Arc::new(
+                Pipeline::launch(
+                    "videotestsrc is-live=true ! video/x-raw,format=GRAY8,width=16,height=16,\
+                     framerate=200/1 ! appsink wait-on-eos=false",
+                )
+                .unwrap(),
+            );
+            pipeline.play().unwrap();
+            // Two threads ask until the pipeline has ended, each wait a little apart so that
+            // some requests land while the sources act on an earlier one.
+            std::thread::scope(|scope| {
+                for _ in 0..2 {
+                    let pipeline = &pipeline;
+                    scope.spawn(move || {
+                        for _ in 0..10_000 {
+                            pipeline.request_eos();
+                            let limit = Duration::from_micros(200);
+                            if pipeline.watch().wait_outcome(limit).is_some() {
+                                break;
+                            }
+                        }
+                    });
+                }
+            });
+            pipeline.wait_timeout(Duration::from_secs(10)).unwrap();
+            pipeline.stop().unwrap();
+        }
+    });
+}
+
+/// The EOS is sent once a run, not once a pipeline: played again after a stop, the pipeline
+/// ends again at `request_eos()`.
+#[test]
+fn request_eos_ends_each_run_of_a_replayed_pipeline() {
+    bounded(60, || {
+        let pipeline = Pipeline::launch(
+            "videotestsrc is-live=true ! video/x-raw,width=16,height=16 ! appsink wait-on-eos=false",
+        )
+        .unwrap();
+        for run in 0..3 {
+            pipeline.play().unwrap();
+            pipeline.request_eos();
+            pipeline.request_eos();
+            assert_eq!(
+                pipeline.watch().wait_outcome(Duration::from_secs(10)),
+                Some(Outcome::Eos),
+                "run {run}"
+            );
+            pipeline.stop().unwrap();
+        }
+    });
+}
+
 /// The last reference to a pipeline dropped inside its own appsink callback (as a garbage
 /// collector running there may do) must not deadlock: Null is set from another thread.
 #[test]
