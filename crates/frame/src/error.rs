@@ -206,6 +206,18 @@ pub enum FrameError {
         format: VideoFormat,
     },
 
+    /// A [`YuvToRgb`](crate::YuvToRgb) conversion given a frame it was not made for, or
+    /// failing.
+    #[error("cannot convert the {from} frame to {to}: {reason}")]
+    Convert {
+        /// The frame's format.
+        from: VideoFormat,
+        /// The conversion's target format.
+        to: VideoFormat,
+        /// Why.
+        reason: String,
+    },
+
     /// GStreamer could not be initialised.
     #[error("cannot initialise GStreamer: {reason}")]
     Init {

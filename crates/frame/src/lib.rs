@@ -77,6 +77,7 @@
 //! functions initialise it themselves.
 
 mod any_array;
+mod convert;
 mod detections;
 mod error;
 mod format;
@@ -88,6 +89,7 @@ mod sample;
 mod to_buffer;
 
 pub use crate::any_array::{AnyArray, AnyView};
+pub use crate::convert::YuvToRgb;
 pub use crate::detections::{
     Detection, PARAMS_NAME as DETECTION_PARAMS, add_detection, add_detections, clear_detections,
     detections, remove_detections,

@@ -2,6 +2,7 @@
 //! timeouts (`util::TIMEOUT`) so a stalled pipeline fails instead of hanging.
 
 mod all_formats;
+mod convert;
 mod copy_into;
 mod errors;
 #[cfg(feature = "image")]
