@@ -58,6 +58,7 @@ mod index;
 mod location;
 mod order;
 mod reader;
+mod rgb;
 mod saved;
 
 pub use clips::{ClipPlan, ClipPolicy, ClipRange, Clips};

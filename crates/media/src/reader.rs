@@ -5,6 +5,7 @@ use crate::index::{Index, IndexMode, IndexOrigin, IndexSource};
 use crate::location::{
     BusLog, Location, StreamEntry, Streams, link_streams, make, pipeline_error, skip_non_video,
 };
+use crate::rgb::RgbStage;
 use gst::prelude::*;
 use gstpipe_core::Pipeline;
 use gstpipe_core::sync::Unpoisoned as _;
@@ -71,9 +72,13 @@ impl Default for VideoReaderBuilder {
 }
 
 impl VideoReaderBuilder {
-    /// Frames in this raw format (converted by `videoconvert`), e.g.
-    /// `VideoFormat::Rgb` for `(height, width, 3)` arrays. Default: the decoder's own format
-    /// (often `I420`), without conversion.
+    /// Frames in this raw format, e.g. `VideoFormat::Rgb` for `(height, width, 3)` arrays.
+    /// Default: the decoder's own format (often `I420`), without conversion.
+    ///
+    /// `RGB`, `BGR`, `RGBA`, `BGRA`, `RGBx` and `BGRx` from 8-bit 4:2:0 video at the decoded
+    /// size are converted by gstpipe-frame's [`YuvToRgb`](gstpipe_frame::YuvToRgb) (the
+    /// stream's matrix and range, each chroma sample for its 2x2 pixels, as ffmpeg's swscale
+    /// does by default; a tenth of `videoconvert`'s CPU); everything else by `videoconvert`.
     pub fn format(mut self, format: gst_video::VideoFormat) -> Self {
         self.format = Some(format);
         self
@@ -177,7 +182,8 @@ impl VideoReaderBuilder {
                 uri: location.uri.clone(),
             });
         }
-        let decoder = Decoder::start(&location, &index, &self, &warnings)?;
+        let mut rgb = RgbStage::new(self.format, self.size.is_some());
+        let decoder = Decoder::start(&location, &index, &self, &warnings, rgb.as_ref())?;
         let caps = decoder
             .appsink
             .static_pad("sink")
@@ -185,6 +191,10 @@ impl VideoReaderBuilder {
             .ok_or_else(|| MediaError::NoVideo {
                 uri: location.uri.clone(),
             })?;
+        let caps = match &mut rgb {
+            Some(rgb) => rgb.output_caps(&caps)?,
+            None => caps,
+        };
         let info = gst_video::VideoInfo::from_caps(&caps).map_err(|_| {
             MediaError::Frame(gstpipe_frame::FrameError::NotVideoCaps { caps: caps.clone() })
         })?;
@@ -221,6 +231,7 @@ impl VideoReaderBuilder {
             index,
             stream,
             decoder: Some(decoder),
+            rgb,
             warnings,
             cursor: 0,
             end: Duration::from_nanos(end.nseconds()),
@@ -446,6 +457,7 @@ impl Decoder {
         index: &Arc<Index>,
         options: &VideoReaderBuilder,
         warnings: &Arc<AtomicU64>,
+        rgb: Option<&RgbStage>,
     ) -> Result<Decoder, MediaError> {
         let (format, upright, timeout) = (options.format, options.upright, options.timeout);
         let uri = &location.uri;
@@ -501,6 +513,9 @@ impl Decoder {
         }
         for element in &chain[1..] {
             pipeline.add(element).map_err(build_error)?;
+        }
+        if let Some(rgb) = rgb {
+            rgb.install(&convert, &appsink);
         }
         chain.push(appsink.clone().upcast());
         gst::Element::link_many(&chain).map_err(build_error)?;
@@ -785,7 +800,8 @@ impl From<MediaError> for Miss {
 /// Exact random access to the frames of a video file.
 ///
 /// Frame `i` is the `i`-th frame a plain sequential decode (`uridecodebin ! videoconvert !
-/// appsink`) of the file produces, bit for bit, whatever the codec (B-frames included), the
+/// appsink`, or the decoder's frames through the same [`YuvToRgb`](gstpipe_frame::YuvToRgb)
+/// for RGB) of the file produces, bit for bit, whatever the codec (B-frames included), the
 /// container or the frame rate (variable rates too). The reader knows every frame's
 /// presentation timestamp (pts) from an index built when the file is opened; it finds frame
 /// `i` by seeking to its pts (a flushing, accurate seek) and checks that the frame it lands on
@@ -830,6 +846,8 @@ pub struct VideoReader {
     index: Arc<Index>,
     stream: StreamInfo,
     decoder: Option<Decoder>,
+    /// RGB made in Rust from the decoder's frames, when it is.
+    rgb: Option<RgbStage>,
     warnings: Arc<AtomicU64>,
     cursor: usize,
     /// Where the video ends in pts time: the container's duration, or the end of the last
@@ -1019,8 +1037,7 @@ impl VideoReader {
         wanted.dedup();
         let mut samples = Vec::with_capacity(wanted.len());
         for &i in &wanted {
-            let sample = self.sample(i)?;
-            samples.push(deep_copy(&sample));
+            samples.push(self.private_sample(i)?);
         }
         indices
             .iter()
@@ -1153,6 +1170,27 @@ impl VideoReader {
     /// Frame `i` as a sample, exactly; rebuilds the index by decoding once if the decoder
     /// produces a frame a parse scan did not list.
     fn sample(&mut self, i: usize) -> Result<gst::Sample, MediaError> {
+        Ok(self.output_sample(i)?.0)
+    }
+
+    /// Frame `i` as a sample that holds none of the decoder's buffers: a copy, or the frame
+    /// converted into a buffer of its own.
+    fn private_sample(&mut self, i: usize) -> Result<gst::Sample, MediaError> {
+        let (sample, own) = self.output_sample(i)?;
+        Ok(if own { sample } else { deep_copy(&sample) })
+    }
+
+    /// Frame `i` as the reader hands it out, and whether it is in a buffer of its own.
+    fn output_sample(&mut self, i: usize) -> Result<(gst::Sample, bool), MediaError> {
+        let sample = self.decoded_sample(i)?;
+        match &mut self.rgb {
+            Some(rgb) => rgb.output(sample),
+            None => Ok((sample, false)),
+        }
+    }
+
+    /// Frame `i` as the pipeline gives it (see [`RgbStage`]).
+    fn decoded_sample(&mut self, i: usize) -> Result<gst::Sample, MediaError> {
         if i >= self.len() {
             return Err(self.out_of_range(i));
         }
@@ -1424,7 +1462,13 @@ impl VideoReader {
     }
 
     fn start_decoder(&self) -> Result<Decoder, MediaError> {
-        Decoder::start(&self.location, &self.index, &self.options, &self.warnings)
+        Decoder::start(
+            &self.location,
+            &self.index,
+            &self.options,
+            &self.warnings,
+            self.rgb.as_ref(),
+        )
     }
 
     fn decoder_mut(&mut self) -> &mut Decoder {

@@ -283,8 +283,41 @@ pub fn planes(frame: &Frame) -> Vec<Array3<u8>> {
 /// Every frame of a plain sequential decode of `path`, in order: `filesrc ! decodebin !
 /// videoconvert ! appsink`, with `caps` before the appsink when given, and `jpegdec` set to
 /// its accurate IDCT as the reader sets it.
+///
+/// Caps asking for an RGB format that gstpipe-frame's `YuvToRgb` makes from the decoder's
+/// frames (8-bit 4:2:0) get, as from the reader, the decoder's frames converted by it (it
+/// is checked against the equations and `videoconvert` in gstpipe-frame's tests): what is
+/// compared here is which frame comes at which index.
 pub fn reference(path: &Path, caps: Option<&str>) -> Vec<RefFrame> {
     gstpipe_core::init().expect("GStreamer");
+    let target = caps
+        .and_then(|c| c.parse::<gst::Caps>().ok())
+        .and_then(|c| c.structure(0)?.get::<String>("format").ok())
+        .map(|f| gst_video::VideoFormat::from_string(&f));
+    if let Some(target) = target {
+        let mut conversion = None;
+        let converted = decode(path, None, |frame| {
+            let conversion = conversion
+                .get_or_insert_with(|| gstpipe_frame::YuvToRgb::new(frame.info(), target))
+                .as_ref()?;
+            Some(conversion.convert(&frame).expect("a conversion"))
+        });
+        if let Some(frames) = converted.into_iter().collect::<Option<Vec<_>>>() {
+            return frames;
+        }
+    }
+    decode(path, caps, Some)
+        .into_iter()
+        .map(|f| f.expect("a frame"))
+        .collect()
+}
+
+/// The frames of `filesrc ! decodebin ! videoconvert ! [caps !] appsink`, each through `map`.
+fn decode(
+    path: &Path,
+    caps: Option<&str>,
+    mut map: impl FnMut(Frame) -> Option<Frame>,
+) -> Vec<Option<RefFrame>> {
     let caps = caps.map(|c| format!("{c} ! ")).unwrap_or_default();
     let pipeline = gst::parse::launch(&format!(
         "filesrc location={} ! decodebin ! videoconvert ! {caps}appsink name=sink sync=false",
@@ -309,10 +342,10 @@ pub fn reference(path: &Path, caps: Option<&str>) -> Vec<RefFrame> {
         match sink.try_pull_sample(gst::ClockTime::from_seconds(20)) {
             Some(sample) => {
                 let frame = Frame::from_sample(&sample).expect("a frame");
-                frames.push(RefFrame {
+                frames.push(map(frame).map(|frame| RefFrame {
                     pts: frame.pts(),
                     planes: planes(&frame),
-                });
+                }));
             }
             None => {
                 assert!(

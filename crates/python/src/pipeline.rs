@@ -272,7 +272,8 @@ impl Pipeline {
     }
 
     /// Asks the pipeline to finish: sends end of stream and returns at once (safe from any
-    /// thread). ``wait()`` then returns when it has reached the sinks.
+    /// thread, a frame callback included). ``wait()`` then returns when it has reached the
+    /// sinks. A run sends it once: calling it again is harmless.
     fn request_eos(&self) -> PyResult<()> {
         guard(|| {
             self.inner.request_eos();

@@ -393,3 +393,28 @@ def test_size_scales_like_a_sequential_videoscale_pipeline(corpus):
         np.testing.assert_array_equal(got[k], sequential[i].array, err_msg=f"frame {i}")
     with pytest.raises(ValueError, match="size"):
         gstpipe.VideoReader(path, size=(0, 10))
+
+
+@pytest.mark.parametrize("colorspace", ["bt470bg", "bt709"])
+def test_rgb_agrees_with_pyav_rgb24(tmp_path, colorspace):
+    """RGB from H.264 (the reader's own YUV-to-RGB conversion) against PyAV's
+    ``to_ndarray("rgb24")`` (ffmpeg's swscale) of the same frames, for the matrix the file
+    declares: frames in the same order, and values no further apart than two converters of
+    8-bit video are (swscale gives 254, 251, 0 for the 255, 255, 0 of a yellow bar). A wrong
+    frame or matrix is tens of levels off on average."""
+    path = tmp_path / f"{colorspace}.mp4"
+    _make(path, f"-c:v libx264 -preset ultrafast -bf 2 -g 12 -colorspace {colorspace} "
+          "-color_range tv", 24, (320, 180))
+    with av.open(str(path)) as container:
+        want = np.stack([f.to_ndarray(format="rgb24") for f in container.decode(video=0)])
+    reader = gstpipe.VideoReader(str(path), format="RGB", index_cache=None)
+    assert len(reader) == len(want)
+    order = list(range(len(want)))
+    random.Random(colorspace).shuffle(order)
+    got = reader.get_batch(order)
+    diff = np.abs(got.astype(np.int16) - want[order].astype(np.int16))
+    assert diff.mean() < 1.0, f"{colorspace}: mean difference {diff.mean():.2f} levels"
+    assert np.percentile(diff, 99.9) <= 4, f"{colorspace}: {np.percentile(diff, 99.9)} levels"
+    # The comparison can fail: a neighbouring frame is further off than this.
+    shifted = np.abs(got[1:].astype(np.int16) - want[order][:-1].astype(np.int16))
+    assert shifted.mean() > 4 * diff.mean()

@@ -243,7 +243,8 @@ class Pipeline:
         """Stops gracefully (end of stream, bounded wait, Null); from an ``on_frame`` callback
         it sends end of stream and returns at once."""
     def request_eos(self) -> None:
-        """Sends end of stream and returns at once."""
+        """Sends end of stream and returns at once (from any thread, a frame callback
+        included); a run sends it once, so calling it again is harmless."""
     def wait(self, timeout: Optional[float] = None) -> None:
         """Waits for the end; raises the pipeline's error or ``TimeoutError``."""
     def frames(
