@@ -20,8 +20,11 @@ pub(crate) fn h264_clip(dir: &Path, frames: usize) -> String {
 
 /// Every frame of `filesrc ! decodebin ! videoconvert ! RGB ! appsink`, as (pts, pixels).
 fn reference_rgb(path: &str) -> Vec<(u64, Vec<u8>)> {
+    // The reader makes RGB from 8-bit 4:2:0 video with gstpipe-frame's YuvToRgb (checked
+    // against the matrix equations and videoconvert in its own tests): the decoder's frames
+    // through it, in decoding order, are the frames the CLI must save.
     let pipeline = gst::parse::launch(&format!(
-        "filesrc location={path} ! decodebin ! videoconvert ! video/x-raw,format=RGB ! \
+        "filesrc location={path} ! decodebin ! video/x-raw,format=I420 ! \
          appsink name=sink sync=false"
     ))
     .unwrap()
@@ -35,17 +38,13 @@ fn reference_rgb(path: &str) -> Vec<(u64, Vec<u8>)> {
     pipeline.set_state(gst::State::Playing).unwrap();
     let mut frames = Vec::new();
     while let Some(sample) = sink.try_pull_sample(gst::ClockTime::from_seconds(20)) {
-        let info = gst_video::VideoInfo::from_caps(sample.caps().unwrap()).unwrap();
-        let buffer = sample.buffer_owned().unwrap();
-        let frame = gst_video::VideoFrame::from_buffer_readable(buffer, &info).unwrap();
-        let stride = info.stride()[0] as usize;
-        let data = frame.plane_data(0).unwrap();
-        let width = info.width() as usize * 3;
-        let mut pixels = Vec::new();
-        for row in 0..info.height() as usize {
-            pixels.extend_from_slice(&data[row * stride..row * stride + width]);
-        }
-        frames.push((frame.buffer().pts().unwrap().nseconds(), pixels));
+        let decoded = gstpipe_frame::Frame::from_sample(&sample).unwrap();
+        let rgb = gstpipe_frame::YuvToRgb::new(decoded.info(), gst_video::VideoFormat::Rgb)
+            .expect("8-bit 4:2:0")
+            .convert(&decoded)
+            .unwrap();
+        let pixels = rgb.to_array::<u8>().unwrap().iter().copied().collect();
+        frames.push((rgb.pts().unwrap().nseconds(), pixels));
     }
     assert!(sink.is_eos(), "the reference decode stalled");
     pipeline.set_state(gst::State::Null).unwrap();
