@@ -26,6 +26,9 @@ pub const PACKAGES: &[&str] = &[
     // ffmpeg and ffprobe: independent writers and readers of test media (the reader's corpus,
     // the clip-sampler clips, the MP4 a CLI test finishes after SIGTERM).
     "ffmpeg",
+    // ip: the Ray tests run their cluster in a network namespace whose only interface is
+    // loopback (Ray's servers listen on every interface), brought up with `ip link set lo up`.
+    "iproute2",
 ];
 
 /// Installs the missing packages, or explains how when this process cannot.

@@ -2,6 +2,12 @@
 started here with ``ray start --block`` on 127.0.0.1 in its own process group (so teardown
 ends exactly the processes this module started), each worker with one CPU and its own
 resource. References: a local ``VideoReader`` and a local ``Batcher`` of the same inputs.
+
+Ray's servers listen on every interface whatever ``--node-ip-address`` says (its GCS and
+raylets bind ``*``, and ``ray.init`` swaps 127.0.0.1 for the machine's address). So that
+nothing listens beyond loopback, the module runs itself, when it can (as root, with
+``unshare`` and ``ip``), in a new network namespace whose only interface is loopback:
+``test_ray_in_a_loopback_only_network_namespace`` runs it there, and the tests skip outside.
 """
 
 from __future__ import annotations
@@ -26,6 +32,34 @@ import gstpipe.ray as gray  # noqa: E402
 from ray.util.queue import Queue  # noqa: E402
 
 W, H, N = 48, 32, 30
+
+
+def _loopback_only() -> bool:
+    """Whether this process's network namespace has no interface but loopback."""
+    # The namespace's own interfaces (sysfs may show the namespace that mounted it).
+    return [name for _, name in socket.if_nameindex()] == ["lo"]
+
+
+# Run the cluster tests in a loopback-only namespace (see the module's documentation).
+ISOLATE = (
+    not _loopback_only()
+    and os.geteuid() == 0
+    and shutil.which("unshare") is not None
+    and shutil.which("ip") is not None
+)
+
+
+def test_ray_in_a_loopback_only_network_namespace():
+    if not ISOLATE:
+        pytest.skip("already in a loopback-only namespace, or cannot make one (needs root, "
+                    "unshare and ip): the tests below run here")
+    script = (f"ip link set lo up && exec {sys.executable} -m pytest -q -p no:cacheprovider "
+              f"-W ignore::DeprecationWarning {__file__}")
+    done = subprocess.run(["unshare", "--net", "--", "sh", "-c", script], capture_output=True,
+                          text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    # The child ran every test of this module but this one (skipped there).
+    assert " passed" in done.stdout and "failed" not in done.stdout, done.stdout[-2000:]
 PATTERNS = ["testsrc", "testsrc2", "smptebars", "rgbtestsrc", "mandelbrot", "yuvtestsrc"]
 
 
@@ -100,6 +134,9 @@ class Cluster:
 
 @pytest.fixture(scope="module")
 def cluster():
+    if ISOLATE:
+        pytest.skip("runs in a loopback-only network namespace, in "
+                    "test_ray_in_a_loopback_only_network_namespace")
     c = Cluster()
     try:
         c.start("head", "--head", f"--port={c.port}", "--num-cpus=0", f"--temp-dir={c.tmp}",
