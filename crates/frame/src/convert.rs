@@ -58,15 +58,7 @@ impl YuvToRgb {
             VideoFormat::Yv12 => true,
             _ => return None,
         };
-        if !matches!(
-            target,
-            VideoFormat::Rgb
-                | VideoFormat::Bgr
-                | VideoFormat::Rgba
-                | VideoFormat::Bgra
-                | VideoFormat::Rgbx
-                | VideoFormat::Bgrx
-        ) {
+        if !YuvToRgb::makes(target) {
             return None;
         }
         let colorimetry = source.colorimetry();
@@ -95,6 +87,20 @@ impl YuvToRgb {
             range,
             swap_chroma,
         })
+    }
+
+    /// Whether `target` is a format this conversion makes: `RGB`, `BGR`, `RGBA`, `BGRA`,
+    /// `RGBx` or `BGRx`.
+    pub fn makes(target: VideoFormat) -> bool {
+        matches!(
+            target,
+            VideoFormat::Rgb
+                | VideoFormat::Bgr
+                | VideoFormat::Rgba
+                | VideoFormat::Bgra
+                | VideoFormat::Rgbx
+                | VideoFormat::Bgrx
+        )
     }
 
     /// What converted frames are: the target format at the source's size, rate and pixel

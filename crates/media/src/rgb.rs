@@ -29,16 +29,7 @@ impl RgbStage {
     /// is one [`YuvToRgb`] makes.
     pub(crate) fn new(format: Option<VideoFormat>, resized: bool) -> Option<RgbStage> {
         let target = format?;
-        let rgb = matches!(
-            target,
-            VideoFormat::Rgb
-                | VideoFormat::Bgr
-                | VideoFormat::Rgba
-                | VideoFormat::Bgra
-                | VideoFormat::Rgbx
-                | VideoFormat::Bgrx
-        );
-        (rgb && !resized).then_some(RgbStage { target, last: None })
+        (YuvToRgb::makes(target) && !resized).then_some(RgbStage { target, last: None })
     }
 
     /// Lets the decoder's frames through `convert` untouched into `appsink` when this stage
