@@ -251,6 +251,17 @@ def sampler_none(reader):
     return []
 
 
+def test_scaled_frames_equal_a_local_scaled_reader(cluster, videos):
+    picked = [5, 0, 17]
+    rows = gray.read_videos(videos[:2], indices=picked, size=(24, 16)).take_all()
+    files = by_file(rows)
+    for path in videos[:2]:
+        want = gstpipe.VideoReader(path, format="RGB", size=(24, 16)).get_batch(picked)
+        got = np.stack([r["frame"] for r in files[path]])
+        assert got.shape == (3, 16, 24, 3)
+        np.testing.assert_array_equal(got, want)
+
+
 def test_a_camera_group_actor_hands_its_batches_to_a_consumer(cluster):
     caps = f"video/x-raw,format=RGB,width={W},height={H},framerate=30/1"
     cams = [

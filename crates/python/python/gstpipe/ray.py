@@ -15,7 +15,7 @@ and puts each batch into a ``ray.util.queue.Queue`` a consumer reads.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterator, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -52,29 +52,7 @@ def _frames_of(
     indices: Optional[Indices],
 ) -> Iterator[Dict[str, np.ndarray]]:
     """The rows of one file, in blocks of about ``BLOCK_BYTES``."""
-    if size is not None:
-        # Scaled: a plain sequential decode with videoscale (VideoReader does not scale).
-        width, height = size
-        description = (
-            f"filesrc location={_quote(path)} ! decodebin ! videoconvert ! videoscale ! "
-            f"video/x-raw,format={format},width={width},height={height} ! appsink sync=false"
-        )
-        per_block = rows_per_block(width, height, format)
-        with gstpipe.Pipeline(description) as p:
-            frames: List[np.ndarray] = []
-            pts: List[float] = []
-            start = 0
-            for frame in p.frames(timeout=60):
-                frames.append(frame.copy())
-                pts.append(frame.pts)
-                if len(frames) == per_block:
-                    yield _rows(path, np.arange(start, start + len(frames)), pts, np.stack(frames))
-                    start += len(frames)
-                    frames, pts = [], []
-            if frames:
-                yield _rows(path, np.arange(start, start + len(frames)), pts, np.stack(frames))
-        return
-    reader = gstpipe.VideoReader(path, format=format)
+    reader = gstpipe.VideoReader(path, format=format, size=size)
     per_block = rows_per_block(reader.width, reader.height, format)
     if sampler is not None:
         sampled = sampler(reader)
@@ -135,8 +113,7 @@ def read_videos(
       r.clips_at_random_indices(4, 8)``: rows in clip order, with a ``clip`` column).
     - ``indices``: the same frame indices of every file, or a dict ``{path: indices}``.
     - ``format``: a packed raw format (``"RGB"``, ``"GRAY8"``, ...).
-    - ``size``: ``(width, height)``: frames scaled by GStreamer's ``videoscale`` (whole files
-      only: not with ``sampler`` or ``indices``).
+    - ``size``: ``(width, height)``: frames scaled (bilinear, as ``VideoReader(size=)``).
     - ``ray_remote_args``: for each read task (``num_cpus`` is 1 unless given).
 
     Without ``sampler`` and ``indices`` every frame is read. Rows come file by file, each
@@ -145,8 +122,6 @@ def read_videos(
     """
     if sampler is not None and indices is not None:
         raise ValueError("give sampler or indices, not both")
-    if size is not None and (sampler is not None or indices is not None):
-        raise ValueError("size= scales whole files: not with sampler or indices")
     paths = [str(p) for p in paths]
     if not paths:
         raise ValueError("read_videos needs at least one path")
