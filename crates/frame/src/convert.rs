@@ -49,8 +49,8 @@ pub struct YuvToRgb {
 
 impl YuvToRgb {
     /// The conversion of frames described by `source` into `target`, or `None` when there is
-    /// none here: another source format or depth, a target that is not one of `RGB`, `BGR`,
-    /// `RGBA`, `BGRA`, `RGBx`, `BGRx`, or a colorimetry whose matrix (BT.601, BT.709,
+    /// none here: another source format or depth, interlaced frames, a target that is not
+    /// one of `RGB`, `BGR`, `RGBA`, `BGRA`, `RGBx`, `BGRx`, or a colorimetry whose matrix (BT.601, BT.709,
     /// BT.2020, SMPTE 240M) or range is unknown. Then `videoconvert` is the way.
     pub fn new(source: &VideoInfo, target: VideoFormat) -> Option<YuvToRgb> {
         let swap_chroma = match source.format() {
@@ -58,7 +58,10 @@ impl YuvToRgb {
             VideoFormat::Yv12 => true,
             _ => return None,
         };
-        if !YuvToRgb::makes(target) {
+        if !YuvToRgb::makes(target)
+            || source.interlace_mode() != gst_video::VideoInterlaceMode::Progressive
+        {
+            // Interlaced 4:2:0 subsamples chroma within each field: `videoconvert` knows it.
             return None;
         }
         let colorimetry = source.colorimetry();
@@ -77,8 +80,6 @@ impl YuvToRgb {
         let output = VideoInfo::builder(target, source.width(), source.height())
             .fps(source.fps())
             .par(source.par())
-            .interlace_mode(source.interlace_mode())
-            .field_order(source.field_order())
             .build()
             .ok()?;
         Some(YuvToRgb {

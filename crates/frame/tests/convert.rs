@@ -127,6 +127,11 @@ fn yuv_to_rgb_refuses_what_it_does_not_convert() {
     assert!(YuvToRgb::new(&info(VideoFormat::I42010le, "bt709"), VideoFormat::Rgb).is_none());
     assert!(YuvToRgb::new(&info(VideoFormat::I420, "bt601"), VideoFormat::Gray8).is_none());
     assert!(YuvToRgb::new(&info(VideoFormat::I420, "1:0:0:0"), VideoFormat::Rgb).is_none());
+    let interlaced = gst_video::VideoInfo::builder(VideoFormat::I420, 8, 8)
+        .interlace_mode(gst_video::VideoInterlaceMode::Interleaved)
+        .build()
+        .unwrap();
+    assert!(YuvToRgb::new(&interlaced, VideoFormat::Rgb).is_none());
     // A frame of another size than the conversion's: a typed error naming both.
     let conversion = YuvToRgb::new(&info(VideoFormat::I420, "bt601"), VideoFormat::Rgb).unwrap();
     let small = gst_video::VideoInfo::builder(VideoFormat::I420, 4, 4)
