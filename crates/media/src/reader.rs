@@ -75,10 +75,11 @@ impl VideoReaderBuilder {
     /// Frames in this raw format, e.g. `VideoFormat::Rgb` for `(height, width, 3)` arrays.
     /// Default: the decoder's own format (often `I420`), without conversion.
     ///
-    /// `RGB`, `BGR`, `RGBA`, `BGRA`, `RGBx` and `BGRx` from progressive 8-bit 4:2:0 video at the decoded
-    /// size are converted by gstpipe-frame's [`YuvToRgb`](gstpipe_frame::YuvToRgb) (the
-    /// stream's matrix and range, each chroma sample for its 2x2 pixels, as ffmpeg's swscale
-    /// does by default; a tenth of `videoconvert`'s CPU); everything else by `videoconvert`.
+    /// `RGB`, `BGR`, `RGBA`, `BGRA`, `RGBx` and `BGRx` from progressive 8-bit 4:2:0 video at
+    /// the decoded size are converted by gstpipe-frame's [`YuvToRgb`](gstpipe_frame::YuvToRgb)
+    /// (the stream's matrix and range, each chroma sample for its 2x2 pixels, as ffmpeg's
+    /// swscale does by default; a tenth of `videoconvert`'s CPU); everything else by
+    /// `videoconvert`.
     pub fn format(mut self, format: gst_video::VideoFormat) -> Self {
         self.format = Some(format);
         self
