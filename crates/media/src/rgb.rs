@@ -4,9 +4,9 @@
 //! The reader's pipeline stays `... ! videoconvert ! appsink caps=RGB`; a probe on the
 //! converter's input sees the decoder's caps before the converter negotiates, and when
 //! [`YuvToRgb`] converts them, lets them through (`appsink caps=I420`: `videoconvert` passes
-//! the frames on untouched). Every other stream (10-bit, 4:4:4, interlaced, an unknown matrix) keeps
-//! `videoconvert`. [`RgbStage::output`] converts the frames the reader hands out, and only
-//! those: frames it passes over on its way to a wanted one are never converted.
+//! the frames on untouched). Every other stream (10-bit, 4:4:4, interlaced, an unknown
+//! matrix) keeps `videoconvert`. [`RgbStage::output`] converts the frames the reader hands
+//! out, and only those: frames it passes over on its way to a wanted one are never converted.
 
 use gst::prelude::*;
 use gst_video::VideoFormat;
