@@ -4,11 +4,11 @@
 use crate::error::MediaError;
 use gst::glib;
 use gst::prelude::*;
-use gstpipe_core::sync::{Unpoisoned as _, UnpoisonedWait as _};
+use gstpipe_core::sync::{Signal, Unpoisoned as _};
 use gstpipe_core::{BusEvent, ElementError, Pipeline};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// A file named by path or URI, resolved once.
@@ -121,46 +121,16 @@ fn check_readable(path: &std::path::Path, input: &str) -> Result<(), MediaError>
     Ok(())
 }
 
-/// Wakes a thread waiting for a pipeline: a counter bumped (under its lock) by whatever the
-/// waiter waits for (a sample, an end of stream, an error), and a condvar.
-#[derive(Debug, Default)]
-pub(crate) struct Wake {
-    generation: Mutex<u64>,
-    changed: Condvar,
-}
-
-impl Wake {
-    pub fn notify(&self) {
-        *self.generation.lock_unpoisoned() += 1;
-        self.changed.notify_all();
-    }
-
-    /// The counter now: read it before checking what is waited for, then wait past it.
-    pub fn generation(&self) -> u64 {
-        *self.generation.lock_unpoisoned()
-    }
-
-    /// Waits until something happened after `seen` or `deadline` passes; whether it did.
-    pub fn wait_past(&self, seen: u64, deadline: Instant) -> bool {
-        let generation = self.generation.lock_unpoisoned();
-        let left = deadline.saturating_duration_since(Instant::now());
-        let (generation, timed_out) = self
-            .changed
-            .wait_while_for(generation, left, |g| *g == seen);
-        drop(generation);
-        !timed_out
-    }
-}
-
 /// What a pipeline's bus said: the first error, whether it reached its end, how many
-/// warnings; and a [`Wake`] for threads waiting on it.
+/// warnings; and a [`Signal`] for threads waiting on it (notified by every sample, end and
+/// error).
 #[derive(Debug, Default)]
 pub(crate) struct BusLog {
     error: Mutex<Option<ElementError>>,
     ended: AtomicBool,
     /// Shared with the reader: warnings of every pipeline it ran.
     pub warnings: Arc<AtomicU64>,
-    pub wake: Arc<Wake>,
+    pub wake: Arc<Signal>,
     subscription: Mutex<Option<gstpipe_core::Subscription>>,
 }
 

@@ -4,11 +4,11 @@
 use crate::delivery::{Claim, InfoCache, wake_on_samples};
 use crate::error::SinkError;
 use gst::prelude::*;
-use gstpipe_core::sync::{Unpoisoned as _, UnpoisonedWait as _};
+use gstpipe_core::sync::{Signal, Unpoisoned as _};
 use gstpipe_core::{Event, Outcome, Pipeline, Subscription, Watch};
 use gstpipe_frame::Frame;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// How long a pull waits without a frame before it reports [`SinkError::Timeout`], unless
@@ -23,13 +23,10 @@ pub const DEFAULT_PULL_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_MAX_BUFFERS: u32 = 2;
 
 /// Wakes pulls waiting for a frame: the appsink's `new-sample` and `eos` callbacks and the
-/// pipeline's watch notify it. Only a pull that found nothing queued takes its lock; the
-/// notifiers take it only when someone waits.
+/// pipeline's watch notify its [`Signal`] (which takes a lock only when a pull waits).
 #[derive(Default)]
 pub(crate) struct Wake {
-    lock: Mutex<()>,
-    cond: Condvar,
-    waiters: AtomicUsize,
+    signal: Signal,
     /// What the watch said last: 0 while running, then [`FAILED`] or [`STOPPED`].
     state: AtomicU8,
     /// Set once the end (EOS, stop, error) has been reported by `pull`; cleared when the
@@ -44,10 +41,7 @@ const STOPPED: u8 = 2;
 
 impl Wake {
     pub(crate) fn notify(&self) {
-        if self.waiters.load(Ordering::SeqCst) > 0 {
-            let _guard = self.lock.lock_unpoisoned();
-            self.cond.notify_all();
-        }
+        self.signal.notify();
     }
 }
 
@@ -372,63 +366,49 @@ impl FrameSink {
             return None;
         }
         let deadline = Instant::now().checked_add(timeout);
-        let mut waiting = false;
-        let mut guard = None;
-        let result = loop {
+        loop {
+            // Read before looking: a sample queued after the look wakes the wait below.
+            let seen = self.wake.signal.generation();
             // An error ends the stream at once, even when frames are still queued: the
             // pipeline produces nothing reliable after it.
             match self.wake.state.load(Ordering::SeqCst) {
-                FAILED => break self.end_with_error(),
-                STOPPED => break self.end(),
+                FAILED => return self.end_with_error(),
+                STOPPED => return self.end(),
                 _ => {}
             }
             if let Some(sample) = self.appsink.try_pull_sample(gst::ClockTime::ZERO) {
                 self.pulled.fetch_add(1, Ordering::Relaxed);
-                break Some(Ok(sample));
+                return Some(Ok(sample));
             }
             let running = self.appsink.current_state() >= gst::State::Paused;
             // `is_eos` is also true for an appsink that has not started (below Paused), which
             // is not the end: the pipeline may be about to play.
             if running && self.appsink.is_eos() {
-                break self.end();
+                return self.end();
             }
             if let Some(Outcome::Eos) = self.watch.outcome()
                 && !running
             {
                 // Ended, then set to Null: whatever was queued was flushed.
-                break self.end();
+                return self.end();
             }
             let now = Instant::now();
-            let left = match deadline {
+            let until = match deadline {
                 Some(deadline) if now >= deadline => {
                     tracing::debug!(appsink = %self.name, ?timeout, "no frame: timeout");
-                    break Some(Err(SinkError::Timeout {
+                    return Some(Err(SinkError::Timeout {
                         element: self.name.clone(),
                         operation: "a frame",
                         waited: timeout,
                     }));
                 }
-                Some(deadline) => deadline - now,
-                None => Duration::from_secs(3600),
+                Some(deadline) => deadline,
+                None => now + Duration::from_secs(3600),
             };
-            if !waiting {
-                // Announce the wait, then look again before sleeping: a sample queued in
-                // between is either seen by that look or wakes the sleep.
-                guard = Some(self.wake.lock.lock_unpoisoned());
-                self.wake.waiters.fetch_add(1, Ordering::SeqCst);
-                waiting = true;
-                continue;
-            }
             // Before Paused the appsink has no events to send: the watch (play, error, stop)
             // or the deadline wakes the wait.
-            let held = guard.take().expect("the wake lock is held while waiting");
-            guard = Some(self.wake.cond.wait_timeout_unpoisoned(held, left));
-        };
-        if waiting {
-            self.wake.waiters.fetch_sub(1, Ordering::SeqCst);
+            self.wake.signal.wait_past(seen, until);
         }
-        drop(guard);
-        result
     }
 
     fn end<T>(&self) -> Option<Result<T, SinkError>> {
