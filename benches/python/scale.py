@@ -6,6 +6,11 @@ Run from a venv with gstpipe (release build), numpy, ``ray[data]`` and the ``ffm
 
     python benches/python/scale.py aframes clips ray
 
+Ray's servers listen on every interface; to keep the cluster on loopback, as the tests do, run
+the ``ray`` part in a network namespace of its own (as root):
+
+    unshare --net -- sh -c 'ip link set lo up && exec python benches/python/scale.py ray'
+
 Every figure is the best of ``--repeat`` runs (the machine is shared); runs of the things
 compared alternate.
 """
